@@ -1,0 +1,67 @@
+# jichitai-ops: every target sets up what it needs (venv, Debian packages) on a fresh machine.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export ANSIBLE_FORCE_COLOR := 0
+export PY_COLORS := 0
+
+PLAYBOOKS := $(wildcard playbooks/*.yml)
+
+.PHONY: help venv system-deps lint collections syntax unit test demo lab-up lab-down lab-status bench clean
+
+help:
+	@echo "make demo   - set up, start the lab and run the main job against it"
+	@echo "make test   - set up and run the whole suite (lint, syntax, unit, lab integration)"
+	@echo "make lint | syntax | unit | lab-up | lab-down | lab-status | bench"
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt
+	python3 -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check --no-compile -r requirements.txt
+	touch $@
+
+# Debian packages of the lab stand-ins (Samba AD, Kea, NUT, sshd, mmdebstrap); needs root.
+system-deps:
+	@bash lab/install-deps.sh
+
+lint: venv
+	$(BIN)/yamllint -s .
+	$(BIN)/ruff check .
+	$(BIN)/ansible-lint --profile production -q
+
+# The bundle installed from requirements.txt must satisfy requirements.yml, offline.
+collections: venv
+	$(BIN)/ansible-galaxy collection install --offline -r requirements.yml 2>&1 | tee /dev/stderr | grep -q "Nothing to do"
+
+syntax: venv
+	@set -e; for p in $(PLAYBOOKS); do $(BIN)/ansible-playbook --syntax-check -i inventories/lab $$p >/dev/null && echo "syntax ok: $$p"; done
+	@set -e; for p in $(PLAYBOOKS); do $(BIN)/ansible-playbook --syntax-check -i inventories/moriguchi $$p >/dev/null; done
+
+unit: venv
+	$(BIN)/pytest -q tests/unit
+
+test: venv system-deps lint collections syntax
+	$(BIN)/pytest -q tests
+
+lab-up: venv system-deps
+	bash lab/up.sh
+
+lab-down:
+	bash lab/down.sh
+
+lab-status:
+	bash lab/status.sh
+
+demo: venv system-deps
+	$(BIN)/ansible-inventory -i inventories/moriguchi --graph segment_lgwan | head -n 20
+	$(BIN)/ansible-playbook -i inventories/moriguchi playbooks/validate_inventory.yml
+	bash lab/up.sh
+	$(BIN)/ansible-playbook playbooks/validate_inventory.yml
+
+bench: venv system-deps
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) work .pytest_cache .ruff_cache
