@@ -1,0 +1,327 @@
+"""IP address ledger and α-model checks (REQUIREMENTS OPS-IPAM §6-3(4)④, DESIGN principle 5).
+
+The filters work on *records*: one per address-holding thing of the inventory (a host, or a
+printer listed in a host's ``jichitai_printers``)::
+
+    {"name": "lgnb0001", "address": "10.11.1.219", "mac": "4c:52:62:a8:b6:b8",
+     "segment": "lgwan", "segment_groups": ["segment_lgwan"], "site": "hoken_center",
+     "source": "pc_assets.csv line 2"}
+
+``ip_ledger_records`` builds them from ``hostvars``; every check returns a list of problems
+``{"check", "name", "source", "message"}`` (empty when all is well) and ``ip_ledger_report``
+turns problems into one line each, so a playbook fails once naming every offending row.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+
+from netaddr import EUI, AddrFormatError, IPAddress, IPNetwork, IPRange, IPSet, mac_unix_expanded
+
+try:
+    from ansible.errors import AnsibleFilterError
+except ImportError:  # pragma: no cover - unit tests may import without ansible
+    AnsibleFilterError = ValueError
+
+SEGMENT_GROUP_PREFIX = "segment_"
+
+
+def _problem(check: str, record: Mapping, message: str) -> dict:
+    return {
+        "check": check,
+        "name": record.get("name"),
+        "source": record.get("source", ""),
+        "message": message,
+    }
+
+
+def _ip(value) -> IPAddress | None:
+    if value is None or value == "":
+        return None
+    try:
+        return IPAddress(str(value).strip())
+    except (AddrFormatError, ValueError, TypeError):
+        return None
+
+
+def _mac(value) -> str | None:
+    if not value:
+        return None
+    try:
+        eui = EUI(str(value).strip(), dialect=mac_unix_expanded)
+    except (AddrFormatError, ValueError, TypeError, IndexError):
+        return None
+    return str(eui).lower() if eui.version == 48 else None
+
+
+def _network(value) -> IPNetwork | None:
+    try:
+        return IPNetwork(str(value))
+    except (AddrFormatError, ValueError, TypeError):
+        return None
+
+
+# --- records ------------------------------------------------------------------------------------
+def ip_ledger_records(hostvars: Mapping, hosts: Iterable[str]) -> list[dict]:
+    """Records of the given inventory hosts (and the printers they list) from hostvars.
+
+    The address is ``jichitai_address`` if set (for hosts reached through another address,
+    such as lab stand-ins on loopback), else ``ansible_host``.
+    """
+    records = []
+    for name in hosts:
+        hv = hostvars[name]
+        line = hv.get("jichitai_ledger_line")
+        if line:
+            source = f"{hv.get('jichitai_ledger_file', 'ledger')} line {line}"
+        else:
+            source = os.path.basename(str(hv.get("inventory_file") or "inventory"))
+        address = hv.get("jichitai_address") or hv.get("ansible_host")
+        segment_groups = sorted(g for g in hv.get("group_names", []) if g.startswith(SEGMENT_GROUP_PREFIX))
+        record = {
+            "name": name,
+            "address": None if address is None else str(address),
+            "mac": hv.get("jichitai_mac"),
+            "segment": hv.get("jichitai_segment"),
+            "segment_groups": segment_groups,
+            "site": hv.get("jichitai_site"),
+            "source": source,
+        }
+        records.append(record)
+        for index, printer in enumerate(hv.get("jichitai_printers") or [], start=1):
+            records.append(
+                {
+                    **record,
+                    "name": printer.get("name") or f"{name} printer {index}",
+                    "address": printer.get("address"),
+                    "mac": printer.get("mac"),
+                    "source": f"{source} {name}.jichitai_printers[{index}]",
+                }
+            )
+    return records
+
+
+# --- checks -------------------------------------------------------------------------------------
+def segment_violations(records: Iterable[Mapping], segments: Mapping) -> list[dict]:
+    """The α model: each record in exactly one segment group, matching its jichitai_segment,
+    with an address inside that segment's subnets."""
+    if not isinstance(segments, Mapping) or not segments:
+        raise AnsibleFilterError("segment_violations: jichitai_segments is empty or not a mapping")
+    subnets = {}
+    for seg, spec in segments.items():
+        nets = [_network(n) for n in (spec or {}).get("subnets", [])]
+        if not nets or None in nets:
+            raise AnsibleFilterError(f"segment_violations: segment {seg} has missing or invalid subnets")
+        subnets[seg] = (IPSet(nets), ", ".join(str(n) for n in nets))
+
+    problems = []
+    for rec in records:
+        groups = list(rec.get("segment_groups") or [])
+        declared = rec.get("segment")
+        if len(groups) != 1:
+            where = ", ".join(groups) if groups else "none"
+            problems.append(
+                _problem(
+                    "segment", rec, f"must be in exactly one segment group, is in {len(groups)} ({where})"
+                )
+            )
+        if not declared:
+            problems.append(_problem("segment", rec, "jichitai_segment is not set"))
+        elif declared not in subnets:
+            problems.append(
+                _problem(
+                    "segment", rec, f"jichitai_segment {declared!r} is not a segment of jichitai_segments"
+                )
+            )
+            continue
+        elif len(groups) == 1 and groups[0] != SEGMENT_GROUP_PREFIX + declared:
+            problems.append(
+                _problem("segment", rec, f"jichitai_segment is {declared} but the host is in {groups[0]}")
+            )
+        segment = declared or (groups[0][len(SEGMENT_GROUP_PREFIX) :] if len(groups) == 1 else None)
+        address = rec.get("address")
+        ip = _ip(address)
+        if address in (None, ""):
+            problems.append(_problem("address", rec, "has no address (ansible_host or jichitai_address)"))
+        elif ip is None:
+            problems.append(_problem("address", rec, f"address {address!r} is not an IP address"))
+        elif segment in subnets and ip not in subnets[segment][0]:
+            problems.append(
+                _problem("segment", rec, f"address {ip} is outside segment {segment} ({subnets[segment][1]})")
+            )
+    return problems
+
+
+def site_network_violations(
+    records: Iterable[Mapping], sites: Iterable[Mapping], segment: str = "lgwan"
+) -> list[dict]:
+    """Records of the given segment whose address is outside their site's network (sites.yml)."""
+    networks = {s.get("id"): _network(s.get("network")) for s in sites or []}
+    problems = []
+    for rec in records:
+        if rec.get("segment") != segment:
+            continue
+        site = rec.get("site")
+        if site not in networks:
+            problems.append(_problem("site", rec, f"site {site!r} is not in jichitai_sites"))
+            continue
+        ip, net = _ip(rec.get("address")), networks[site]
+        if ip is not None and net is not None and ip not in net:
+            problems.append(
+                _problem("site", rec, f"address {ip} is outside the network of site {site} ({net})")
+            )
+    return problems
+
+
+def duplicate_values(records: Iterable[Mapping], key: str) -> list[dict]:
+    """Records sharing an address, a MAC or a name (case-insensitive) with another record."""
+    normalise = {
+        "address": lambda v: str(ip) if (ip := _ip(v)) is not None else None,
+        "mac": _mac,
+        "name": lambda v: str(v).casefold() if v else None,
+    }
+    if key not in normalise:
+        raise AnsibleFilterError(f"duplicate_values: key must be one of {', '.join(normalise)}, not {key!r}")
+    label = {"address": "IP address", "mac": "MAC address", "name": "name"}[key]
+    holders: dict[str, list[Mapping]] = {}
+    records = list(records)
+    for rec in records:
+        value = normalise[key](rec.get(key))
+        if value is not None:
+            holders.setdefault(value, []).append(rec)
+    problems = []
+    for rec in records:
+        value = normalise[key](rec.get(key))
+        if value is None or len(holders[value]) < 2:
+            continue
+        others = [f"{o['name']} ({o.get('source', '')})" for o in holders[value] if o is not rec]
+        problems.append(
+            _problem(f"duplicate_{key}", rec, f"{label} {value} also used by " + ", ".join(others))
+        )
+    return problems
+
+
+def dhcp_reservation_violations(
+    scopes: Iterable[Mapping], records: Iterable[Mapping] | None = None
+) -> list[dict]:
+    """DHCP scopes: pool inside the subnet, reservations inside the subnet and outside the dynamic
+    pool, no reservation address/MAC/host twice, scopes not overlapping; with records, each
+    reservation matches the ledger (host exists, same address and MAC)."""
+    by_name = {str(r["name"]).casefold(): r for r in records or []}
+    problems = []
+    seen_subnets: list[tuple[IPNetwork, str]] = []
+    for scope in scopes or []:
+        sname = scope.get("name") or scope.get("subnet")
+        where = {"name": sname, "source": f"jichitai_dhcp_scopes {sname}"}
+        subnet = _network(scope.get("subnet"))
+        if subnet is None:
+            problems.append(_problem("dhcp", where, f"subnet {scope.get('subnet')!r} is not a network"))
+            continue
+        for other, oname in seen_subnets:
+            if subnet in other or other in subnet:
+                problems.append(_problem("dhcp", where, f"subnet {subnet} overlaps scope {oname} ({other})"))
+        seen_subnets.append((subnet, sname))
+        pool_spec = scope.get("pool") or {}
+        start, end = _ip(pool_spec.get("start")), _ip(pool_spec.get("end"))
+        pool = None
+        if start is None or end is None or start > end:
+            problems.append(
+                _problem(
+                    "dhcp", where, f"pool {pool_spec.get('start')}-{pool_spec.get('end')} is not a range"
+                )
+            )
+        else:
+            pool = IPRange(start, end)
+            if start not in subnet or end not in subnet:
+                problems.append(_problem("dhcp", where, f"pool {start}-{end} is not inside subnet {subnet}"))
+        seen = {"ip": {}, "mac": {}, "hostname": {}}
+        for index, res in enumerate(scope.get("reservations") or [], start=1):
+            host = res.get("hostname")
+            rwhere = {
+                "name": host or f"reservation {index}",
+                "source": f"jichitai_dhcp_scopes {sname} reservation {index}",
+            }
+            ip, mac = _ip(res.get("ip")), _mac(res.get("mac"))
+            if ip is None:
+                problems.append(
+                    _problem("dhcp", rwhere, f"reservation address {res.get('ip')!r} is not an IP address")
+                )
+            elif ip not in subnet or ip in (subnet.network, subnet.broadcast):
+                problems.append(
+                    _problem("dhcp", rwhere, f"reservation {ip} is outside the usable addresses of {subnet}")
+                )
+            elif pool is not None and ip in pool:
+                problems.append(
+                    _problem("dhcp", rwhere, f"reservation {ip} is inside the dynamic pool {pool}")
+                )
+            if mac is None:
+                problems.append(
+                    _problem("dhcp", rwhere, f"reservation MAC {res.get('mac')!r} is not a MAC address")
+                )
+            for field, value in (
+                ("ip", str(ip) if ip else None),
+                ("mac", mac),
+                ("hostname", str(host or "").casefold() or None),
+            ):
+                if value is None:
+                    continue
+                if value in seen[field]:
+                    problems.append(
+                        _problem(
+                            "dhcp",
+                            rwhere,
+                            f"{field} {value} already reserved by reservation {seen[field][value]}",
+                        )
+                    )
+                else:
+                    seen[field][value] = index
+            if records is not None and host:
+                rec = by_name.get(str(host).casefold())
+                if rec is None:
+                    problems.append(
+                        _problem("dhcp", rwhere, f"reservation for {host}, which is not in the inventory")
+                    )
+                    continue
+                if ip is not None and _ip(rec.get("address")) != ip:
+                    problems.append(
+                        _problem(
+                            "dhcp",
+                            rwhere,
+                            f"reserves {ip} but {host} has {rec.get('address')} ({rec.get('source')})",
+                        )
+                    )
+                if mac is not None and _mac(rec.get("mac")) != mac:
+                    problems.append(
+                        _problem(
+                            "dhcp",
+                            rwhere,
+                            f"reserves MAC {mac} but {host} has {rec.get('mac')} ({rec.get('source')})",
+                        )
+                    )
+    return problems
+
+
+def ip_ledger_report(problems: Iterable[Mapping]) -> list[str]:
+    """One line per problem, '<source>: <name>: <message>', sorted by file, line and name so the
+    problems of one host or row stand together."""
+
+    def key(p):
+        source = str(p.get("source") or "")
+        file, _, rest = source.partition(" line ")
+        line = rest.split(" ", 1)[0]
+        return (file, int(line) if line.isdigit() else 0, source, str(p.get("name")))
+
+    return [f"{p.get('source')}: {p.get('name')}: {p.get('message')}" for p in sorted(problems, key=key)]
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "ip_ledger_records": ip_ledger_records,
+            "segment_violations": segment_violations,
+            "site_network_violations": site_network_violations,
+            "duplicate_values": duplicate_values,
+            "dhcp_reservation_violations": dhcp_reservation_violations,
+            "ip_ledger_report": ip_ledger_report,
+        }
