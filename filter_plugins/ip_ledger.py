@@ -156,8 +156,12 @@ def segment_violations(records: Iterable[Mapping], segments: Mapping) -> list[di
 def site_network_violations(
     records: Iterable[Mapping], sites: Iterable[Mapping], segment: str = "lgwan"
 ) -> list[dict]:
-    """Records of the given segment whose address is outside their site's network (sites.yml)."""
-    networks = {s.get("id"): _network(s.get("network")) for s in sites or []}
+    """Records of the given segment whose address is outside their site's network (sites.yml:
+    ``network``, plus ``networks`` for a site spread over several)."""
+    networks = {}
+    for site in sites or []:
+        nets = [_network(n) for n in [site.get("network"), *(site.get("networks") or [])] if n]
+        networks[site.get("id")] = IPSet(n for n in nets if n is not None)
     problems = []
     for rec in records:
         if rec.get("segment") != segment:
@@ -166,10 +170,11 @@ def site_network_violations(
         if site not in networks:
             problems.append(_problem("site", rec, f"site {site!r} is not in jichitai_sites"))
             continue
-        ip, net = _ip(rec.get("address")), networks[site]
-        if ip is not None and net is not None and ip not in net:
+        ip, nets = _ip(rec.get("address")), networks[site]
+        if ip is not None and nets and ip not in nets:
+            where = ", ".join(str(c) for c in nets.iter_cidrs())
             problems.append(
-                _problem("site", rec, f"address {ip} is outside the network of site {site} ({net})")
+                _problem("site", rec, f"address {ip} is outside the network of site {site} ({where})")
             )
     return problems
 
