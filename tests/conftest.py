@@ -1,0 +1,163 @@
+"""Shared pytest fixtures: the lab (real servers on loopback and in network namespaces).
+
+`lab` (session): reuses a running lab (lab/status.sh) or brings the missing components up with
+lab/up.sh, and at the end stops only the components it started. Lab tests are marked
+`@pytest.mark.lab` and take the `lab` fixture; without root they are skipped.
+`lab_vars(host)`: the host's inventory variables with every template resolved (vault included),
+as Ansible sees them for inventories/lab.
+`lab_ansible(pattern, module, args)`: an ad-hoc Ansible run against the lab inventory, parsed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+LAB_DIR = REPO / "lab"
+LAB_RUN = Path(os.environ.get("LAB_RUN", LAB_DIR / "run"))
+LAB_INVENTORY = REPO / "inventories" / "lab"
+VENV_BIN = REPO / ".venv" / "bin"
+LAB_VAULT_PASS = LAB_INVENTORY / ".vault-pass.lab"
+
+# Every Ansible command of the test session reads the lab vault with the lab-only password file.
+os.environ.setdefault("ANSIBLE_CONFIG", str(REPO / "ansible.cfg"))
+os.environ.setdefault("ANSIBLE_VAULT_IDENTITY_LIST", f"lab@{LAB_VAULT_PASS}")
+os.environ.setdefault("ANSIBLE_FORCE_COLOR", "0")
+
+
+def lab_components() -> list[Path]:
+    return sorted((LAB_DIR / "components").glob("[0-9][0-9]-*.sh"))
+
+
+def run_component(component: Path, action: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    env = os.environ | {"LAB_COMPONENT": component.stem}
+    return subprocess.run(
+        ["bash", str(component), action],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def run_lab_script(name: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["bash", str(LAB_DIR / name)], capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+@dataclass
+class Lab:
+    """The running lab as the session found or made it."""
+
+    started: list[Path] = field(default_factory=list)  # components this session brought up
+    up_seconds: float | None = None
+    run_dir: Path = LAB_RUN
+    inventory: Path = LAB_INVENTORY
+
+    @property
+    def ca_file(self) -> Path:
+        return self.run_dir / "ca" / "ca.crt"
+
+
+@pytest.fixture(scope="session")
+def lab():
+    if os.geteuid() != 0:
+        pytest.skip("the lab needs root (network namespaces, ports below 1024)")
+    components = lab_components()
+    if not components:
+        pytest.skip("no lab components under lab/components")
+    was_up = {c: run_component(c, "status").returncode == 0 for c in components}
+    state = Lab()
+    if not all(was_up.values()):
+        started = time.monotonic()
+        result = run_lab_script("up.sh")
+        state.up_seconds = time.monotonic() - started
+        state.started = [c for c in components if not was_up[c]]
+        if result.returncode != 0:
+            _stop(state.started)
+            pytest.fail(f"lab/up.sh failed (rc {result.returncode}):\n{result.stderr[-6000:]}")
+    yield state
+    _stop(state.started)
+
+
+def _stop(components: list[Path]) -> None:
+    for component in reversed(components):
+        run_component(component, "down")
+
+
+def _adhoc(pattern: str, module: str, args: str = "", timeout: int = 120) -> dict[str, dict]:
+    cmd = [str(VENV_BIN / "ansible"), "-i", str(LAB_INVENTORY), pattern, "-m", module]
+    if args:
+        cmd += ["-a", args]
+    env = os.environ | {
+        "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
+    }
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False, cwd=REPO
+    )
+    try:
+        report = json.loads(proc.stdout)
+    except json.JSONDecodeError as exc:
+        raise AssertionError(
+            f"ansible {pattern} -m {module}: no JSON result (rc {proc.returncode}): {proc.stderr}"
+        ) from exc
+    return report["plays"][0]["tasks"][0]["hosts"] if report["plays"] else {}
+
+
+@pytest.fixture(scope="session")
+def lab_ansible():
+    """lab_ansible(pattern, module, args="") -> {host: result} from an ad-hoc run on inventories/lab."""
+    return _adhoc
+
+
+@pytest.fixture(scope="session")
+def lab_vars():
+    """lab_vars(host) -> that host's variables, templates and vault values resolved (one Ansible run)."""
+    cache: dict[str, dict] = {}
+
+    def get(host: str) -> dict:
+        if not cache:
+            key = "hostvars[inventory_hostname]"
+            for name, result in _adhoc("all", "ansible.builtin.debug", f"var={key}").items():
+                cache[name] = result[key]
+        if host not in cache:
+            raise KeyError(f"{host} is not a host of {LAB_INVENTORY}")
+        return cache[host]
+
+    return get
+
+
+def inventory_list(inventory: Path = LAB_INVENTORY) -> dict:
+    """`ansible-inventory --list` of an inventory (variables unresolved)."""
+    proc = subprocess.run(
+        [str(VENV_BIN / "ansible-inventory"), "-i", str(inventory), "--list"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        cwd=REPO,
+    )
+    return json.loads(proc.stdout)
+
+
+def inventory_host(host: str, inventory: Path = LAB_INVENTORY) -> dict:
+    """`ansible-inventory --host` of one host (variables unresolved)."""
+    proc = subprocess.run(
+        [str(VENV_BIN / "ansible-inventory"), "-i", str(inventory), "--host", host],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        cwd=REPO,
+    )
+    return json.loads(proc.stdout)
