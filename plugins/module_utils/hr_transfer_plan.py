@@ -36,7 +36,7 @@ OLD_DEPT_IS_EXTERNAL = (HIRE, TRANSFER_IN)
 
 @dataclass
 class Account:
-    """A staff account as read from the directory (sAMAccountName = 職員番号)."""
+    """A staff account as read from the directory (employeeID = 職員番号)."""
 
     dn: str
     staff_no: str
@@ -77,10 +77,12 @@ class Op:
     attrs: dict = field(default_factory=dict)
     new_parent: str = ""
     group: str = ""
+    group_dn: str = ""
+    before: dict = field(default_factory=dict)
 
     def as_dict(self):
         out = {"phase": self.phase, "op": self.kind, "dn": self.dn}
-        for key in ("staff_no", "attrs", "new_parent", "group"):
+        for key in ("staff_no", "attrs", "new_parent", "group", "group_dn", "before"):
             value = getattr(self, key)
             if value:
                 out[key] = value
@@ -113,6 +115,7 @@ class Plan:
     issues: list
     warnings: list
     final: dict  # staff_no -> final state for downstream systems (SKYSEA, workflow, ...)
+    before: dict = field(default_factory=dict)  # staff_no -> the same record as the directory has it now
 
     def ops_for(self, phase):
         """Ops a run in this phase applies; cutover also carries what prepare has not done yet."""
@@ -158,6 +161,7 @@ class Planner:
         self.ops = []
         self.people = {}
         self.final = {}
+        self.before = {}
         self.bad_lines = set()
         self.ou_to_code = {}
         for org in (current, nxt):
@@ -181,7 +185,8 @@ class Planner:
 
     def _result(self):
         issues = sorted(set(self.issues), key=lambda i: (i.line, i.staff_no, i.message))
-        return Plan(people=self.people, ops=self.ops, issues=issues, warnings=self.warnings, final=self.final)
+        return Plan(people=self.people, ops=self.ops, issues=issues, warnings=self.warnings, final=self.final,
+                    before=self.before)
 
     def _err(self, order, message):
         self.issues.append(Issue(order.line if order else 0, message, order.staff_no if order else ""))
@@ -355,17 +360,20 @@ class Planner:
         for old, new in self.diff.renamed:
             ou = self.snap.ous.get(new.ou.lower())
             if ou is not None and ou.get("description") != new.name:
-                self.ops.append(Op(CUTOVER, "modify", ou["dn"], attrs={"description": new.name}))
+                self.ops.append(Op(CUTOVER, "modify", ou["dn"], attrs={"description": new.name},
+                                   before={"description": ou.get("description")}))
             for role, group in new.groups.items():
                 info = self.snap.groups.get(group)
                 want = self._group_attrs(new, role, group)["description"]
                 if info is not None and info.get("description") != want:
-                    self.ops.append(Op(CUTOVER, "modify", info["dn"], group=group, attrs={"description": want}))
+                    self.ops.append(Op(CUTOVER, "modify", info["dn"], group=group, attrs={"description": want},
+                                       before={"description": info.get("description")}))
         for dept, succ in self.diff.abolished:
             ou = self.snap.ous.get(dept.ou.lower())
             note = f"廃止（{self.opt['effective_date']} 機構改革{'、後継 ' + succ.summary() if succ else ''}）: {dept.name}"
             if ou is not None and ou.get("description") != note:
-                self.ops.append(Op(CUTOVER, "modify", ou["dn"], attrs={"description": note}))
+                self.ops.append(Op(CUTOVER, "modify", ou["dn"], attrs={"description": note},
+                                   before={"description": ou.get("description")}))
         self._plan_route_groups()
 
     def _group_attrs(self, dept, role, group):
@@ -403,11 +411,11 @@ class Planner:
                     want[self._group_dn(dept.groups["staff"], dept).lower()] = self._group_dn(dept.groups["staff"], dept)
             for key, member in sorted(want.items()):
                 if key not in current:
-                    self.ops.append(Op(CUTOVER, "member_add", member, group=group))
+                    self.ops.append(Op(CUTOVER, "member_add", member, group=group, group_dn=dn))
             managed = {self.snap.groups[g]["dn"].lower() for g in self.managed_groups if g in self.snap.groups}
             for key, member in sorted(current.items()):
                 if key in managed and key not in want:
-                    self.ops.append(Op(CUTOVER, "member_delete", member, group=group))
+                    self.ops.append(Op(CUTOVER, "member_delete", member, group=group, group_dn=dn))
 
     def _group_dn(self, group, dept):
         info = self.snap.groups.get(group)
@@ -424,13 +432,21 @@ class Planner:
             code = self._dept_of(account)
             if code in renamed and account.department != renamed[code].name:
                 self.ops.append(
-                    Op(CUTOVER, "modify", account.dn, staff_no=staff_no, attrs={"department": renamed[code].name})
+                    Op(CUTOVER, "modify", account.dn, staff_no=staff_no, attrs={"department": renamed[code].name},
+                       before={"department": account.department})
                 )
         for staff_no, intent in sorted(intents.items()):
             self._plan_person(staff_no, intent, self.snap.accounts.get(staff_no))
         for staff_no, account in self.snap.accounts.items():
-            if staff_no not in self.final and not self._in_retirees(account):
-                code = self._dept_of(account)
+            if self._in_retirees(account):
+                continue
+            code = self._dept_of(account)
+            self.before[staff_no] = self._final_record(
+                staff_no, account.name, account.kana, None, account.title, account.enabled,
+                sorted(account.groups), [], account.dn, status="在職" if account.enabled else "休職",
+            )
+            self.before[staff_no]["dept"] = code or ""
+            if staff_no not in self.final and staff_no not in intents:
                 dept = self.nxt.departments.get(code)
                 if dept is not None:
                     self.final[staff_no] = self._final_record(
@@ -469,7 +485,7 @@ class Planner:
         if account is None:
             dept = intent.dept
             title = intent.title
-            dn = f"CN={staff_no},{dept.ou}"
+            dn = f"CN={self.opt['account_prefix']}{staff_no},{dept.ou}"
             before = {}
             cur_groups = set()
             cur_enabled = False
@@ -517,7 +533,8 @@ class Planner:
             person_ops.append(Op(PREPARE, "add_user", new_dn, staff_no=staff_no, attrs=self._new_user_attrs(
                 staff_no, name, kana, dept, title, first)))
             for g in sorted(want):
-                person_ops.append(Op(PREPARE, "member_add", new_dn, staff_no=staff_no, group=g))
+                person_ops.append(Op(PREPARE, "member_add", new_dn, staff_no=staff_no, group=g,
+                                     group_dn=self._member_group_dn(g)))
             if enabled:
                 person_ops.append(Op(CUTOVER, "modify", new_dn, staff_no=staff_no,
                                      attrs={"userAccountControl": UAC_NORMAL}))
@@ -541,9 +558,11 @@ class Planner:
             if changes:
                 person_ops.append(Op(CUTOVER, "modify", new_dn, staff_no=staff_no, attrs=changes))
             for g in sorted(want - cur_groups):
-                person_ops.append(Op(group_phase, "member_add", new_dn, staff_no=staff_no, group=g))
+                person_ops.append(Op(group_phase, "member_add", new_dn, staff_no=staff_no, group=g,
+                                     group_dn=self._member_group_dn(g)))
             for g in sorted(cur_groups - want):
-                person_ops.append(Op(group_phase, "member_delete", new_dn, staff_no=staff_no, group=g))
+                person_ops.append(Op(group_phase, "member_delete", new_dn, staff_no=staff_no, group=g,
+                                     group_dn=self._member_group_dn(g)))
         self.ops.extend(person_ops)
         after = self._view(new_dn, "" if retire else dept.code, title, enabled, want, retired=retire)
         prepared = self._view(new_dn, dept.code, title, False, want) if account is None else before
@@ -572,6 +591,9 @@ class Planner:
                 status="休職" if intent.status == "leave" or (not enabled and intent.status != "new") else "在職",
             )
 
+    def _member_group_dn(self, group):
+        return self._group_dn(group, self._dept_of_group(group))
+
     def _dept_of_group(self, group):
         for org in (self.nxt, self.current):
             for dept in org.departments.values():
@@ -581,10 +603,11 @@ class Planner:
 
     def _new_user_attrs(self, staff_no, name, kana, dept, title, order):
         parts = name.replace("\u3000", " ").split(" ", 1)
+        account = f"{self.opt['account_prefix']}{staff_no}"
         attrs = {
-            "objectClass": ["user"],
-            "sAMAccountName": staff_no,
-            "userPrincipalName": f"{staff_no}@{self.opt['upn_suffix']}",
+            "objectClass": ["top", "person", "organizationalPerson", "user"],
+            "sAMAccountName": account,
+            "userPrincipalName": f"{account}@{self.opt['upn_suffix']}",
             "employeeID": staff_no,
             "displayName": name,
             "sn": parts[0],
@@ -630,3 +653,79 @@ class Planner:
 def plan(orders, parse_issues, current, nxt, snapshot, org_diff, options):
     """Validate and plan. Returns a Plan; when plan.issues is non-empty nothing may be applied."""
     return Planner(orders, current, nxt, snapshot, org_diff, options).run(parse_issues)
+
+
+PHASE_LABEL = {PREPARE: "準備", CUTOVER: "切替"}
+OP_LABEL = {
+    "add_ou": "OU 作成",
+    "add_group": "グループ作成",
+    "add_user": "アカウント作成（無効・初期パスワードは暗号化ファイルへ）",
+    "move": "OU 移動",
+    "modify": "属性変更",
+    "member_add": "グループ追加",
+    "member_delete": "グループ削除",
+}
+
+
+def _describe(op):
+    label = f"[{PHASE_LABEL[op.phase]}] {OP_LABEL[op.kind]}"
+    if op.kind in ("member_add", "member_delete"):
+        return f"{label} {op.group} ← {op.dn.split(',', 1)[0][3:]}"
+    if op.kind == "move":
+        return f"{label} → {op.new_parent}"
+    if op.kind == "modify":
+        parts = []
+        for attr, value in sorted(op.attrs.items()):
+            old = op.before.get(attr, "") if op.before else ""
+            parts.append(f"{attr}: {old} → {value}" if op.before else f"{attr}: {value}")
+        return f"{label} {op.dn.split(',', 1)[0]} " + "、".join(parts)
+    return f"{label} {op.dn}"
+
+
+def render_diff(result, phase):
+    """Ansible diff for a phase: per person (before/after of the account), then organisation changes."""
+    ops = result.ops_for(phase)
+    before, after = {}, {}
+    by_person = {}
+    for op in ops:
+        if op.staff_no:
+            by_person.setdefault(op.staff_no, []).append(op)
+    for staff_no, person_ops in sorted(by_person.items()):
+        person = result.people.get(staff_no)
+        if person is None:
+            key = f"{staff_no}"
+            before[key] = {k: v for op in person_ops for k, v in op.before.items()}
+            after[key] = {k: v for op in person_ops for k, v in op.attrs.items()}
+            after[key]["理由"] = "機構改革による所属名の変更"
+            continue
+        key = f"{staff_no} {person.name}"
+        before[key] = dict(person.before)
+        view = dict(person.prepared if phase == PREPARE else person.after)
+        view["発令"] = [f"{line}行目 {kind}" for line, kind in zip(person.lines, person.kinds)]
+        view["変更"] = [_describe(op) for op in person_ops]
+        after[key] = view
+    org = [_describe(op) for op in ops if not op.staff_no]
+    if org:
+        before["組織"] = []
+        after["組織"] = org
+    return {"before": before, "after": after}
+
+
+def summary(result, phase):
+    ops = result.ops_for(phase)
+    kinds = {}
+    for person in result.people.values():
+        for kind in person.kinds:
+            kinds[kind] = kinds.get(kind, 0) + 1
+    per_op = {}
+    for op in ops:
+        per_op[op.kind] = per_op.get(op.kind, 0) + 1
+    return {
+        "orders": sum(kinds.values()),
+        "people": len(result.people),
+        "orders_by_kind": kinds,
+        "changes": len(ops),
+        "changes_by_kind": per_op,
+        "prepare_changes": sum(1 for op in result.ops if op.phase == PREPARE),
+        "cutover_changes": sum(1 for op in result.ops if op.phase == CUTOVER),
+    }

@@ -1,0 +1,241 @@
+#!/usr/bin/python
+# Department folders and their group ACLs on the file share, over one SMB session (§6-3(7) OPS-MOVE).
+
+DOCUMENTATION = r"""
+---
+module: share_folders
+short_description: Keep department folders and their group ACLs on an SMB share in line with the organisation master
+description:
+  - Each department of the organisation master has a folder on the share whose protected DACL gives
+    administrators full control and each department group the right of C(folder_rights)
+    (read, modify, full). Access follows group membership, so staff moves need no ACL change.
+  - With a reorganisation's master (I(organisation_next)), created departments get their folder
+    (I(phase=prepare)); renamed departments' folders are renamed, and abolished departments' folders
+    are archived read-only for their own groups and their successor's (I(phase=cutover)).
+  - Folders are found and changed over one SMB session; group SIDs come from one LDAPS search.
+    Only the DACL is written; owner, group and file contents are left alone. Nothing is deleted.
+version_added: "1.0.0"
+author: jichitai-ops
+options:
+  organisation:
+    description: The current organisation master as variables (C(jichitai_departments), ...).
+    type: dict
+    required: true
+  organisation_next:
+    description: The organisation master from the effective date; omit when it does not change.
+    type: dict
+  phase:
+    description: C(prepare) creates the folders of new departments only; C(cutover) does everything.
+    type: str
+    choices: [prepare, cutover]
+    required: true
+  smb_server:
+    description: File server name or address.
+    type: str
+    required: true
+  smb_share:
+    description: Share that holds the department folders.
+    type: str
+    required: true
+  smb_username:
+    description: Account with the right to change ACLs (C(DOMAIN\\user) or C(user@domain)).
+    type: str
+    required: true
+  smb_password:
+    description: Its password.
+    type: str
+    required: true
+  smb_encrypt:
+    description: Require SMB3 encryption on the session.
+    type: bool
+    default: true
+  ldap_url:
+    description: C(ldaps://) URL of a domain controller, to look up group SIDs.
+    type: str
+    required: true
+  ldap_bind_dn:
+    description: Account used to bind.
+    type: str
+    required: true
+  ldap_bind_password:
+    description: Its password.
+    type: str
+    required: true
+  ldap_ca_file:
+    description: CA certificate the LDAPS server certificate is verified against.
+    type: path
+    required: true
+  ldap_base_dn:
+    description: Base DN of the domain.
+    type: str
+    required: true
+  departments_ou:
+    description: OU holding one OU per department code, relative to I(ldap_base_dn).
+    type: str
+    default: OU=Departments
+  admin_sids:
+    description: SIDs that keep full control on every department folder.
+    type: list
+    elements: str
+    default: [S-1-5-32-544, S-1-5-18]
+requirements:
+  - smbprotocol
+  - ldap3
+notes:
+  - Runs on the controller (C(delegate_to: localhost)); supports check mode and diff mode.
+"""
+
+EXAMPLES = r"""
+- name: Department folders follow the April reorganisation
+  share_folders:
+    organisation: "{{ personnel_transfer_org_current }}"
+    organisation_next: "{{ personnel_transfer_org_next }}"
+    phase: cutover
+    smb_server: "{{ jichitai_smb_server }}"
+    smb_share: "{{ jichitai_smb_share }}"
+    smb_username: Administrator
+    smb_password: "{{ jichitai_ldap_bind_password }}"
+    ldap_url: "{{ jichitai_ldap_url }}"
+    ldap_bind_dn: "{{ jichitai_ldap_bind_dn }}"
+    ldap_bind_password: "{{ jichitai_ldap_bind_password }}"
+    ldap_ca_file: "{{ jichitai_ldap_ca_file }}"
+    ldap_base_dn: "{{ jichitai_ldap_base_dn }}"
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+folders:
+  description: Per folder the change planned or made, with the reason.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"path": "水道局/水道課", "op": "create", "phase": "prepare", "reason": "190300 水道課 新設"}]
+missing_groups:
+  description: Groups the ACLs name that do not exist yet (expected in a plan made before I(phase=prepare)).
+  returned: always
+  type: list
+  elements: str
+smb_operations:
+  description: Number of SMB opens the run needed.
+  returned: always
+  type: int
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible.module_utils import hr_transfer_folders, hr_transfer_org
+from ansible.module_utils.ldap_directory import HAS_LDAP3, DirectoryError, LdapDirectory
+from ansible.module_utils.smb_acl import HAS_SMBPROTOCOL, ShareClient, ShareError
+
+
+def group_sids(params, base):
+    directory = LdapDirectory(
+        params["ldap_url"], params["ldap_bind_dn"], params["ldap_bind_password"], params["ldap_ca_file"], base
+    )
+    with directory:
+        return {
+            attrs["sAMAccountName"][0]: attrs["objectSid"][0]
+            for _dn, attrs in directory.search(base, "(objectClass=group)", ["sAMAccountName", "objectSid"])
+        }
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            "organisation": {"type": "dict", "required": True},
+            "organisation_next": {"type": "dict"},
+            "phase": {"type": "str", "required": True, "choices": ["prepare", "cutover"]},
+            "smb_server": {"type": "str", "required": True},
+            "smb_share": {"type": "str", "required": True},
+            "smb_username": {"type": "str", "required": True},
+            "smb_password": {"type": "str", "required": True, "no_log": True},
+            "smb_encrypt": {"type": "bool", "default": True},
+            "ldap_url": {"type": "str", "required": True},
+            "ldap_bind_dn": {"type": "str", "required": True},
+            "ldap_bind_password": {"type": "str", "required": True, "no_log": True},
+            "ldap_ca_file": {"type": "path", "required": True},
+            "ldap_base_dn": {"type": "str", "required": True},
+            "departments_ou": {"type": "str", "default": "OU=Departments"},
+            "admin_sids": {"type": "list", "elements": "str", "default": ["S-1-5-32-544", "S-1-5-18"]},
+        },
+        supports_check_mode=True,
+    )
+    if not HAS_LDAP3 or not HAS_SMBPROTOCOL:
+        module.fail_json(msg="the ldap3 and smbprotocol Python libraries are required on the controller")
+    params = module.params
+    base = params["ldap_base_dn"]
+    dept_ou = f"{params['departments_ou']},{base}"
+    try:
+        current = hr_transfer_org.load(params["organisation"], base, dept_ou, label="現行の所属マスタ")
+        nxt = hr_transfer_org.load(params["organisation_next"], base, dept_ou, label="新しい所属マスタ") \
+            if params.get("organisation_next") else current
+        org_diff = hr_transfer_org.diff(current, nxt)
+    except hr_transfer_org.OrgError as exc:
+        module.fail_json(msg="所属マスタに誤りがあります。何も変更していません:\n" + "\n".join(exc.problems),
+                         errors=exc.problems)
+    try:
+        sids = group_sids(params, base)
+    except DirectoryError as exc:
+        module.fail_json(msg=f"グループの SID を AD から読めません: {exc}")
+    names = {sid: name for name, sid in sids.items()}
+    share = None
+    try:
+        share = ShareClient(
+            params["smb_server"], params["smb_share"], params["smb_username"], params["smb_password"],
+            encrypt=params["smb_encrypt"],
+        )
+        state = {}
+        for path in hr_transfer_folders.folders_of_interest(current, nxt, org_diff):
+            state[path] = share.get_dacl(path) if share.exists(path) else None
+        ops, problems = hr_transfer_folders.plan(current, nxt, org_diff, state, sids, tuple(params["admin_sids"]))
+        if problems:
+            module.fail_json(msg="共有フォルダを所属マスタに合わせられません。何も変更していません:\n" + "\n".join(problems),
+                             errors=problems)
+        ops = hr_transfer_folders.ops_for(ops, params["phase"])
+        missing = sorted({g for op in ops for g in op.missing_groups})
+        if missing and not module.check_mode:
+            module.fail_json(
+                msg="ACL に使うグループが AD にありません（先に ad_personnel の prepare を実行してください）: "
+                + ", ".join(missing)
+            )
+        before, after = {}, {}
+        for op in ops:
+            source = op.path
+            target = op.new_path or op.path
+            old = state.get(source)
+            before[target] = {"フォルダ": source if old is not None else "なし",
+                              "ACL": old.describe(names) if old is not None else []}
+            entry = after.setdefault(target, {"フォルダ": target, "ACL": before[target]["ACL"]})
+            entry["理由"] = op.reason
+            if op.dacl is not None:
+                entry["ACL"] = op.dacl.describe(names) + [f"allow {g}（作成予定） ..." for g in op.missing_groups]
+        if not module.check_mode:
+            for op in ops:
+                if op.kind == "create":
+                    share.mkdir(op.path)
+                    share.set_dacl(op.path, op.dacl)
+                elif op.kind == "rename":
+                    share.rename(op.path, op.new_path)
+                else:
+                    share.set_dacl(op.path, op.dacl)
+    except ShareError as exc:
+        module.fail_json(msg=f"共有フォルダの操作に失敗しました: {exc}")
+    finally:
+        if share is not None:
+            share.close()
+    result = {
+        "changed": bool(ops),
+        "folders": [
+            {"path": op.path, "new_path": op.new_path, "op": op.kind, "phase": op.phase, "reason": op.reason}
+            for op in ops
+        ],
+        "missing_groups": missing,
+        "smb_operations": share.ops if share else 0,
+    }
+    if module._diff:
+        result["diff"] = {"before": before, "after": after}
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
