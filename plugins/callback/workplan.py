@@ -1,0 +1,339 @@
+"""Callback plugin: writes the work plan of a check run and the work report of an apply run."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: workplan
+type: notification
+short_description: Writes 作業計画書 (check run) and 作業報告書 (apply run) beside each other
+description:
+  - B(Check run) (C(--check --diff)) of a playbook that includes the C(workplan) role records per
+    host and task the predicted change with its diff, the tasks whose change cannot be predicted in
+    check mode (modules without check-mode support, commands, tasks skipped on C(ansible_check_mode),
+    ignored errors) and writes C(<store>/<plan id>/plan.json), C(plan.sha256) (sha256 of the
+    canonical plan) and the renderings C(plan.md), C(plan.html), C(plan.xlsx).
+  - B(Apply run) (C(-e workplan_id=<id>)) records what actually changed and writes the report
+    C(<store>/<plan id>/reports/<time>/report.{json,md,html,xlsx}) (the latest also as
+    C(<store>/<plan id>/report.*)) - planned beside actual per host, task and loop item; a change that
+    was not in the plan is flagged as 計画外の変更.
+  - A run that changes something without the guard role gets a report too, every change unplanned.
+  - Results of C(no_log) tasks are never written; they appear as 「非表示(機密)」.
+  - The store is C(work/plans) under the project root, or C(JICHITAI_WORKPLAN_DIR).
+  - The plugin publishes a run token in the controller environment (C(JICHITAI_WORKPLAN_RUN)); the
+    C(workplan_guard) action refuses to run without it, so a plan is never made unrecorded.
+requirements:
+  - enable in configuration (C(callbacks_enabled = workplan)); python C(openpyxl) and C(holidays)
+"""
+
+import importlib
+import json
+import os
+import re
+import secrets
+import sys
+import types
+from collections import defaultdict
+
+from ansible import context
+from ansible.playbook.handler import Handler
+from ansible.plugins.callback import CallbackBase
+from ansible.release import __version__ as ansible_version
+
+
+def _utils(name):
+    """plugins/module_utils/workplan_*.py, importable on the controller as a private package."""
+    if "jichitai_workplan" not in sys.modules:
+        pkg = types.ModuleType("jichitai_workplan")
+        pkg.__path__ = [
+            os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils")
+        ]
+        sys.modules["jichitai_workplan"] = pkg
+    return importlib.import_module(f"jichitai_workplan.{name}")
+
+
+model = _utils("workplan_model")
+basis_mod = _utils("workplan_basis")
+record_mod = _utils("workplan_record")
+plan_mod = _utils("workplan_plan")
+store_mod = _utils("workplan_store")
+render_mod = _utils("workplan_render")
+
+# Args whose text ends up in a diff: a secret-looking variable in them hides the diff.
+CONTENT_ARGS = {"content", "line", "block", "value", "text", "data", "body"}
+SECRET_REF = re.compile(r"vault_|password|passwd|secret|token|community|private_key", re.IGNORECASE)
+SILENT_ACTIONS = {
+    "validate_argument_spec",
+    "ansible.builtin.validate_argument_spec",
+    "gather_facts",
+    "ansible.builtin.gather_facts",
+    "setup",
+    "ansible.builtin.setup",
+    "meta",
+    "ansible.builtin.meta",
+}
+
+
+def _sensitive(task) -> bool:
+    for key, value in (task.args or {}).items():
+        if "Encrypted" in type(value).__name__:
+            return True
+        if key in CONTENT_ARGS and isinstance(value, str) and "{{" in value and SECRET_REF.search(value):
+            return True
+    return False
+
+
+def _minutes(task):
+    value = (task.vars or {}).get("workplan_task_minutes")
+    try:
+        return float(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "notification"
+    CALLBACK_NAME = "workplan"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self, display=None):
+        super().__init__(display=display)
+        self._token = secrets.token_hex(8)
+        self._started = model.now()
+        self._playbook = None
+        self._root = os.getcwd()
+        self._guards = []
+        self._refusal = None
+        self._records = []
+        self._seq = 0
+        self._occurrence = defaultdict(int)
+        self._task_started = {}
+        self._publish()
+
+    def _publish(self):
+        # Worker processes fork from this one, so the guard sees the token: proof the callback runs.
+        os.environ[model.RUN_ENV] = json.dumps(
+            {"token": self._token, "started": model.iso(self._started), "playbook": self._playbook}
+        )
+
+    @staticmethod
+    def _planning() -> bool:
+        return bool(context.CLIARGS.get("check"))
+
+    # -- events --------------------------------------------------------------------------------
+
+    def v2_playbook_on_start(self, playbook):
+        self._playbook = os.path.abspath(playbook._file_name)
+        self._root = basis_mod.project_root(self._playbook)
+        self._publish()
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        self._task_started[task._uuid] = model.iso(model.now())
+
+    def v2_playbook_on_handler_task_start(self, task):
+        self._task_started[task._uuid] = model.iso(model.now())
+
+    def v2_runner_on_ok(self, result):
+        self._record(result, "ok")
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._record(result, "failed")
+
+    def v2_runner_on_skipped(self, result):
+        self._record(result, "skipped")
+
+    def v2_runner_on_unreachable(self, result):
+        self._record(result, "unreachable")
+
+    def _task_key(self, task) -> str:
+        path = task.get_path() or ""
+        file_part, _, line = path.rpartition(":")
+        where = f"{basis_mod.rel(file_part, self._root)}:{line}" if file_part else path
+        return f"{where}|{task.get_name()}"
+
+    def _record(self, result, status):
+        data = result.result
+        guard = data.get("workplan_guard")
+        if isinstance(guard, dict):
+            if guard.get("refused"):
+                self._refusal = guard
+            else:
+                self._guards.append(guard)
+            return
+        task = result.task
+        if task.action in SILENT_ACTIONS and status in ("ok", "skipped") and not data.get("changed"):
+            return
+        host = result.host.get_name()
+        key = self._task_key(task)
+        self._occurrence[(host, key)] += 1
+        self._seq += 1
+        fields = result.task_fields
+        planning = self._planning()
+        rec = record_mod.record(
+            host=host,
+            task=task.get_name(),
+            key=key,
+            action=task.action,
+            role=task._role.get_name() if task._role else None,
+            handler=isinstance(task, Handler),
+            result=data,
+            status=status,
+            planning=planning,
+            no_log=bool(fields.get("no_log")),
+            ignore_errors=bool(fields.get("ignore_errors")),
+            sensitive=_sensitive(task),
+            ran_for_real=planning and fields.get("check_mode") is False,
+            minutes=_minutes(task),
+            seq=self._seq,
+            occurrence=self._occurrence[(host, key)],
+            started=self._task_started.get(task._uuid),
+            ended=model.iso(model.now()),
+        )
+        if planning:  # a plan keeps what will change; the report also needs what did not
+            rec["entries"] = [e for e in rec["entries"] if e["state"] not in ("ok", "skipped")]
+        if rec["entries"]:
+            self._records.append(rec)
+
+    # -- end of run ----------------------------------------------------------------------------
+
+    def _run_info(self) -> dict:
+        cli = context.CLIARGS
+        return {
+            "check": self._planning(),
+            "diff": bool(cli.get("diff")),
+            "forks": cli.get("forks"),
+            "ansible_version": ansible_version,
+            "inventory": [
+                basis_mod.rel(s, self._root) if os.path.exists(s) else s for s in cli.get("inventory") or []
+            ],
+            "limit": cli.get("subset") or None,
+            "tags": [t for t in cli.get("tags") or [] if t != "all"],
+            "skip_tags": list(cli.get("skip_tags") or []),
+        }
+
+    def v2_playbook_on_stats(self, stats):
+        try:
+            self._finish(stats)
+        except Exception as exc:  # never hide a failed write behind a green run
+            self._display.error(
+                f"workplan: 計画書/報告書を書き出せませんでした / could not write the plan or report: {exc}"
+            )
+            raise
+
+    def _finish(self, stats):
+        if self._guards:
+            guard = self._guards[0]
+        elif self._refusal:
+            self._display.display(
+                f"workplan: 実施を中止しました（記録: {self._refusal.get('store')}） / apply refused",
+                color="bright red",
+                stderr=True,
+            )
+            return
+        else:
+            self._unguarded()
+            return
+        if guard["mode"] == "plan":
+            self._write_plan(guard)
+        else:
+            self._write_report(guard, stats)
+
+    def _hosts(self):
+        seen = {}
+        for guard in self._guards:
+            for host in guard.get("hosts", []):
+                seen.setdefault(host["name"], host)
+        return list(seen.values())
+
+    def _write_plan(self, guard):
+        plan = plan_mod.assemble_plan(guard, self._records, self._run_info(), self._hosts())
+        store = guard["store"]
+        plan_digest = store_mod.write_plan(store, plan)
+        folder = store_mod.plan_dir(store, plan["id"])
+        written, errors = render_mod.write_plan_files(folder, plan, plan_digest)
+        for err in errors:
+            self._display.warning(f"workplan: {err}")
+        blocked = [f for f in plan["flags"] if f["severity"] == "block"]
+        self._display.display(
+            f"作業計画書 / work plan: {plan['id']}  sha256:{plan_digest}\n"
+            f"  {folder}/plan.html | plan.xlsx | plan.md\n"
+            f"  変更 {plan['summary']['changes']} 件、予測不能 {plan['summary']['unpredictable']} 件、"
+            f"要対応 {len(blocked)} 件\n"
+            f"  承認 / approve: bin/jichitai-ops approve {plan['id']} --by <氏名> --digest {plan_digest}",
+            color="bright blue" if not blocked else "bright red",
+            stderr=True,
+        )
+
+    def _write_report(self, guard, stats):
+        store = guard["store"]
+        plan = None
+        if guard["mode"] == "apply":
+            plan, _, _ = store_mod.load_plan(store, guard["id"])
+        summary = stats.summarize
+        hosts = set(stats.processed)
+        aborted = self._refusal is not None or any(
+            summary(h)["failures"] or summary(h)["unreachable"] for h in hosts
+        )
+        ended = model.now()
+        report = plan_mod.assemble_report(
+            plan, guard, self._records, self._run_info(), model.iso(self._started), model.iso(ended), aborted
+        )
+        if self._refusal:
+            report["warnings"] = report.get("warnings", []) + self._refusal.get("reasons", [])
+        self._save_report(store, guard["id"], report)
+
+    def _save_report(self, store, plan_id, report):
+        stamp = f"{model.now():%Y%m%dT%H%M%S}-{self._token[:6]}"
+        folder = store_mod.report_dir(store, plan_id, stamp)
+        written, errors = render_mod.write_report_files(folder, report)
+        latest = store_mod.plan_dir(store, plan_id)
+        for path in written:
+            with open(path, "rb") as fh:
+                store_mod.write_atomic(os.path.join(latest, os.path.basename(path)), fh.read())
+        for err in errors:
+            self._display.warning(f"workplan: {err}")
+        counts = report["counts"]
+        self._display.display(
+            f"作業報告書 / work report: {report['verdict_ja']}  計画どおり {counts['matched']} 件、"
+            f"計画外 {counts['unplanned']} 件、相違 {counts['diff_differs']} 件、失敗 {counts['failed']} 件\n"
+            f"  {latest}/report.html | report.xlsx | report.md",
+            color="bright green" if report["verdict"] == "ok" else "bright red",
+            stderr=True,
+        )
+
+    def _unguarded(self):
+        if self._planning():
+            if self._records:
+                self._display.display(
+                    "workplan: この playbook は作業計画ガード（role workplan）を含まないため、"
+                    "作業計画書は作成されません / no workplan guard in this playbook: no plan written",
+                    color="bright yellow",
+                    stderr=True,
+                )
+            return
+        changed = [
+            r for r in self._records if any(e["state"] in ("changed", "unpredictable") for e in r["entries"])
+        ]
+        if not changed:
+            return
+        store = store_mod.store_dir(self._root)
+        plan_id = model.make_plan_id(self._started, self._playbook or "", self._token, unplanned=True)
+        guard = {
+            "id": plan_id,
+            "mode": "unguarded",
+            "store": store,
+            "applied_by": store_mod.who("ansible-playbook"),
+            "meta": {"title": os.path.basename(self._playbook or ""), "clause": ""},
+            "basis": {"playbook": {"path": basis_mod.rel(self._playbook or "", self._root)}},
+            "warnings": [plan_mod.unguarded_reason()],
+        }
+        report = plan_mod.assemble_report(
+            None,
+            guard,
+            self._records,
+            self._run_info(),
+            model.iso(self._started),
+            model.iso(model.now()),
+            False,
+        )
+        self._save_report(store, plan_id, report)

@@ -1,0 +1,363 @@
+"""The city's service calendar as rules: off-hours municipal services and contract working rules.
+
+Interprets ``jichitai_service_calendar`` (group_vars/all/service_calendar.yml) for a work window
+and answers which off-hours services (REQUIREMENTS §2, spec §4-3(3)) and which working rules
+(spec §9-2(6): work that stops a system only on closed days or at night; §5-2(2)①: other
+maintenance inside the support-desk hours) the window runs into.
+
+Japanese public holidays come from the ``holidays`` library; the city's own closed days (年末年始)
+are data. Every time is Asia/Tokyo unless the calendar names another zone.
+
+Rule language of a ``when`` (a mapping, or a list of mappings of which any may match):
+  months: [1..12]            weekdays: [mon..sun]
+  nth_weekday: [1..5, -1]    n-th occurrence of that weekday in the month (-1 = last)
+  nth_week: [1..6]           n-th calendar row of the month, rows starting on ``week_starts_on``
+  days: any|open|closed|holiday   open = weekday that is neither a public holiday nor a closure
+  except: [holiday, closure, closed]
+  dates: [YYYY-MM-DD]        explicit dates (an empty list with ``date_required`` warns)
+A slot's ``time`` is "HH:MM-HH:MM" or a list of them; an end at or before the start runs past midnight.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEKDAYS_JA = ("月", "火", "水", "木", "金", "土", "日")
+DEFAULT_TZ = "Asia/Tokyo"
+
+
+class CalendarError(ValueError):
+    """The calendar data is malformed; the message names every bad rule."""
+
+
+@lru_cache(maxsize=16)
+def _holidays_for(country: str, year: int) -> dict:
+    import holidays  # imported lazily: only the controller needs it
+
+    return dict(holidays.country_holidays(country, years=year, language="ja"))
+
+
+def public_holiday(day: dt.date, country: str = "JP") -> str | None:
+    """Name of the public holiday on ``day`` (Japanese), or None."""
+    return _holidays_for(country, day.year).get(day)
+
+
+def _parse_mmdd(text: str) -> tuple[int, int]:
+    month, day = str(text).split("-")
+    return int(month), int(day)
+
+
+def closure_on(day: dt.date, closures: list) -> str | None:
+    """Name of the city closure (e.g. 年末年始 12-29..01-03) covering ``day``, or None."""
+    key = (day.month, day.day)
+    for closure in closures or []:
+        start, end = _parse_mmdd(closure["from"]), _parse_mmdd(closure["to"])
+        inside = start <= key <= end if start <= end else (key >= start or key <= end)
+        if inside:
+            return closure.get("name", "closure")
+    return None
+
+
+def day_info(day: dt.date, calendar: dict) -> dict:
+    """Kind of day: open (開庁日) or closed (閉庁日), with the holiday or closure that makes it so."""
+    holiday = public_holiday(day, calendar.get("public_holidays", "JP"))
+    closure = closure_on(day, calendar.get("closures", []))
+    weekend = day.weekday() >= 5
+    return {
+        "date": day.isoformat(),
+        "weekday": WEEKDAYS[day.weekday()],
+        "weekday_ja": WEEKDAYS_JA[day.weekday()],
+        "holiday": holiday,
+        "closure": closure,
+        "open": not (weekend or holiday or closure),
+    }
+
+
+def _week_row(day: dt.date, week_starts_on: str) -> int:
+    start = WEEKDAYS.index(week_starts_on)
+    first = day.replace(day=1)
+    offset = (first.weekday() - start) % 7
+    return (day.day - 1 + offset) // 7 + 1
+
+
+def _nth_weekday(day: dt.date) -> tuple[int, bool]:
+    nxt = day + dt.timedelta(days=7)
+    return (day.day - 1) // 7 + 1, nxt.month != day.month
+
+
+def _day_matches(cond: dict, day: dt.date, info: dict, calendar: dict) -> bool:
+    if "dates" in cond and day.isoformat() not in {str(d) for d in cond["dates"] or []}:
+        return False
+    if "months" in cond and day.month not in cond["months"]:
+        return False
+    if "weekdays" in cond and info["weekday"] not in cond["weekdays"]:
+        return False
+    if "nth_weekday" in cond:
+        nth, last = _nth_weekday(day)
+        wanted = set(cond["nth_weekday"])
+        if nth not in wanted and not (last and -1 in wanted):
+            return False
+    if "nth_week" in cond and _week_row(day, calendar.get("week_starts_on", "sun")) not in cond["nth_week"]:
+        return False
+    kind = cond.get("days", "any")
+    if kind == "open" and not info["open"]:
+        return False
+    if kind == "closed" and info["open"]:
+        return False
+    if kind == "holiday" and not info["holiday"]:
+        return False
+    for excluded in cond.get("except", []):
+        if excluded == "holiday" and info["holiday"]:
+            return False
+        if excluded == "closure" and info["closure"]:
+            return False
+        if excluded == "closed" and not info["open"]:
+            return False
+    return True
+
+
+def _conditions(rule: dict) -> list[dict]:
+    when = rule.get("when", {})
+    return when if isinstance(when, list) else [when]
+
+
+def _times(rule: dict) -> list[tuple[dt.time, dt.time, bool]]:
+    spec = rule.get("time", "00:00-24:00")
+    out = []
+    for item in spec if isinstance(spec, list) else [spec]:
+        start_s, end_s = str(item).split("-")
+        start = dt.time.fromisoformat(start_s.strip())
+        end_txt = end_s.strip()
+        to_midnight = end_txt == "24:00"
+        end = dt.time(0, 0) if to_midnight else dt.time.fromisoformat(end_txt)
+        out.append((start, end, to_midnight or end <= start))
+    return out
+
+
+def occurrences(
+    rule: dict, day: dt.date, calendar: dict, tz: ZoneInfo
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The intervals ``rule`` occupies that begin on ``day``."""
+    info = day_info(day, calendar)
+    if not any(_day_matches(c, day, info, calendar) for c in _conditions(rule)):
+        return []
+    intervals = []
+    for start, end, next_day in _times(rule):
+        begin = dt.datetime.combine(day, start, tz)
+        finish = dt.datetime.combine(day + dt.timedelta(days=1) if next_day else day, end, tz)
+        intervals.append((begin, finish))
+    return intervals
+
+
+def validate(calendar: dict) -> None:
+    """Raise CalendarError naming every malformed rule (bad weekday, month, time or key)."""
+    problems = []
+    known = {"months", "weekdays", "nth_weekday", "nth_week", "days", "except", "dates"}
+    rules = [("business_hours", calendar.get("working_rules", {}).get("business_hours", {}))]
+    rules += [
+        (s.get("id", f"service_slots[{i}]"), s) for i, s in enumerate(calendar.get("service_slots", []))
+    ]
+    for name, rule in rules:
+        for cond in _conditions(rule):
+            if not isinstance(cond, dict):
+                problems.append(f"{name}: 'when' must be a mapping or a list of mappings")
+                continue
+            for key in set(cond) - known:
+                problems.append(f"{name}: unknown condition '{key}'")
+            for wd in cond.get("weekdays", []):
+                if wd not in WEEKDAYS:
+                    problems.append(f"{name}: unknown weekday '{wd}'")
+            for m in cond.get("months", []):
+                if not (isinstance(m, int) and 1 <= m <= 12):
+                    problems.append(f"{name}: bad month '{m}'")
+            if cond.get("days", "any") not in ("any", "open", "closed", "holiday"):
+                problems.append(f"{name}: bad days '{cond.get('days')}'")
+        try:
+            _times(rule)
+        except (ValueError, AttributeError):
+            problems.append(f"{name}: bad time '{rule.get('time')}' (want HH:MM-HH:MM)")
+    for i, closure in enumerate(calendar.get("closures", [])):
+        try:
+            _parse_mmdd(closure["from"]), _parse_mmdd(closure["to"])
+        except (KeyError, ValueError):
+            problems.append(f"closures[{i}]: want from/to as MM-DD")
+    if calendar.get("week_starts_on", "sun") not in WEEKDAYS:
+        problems.append(f"week_starts_on: unknown weekday '{calendar.get('week_starts_on')}'")
+    if problems:
+        raise CalendarError("service calendar: " + "; ".join(problems))
+
+
+def _days(start: dt.datetime, end: dt.datetime):
+    day = start.date() - dt.timedelta(days=1)  # a rule of the previous evening may run past midnight
+    while day <= end.date():
+        yield day
+        day += dt.timedelta(days=1)
+
+
+def _fmt(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _support_desk_rule(desk: dict) -> dict:
+    cond = {"weekdays": desk.get("weekdays", list(WEEKDAYS[:5]))}
+    if desk.get("except_holidays", True):
+        cond["except"] = ["holiday", "closure"]
+    return {"when": cond, "time": f"{desk.get('start', '08:30')}-{desk.get('end', '18:00')}"}
+
+
+def _wants(slot: dict, departments: list[str] | None) -> bool:
+    if not departments or "all" in departments:
+        return True
+    return str(slot.get("department")) in {str(d) for d in departments}
+
+
+def evaluate(
+    calendar: dict,
+    start: dt.datetime,
+    end: dt.datetime,
+    *,
+    disruptive: bool,
+    departments: list[str] | None = None,
+    support_desk: dict | None = None,
+) -> list[dict]:
+    """Findings for a work window [start, end): each with severity ``block`` or ``warn``.
+
+    Disruptive work (停止を伴う作業) is blocked by the off-hours services of the affected
+    departments and by the business hours of open days. Other work stops no service: it is never
+    blocked, only warned about when it runs outside the support-desk hours (§5-2(2)①).
+    """
+    validate(calendar)
+    tz = ZoneInfo(calendar.get("timezone", DEFAULT_TZ))
+    start, end = start.astimezone(tz), end.astimezone(tz)
+    if end <= start:
+        raise CalendarError("the window ends before it starts")
+    findings: list[dict] = []
+
+    def overlap(a: dt.datetime, b: dt.datetime):
+        lo, hi = max(a, start), min(b, end)
+        return (lo, hi) if lo < hi else None
+
+    rules = calendar.get("working_rules", {})
+    hours = rules.get("business_hours")
+    if disruptive and hours:
+        for day in _days(start, end):
+            for a, b in occurrences(hours, day, calendar, tz):
+                hit = overlap(a, b)
+                if hit:
+                    findings.append(
+                        {
+                            "code": "business_hours",
+                            "severity": "block",
+                            "rule": "business_hours",
+                            "clause": rules.get("clause", "§9-2(6)"),
+                            "date": day.isoformat(),
+                            "start": hit[0].isoformat(),
+                            "end": hit[1].isoformat(),
+                            "assumed": bool(hours.get("assumed")),
+                            "ja": (
+                                f"開庁日の業務時間内（{_fmt(hit[0])}〜{hit[1]:%H:%M}）に停止を伴う作業は実施できません"
+                                f"（閉庁日または夜間に実施: {rules.get('clause', '§9-2(6)')}）"
+                            ),
+                            "en": (
+                                "disruptive work inside business hours on an "
+                                f"open day ({_fmt(hit[0])}-{hit[1]:%H:%M});"
+                                " contract allows it only on closed days or at night"
+                            ),
+                        }
+                    )
+    if not disruptive and support_desk:
+        desk_rule = _support_desk_rule(support_desk)
+        inside = []
+        for day in _days(start, end):
+            inside += [hit for a, b in occurrences(desk_rule, day, calendar, tz) if (hit := overlap(a, b))]
+        covered = sum(((b - a) for a, b in inside), dt.timedelta())
+        if covered < end - start:
+            findings.append(
+                {
+                    "code": "support_desk",
+                    "severity": "warn",
+                    "rule": "support_desk",
+                    "clause": "§5-2(2)①",
+                    "date": start.date().isoformat(),
+                    "start": start.isoformat(),
+                    "end": end.isoformat(),
+                    "assumed": False,
+                    "ja": "受付窓口の対応時間（平日 8:30〜18:00）外の作業です。"
+                    "緊急時以外は原則として対応時間内に実施します（§5-2(2)①）",
+                    "en": "non-disruptive maintenance outside the support-"
+                    "desk hours (spec §5-2(2)①: within them as a rule)",
+                }
+            )
+
+    for slot in calendar.get("service_slots", []) if disruptive else []:
+        if not _wants(slot, departments):
+            continue
+        label = f"{slot.get('department_name', slot.get('department'))} {slot.get('service', '')}".strip()
+        for cond in _conditions(slot):
+            if slot.get("date_required") and not cond.get("dates"):
+                months = set(cond.get("months", range(1, 13)))
+                if any(day.month in months for day in _days(start, end) if day >= start.date()):
+                    findings.append(
+                        {
+                            "code": "date_unregistered",
+                            "severity": "warn",
+                            "rule": slot.get("id"),
+                            "department": slot.get("department"),
+                            "department_name": slot.get("department_name"),
+                            "service": slot.get("service"),
+                            "where": slot.get("where"),
+                            "clause": slot.get("clause"),
+                            "date": start.date().isoformat(),
+                            "start": start.isoformat(),
+                            "end": end.isoformat(),
+                            "assumed": True,
+                            "ja": f"{label}の実施日が未登録です。市に日付を確認してください",
+                            "en": f"the date of '{slot.get('id')}' is "
+                            "not registered; confirm it with the city",
+                        }
+                    )
+        for day in _days(start, end):
+            for a, b in occurrences(slot, day, calendar, tz):
+                hit = overlap(a, b)
+                if not hit:
+                    continue
+                findings.append(
+                    {
+                        "code": "service_slot",
+                        "severity": "block",
+                        "rule": slot.get("id"),
+                        "department": slot.get("department"),
+                        "department_name": slot.get("department_name"),
+                        "service": slot.get("service"),
+                        "where": slot.get("where"),
+                        "clause": slot.get("clause", "§4-3(3)"),
+                        "date": day.isoformat(),
+                        "start": hit[0].isoformat(),
+                        "end": hit[1].isoformat(),
+                        "assumed": bool(slot.get("assumed")),
+                        "ja": f"{label}（{slot.get('where', '')}）"
+                        "の時間外業務 {_fmt(a)}〜{b:%H:%M} と重なります",
+                        "en": f"overlaps the off-hours service '{slot.get('id')}' {_fmt(a)}-{b:%H:%M}",
+                    }
+                )
+    findings.sort(key=lambda f: (f["start"], f["severity"] != "block", str(f.get("rule"))))
+    return findings
+
+
+def blocked(findings: list[dict]) -> bool:
+    return any(f["severity"] == "block" for f in findings)
+
+
+def window_days(calendar: dict, start: dt.datetime, end: dt.datetime) -> list[dict]:
+    """Day kinds of every date the window touches, for the plan (e.g. 2026-12-13(日) 閉庁日)."""
+    tz = ZoneInfo(calendar.get("timezone", DEFAULT_TZ))
+    start, end = start.astimezone(tz), end.astimezone(tz)
+    out, day = [], start.date()
+    last = (end - dt.timedelta(microseconds=1)).date()
+    while day <= last:
+        out.append(day_info(day, calendar))
+        day += dt.timedelta(days=1)
+    return out

@@ -1,0 +1,131 @@
+"""Assembles the plan (check run) and the report (apply run) from the guard's findings and the
+recorded task results. Used by the workplan callback; plain data in, plain data out."""
+
+from __future__ import annotations
+
+from . import workplan_record as rec
+from . import workplan_report
+from .workplan_model import KINDS, SCHEMA, parse_time, reason
+
+
+def _flag(code: str, severity: str, ja: str, en: str) -> dict:
+    return {"code": code, "severity": severity, "ja": ja, "en": en}
+
+
+def plan_flags(guard: dict, summary: dict, estimate: dict) -> list[dict]:
+    flags = list(guard.get("flags", []))
+    if summary["incomplete"]:
+        flags.append(
+            _flag(
+                "incomplete",
+                "block",
+                "計画作成時に失敗または到達不能のホストがあり、計画が不完全です（承認不可）",
+                "hosts failed or were unreachable while planning:"
+                " the plan is incomplete and cannot be approved",
+            )
+        )
+    if summary["unpredictable"]:
+        flags.append(
+            _flag(
+                "unpredictable",
+                "warn",
+                f"確認モードで変更を予測できない手順が {summary['unpredictable']} 件あります（一覧参照）",
+                f"{summary['unpredictable']} steps cannot be predicted in check mode (see the list)",
+            )
+        )
+    if summary["changed_during_planning"]:
+        flags.append(
+            _flag(
+                "changed_during_planning",
+                "warn",
+                f"計画作成中に実際に変更したタスクが {summary['changed_during_planning']} "
+                "件あります（check_mode: false）",
+                "tasks with check_mode: false changed something while planning",
+            )
+        )
+    window = guard.get("window") or {}
+    if window.get("minutes") is not None and estimate["minutes"] > window["minutes"]:
+        flags.append(
+            _flag(
+                "estimate_exceeds_window",
+                "warn",
+                f"所要時間見込み（{estimate['minutes']:.0f}分）が作業枠（{window['minutes']}分）を超えます",
+                "the estimated duration exceeds the work window",
+            )
+        )
+    return flags
+
+
+def assemble_plan(guard: dict, records: list[dict], run: dict, hosts_seen: list[dict]) -> dict:
+    meta = guard["meta"]
+    summary = rec.summarize(records)
+    estimate = rec.estimate(
+        records,
+        float(meta.get("task_minutes") or 2),
+        int(run.get("forks") or 5),
+        meta.get("duration_minutes"),
+    )
+    return {
+        "schema": SCHEMA,
+        "mode": "plan",
+        "id": guard["id"],
+        "created_at": guard["created_at"],
+        "created_by": guard["created_by"],
+        "clock_injected": guard.get("clock_injected", False),
+        "title": meta["title"],
+        "clause": meta["clause"],
+        "kind": meta["kind"],
+        "kind_ja": KINDS[meta["kind"]]["ja"],
+        "disruptive": meta["disruptive"],
+        "description": meta.get("description") or "",
+        "playbook": guard["basis"]["playbook"]["path"],
+        "window": guard.get("window"),
+        "lead_time": guard.get("lead_time"),
+        "calendar": guard.get("calendar"),
+        "affected": guard.get("affected"),
+        "hosts": hosts_seen,
+        "rollback": meta.get("rollback") or [],
+        "contingency": meta.get("contingency") or [],
+        "inputs": meta.get("inputs") or [],
+        "basis": guard["basis"],
+        "basis_digest": guard["basis_digest"],
+        "tasks": records,
+        "summary": summary,
+        "estimate": estimate,
+        "flags": plan_flags(guard, summary, estimate),
+        "run": run,
+    }
+
+
+def assemble_report(
+    plan: dict | None, guard: dict, records: list[dict], run: dict, started: str, ended: str, aborted: bool
+) -> dict:
+    meta = {
+        "plan_id": guard["id"],
+        "plan_digest": guard.get("plan_digest"),
+        "mode": guard["mode"],
+        "title": (plan or guard.get("meta", {})).get("title", ""),
+        "clause": (plan or guard.get("meta", {})).get("clause", ""),
+        "playbook": (plan or {}).get("playbook") or guard.get("basis", {}).get("playbook", {}).get("path"),
+        "window": (plan or {}).get("window"),
+        "approval": guard.get("approval"),
+        "unplanned_reason": guard.get("unplanned_reason"),
+        "applied_by": guard.get("applied_by"),
+        "clock_injected": guard.get("clock_injected", False),
+        "started": started,
+        "ended": ended,
+        "duration_minutes": round((parse_time(ended) - parse_time(started)).total_seconds() / 60, 1),
+        "estimate_minutes": (plan or {}).get("estimate", {}).get("minutes"),
+        "aborted": aborted,
+        "run": run,
+        "warnings": guard.get("warnings", []),
+    }
+    return workplan_report.build(plan, records, meta)
+
+
+def unguarded_reason() -> dict:
+    return reason(
+        "no_guard",
+        "作業計画ガード（role workplan）を通らずに変更が行われました",
+        "changes were made without the work-plan guard (role workplan)",
+    )
