@@ -95,13 +95,22 @@ host_up() {
     "$LAB_DIR/hosts/host-init.sh" "$name" "$LOWER" "$HOSTS_DIR/$name"
 }
 
+# host_signal NAME : TERM the host's PID 1 (its whole PID namespace ends with it)
+host_signal() {
+  local proc pid child
+  proc="$(proc_of "$1")"
+  lab_running "$proc" || return 0
+  pid="$(cat "$(lab_pidfile "$proc")")"
+  child="$(awk '{print $1}' "/proc/$pid/task/$pid/children" 2>/dev/null)"
+  [[ -z "$child" ]] || kill -TERM "$child" 2>/dev/null || true
+}
+
 host_down() {
-  local name="$1" proc pid child i
+  local name="$1" proc pid i
   proc="$(proc_of "$name")"
   if lab_running "$proc"; then
     pid="$(cat "$(lab_pidfile "$proc")")"
-    child="$(awk '{print $1}' "/proc/$pid/task/$pid/children" 2>/dev/null)"
-    [[ -n "$child" ]] && kill -TERM "$child" 2>/dev/null
+    host_signal "$name"
     for i in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
   lab_stop "$proc"
@@ -168,6 +177,10 @@ up() {
 
 down() {
   local f name ns link
+  for f in "$LAB_RUN"/pids/host-*.pid; do  # all at once first, then wait for each
+    [[ -e "$f" ]] || continue
+    name="$(basename "$f" .pid)"; host_signal "${name#host-}"
+  done
   for f in "$LAB_RUN"/pids/host-*.pid; do
     [[ -e "$f" ]] || continue
     name="$(basename "$f" .pid)"; host_down "${name#host-}"
