@@ -18,21 +18,37 @@ SCOPES_FILE="$REPO_DIR/inventories/lab/group_vars/pair_dhcp.yml"
 LABCTL=("$REPO_DIR/.venv/bin/python" "$LAB_DIR/kea/labctl.py")
 export KEA_PIDFILE_DIR="$KEA_DIR" KEA_LOCKFILE_DIR="$KEA_DIR"
 
+# lab_running is fooled by a process that exited but was not reaped yet (kill -0 still works):
+# forget such a record so the process is started again.
+forget_dead() {
+  local f pid
+  f="$(lab_pidfile "$1")"
+  [[ -s "$f" ]] || return 0
+  pid="$(cat "$f")"
+  [[ "$(ps -o stat= -p "$pid" 2>/dev/null)" == Z* ]] && rm -f "$f"
+  return 0
+}
+
 api_password() { lab_secret vault_lab_kea_api_password; }
 
+# a peer's saved configuration is kept; only missing files are written (from the ledger scopes)
 render_missing() {
-  local peer
-  for peer in "${PEERS[@]}"; do
-    [[ -s "$KEA_DIR/kea-dhcp4-$peer.conf" && -s "$KEA_DIR/kea-ctrl-agent-$peer.conf" ]] && continue
-    lab_log "writing the pair's configuration from $(basename "$SCOPES_FILE")"
-    api_password | "${LABCTL[@]}" render "$KEA_DIR" "$SCOPES_FILE"
-    return
+  local fresh="$KEA_DIR/fresh" f
+  rm -rf "$fresh"; mkdir -p "$fresh"
+  api_password | "${LABCTL[@]}" render "$KEA_DIR" "$SCOPES_FILE" "$fresh"
+  for f in "$fresh"/*.conf; do
+    [[ -s "$KEA_DIR/$(basename "$f")" ]] && continue
+    lab_log "writing $(basename "$f") from $(basename "$SCOPES_FILE")"
+    mv "$f" "$KEA_DIR/"
   done
+  rm -rf "$fresh"
 }
 
 start_peer() {
   local peer="$1"
-  rm -f "$KEA_DIR/kea-dhcp4-$peer.kea-dhcp4.pid" "$KEA_DIR/kea-ctrl-agent-$peer.kea-ctrl-agent.pid"
+  forget_dead "kea-dhcp4-$peer"; forget_dead "kea-ca-$peer"
+  lab_running "kea-dhcp4-$peer" || rm -f "$KEA_DIR/kea-dhcp4-$peer.kea-dhcp4.pid"
+  lab_running "kea-ca-$peer" || rm -f "$KEA_DIR/kea-ctrl-agent-$peer.kea-ctrl-agent.pid"
   lab_running "kea-dhcp4-$peer" ||
     lab_start "kea-dhcp4-$peer" kea-dhcp4 -c "$KEA_DIR/kea-dhcp4-$peer.conf" -p "${DHCP_PORT[$peer]}"
   lab_running "kea-ca-$peer" ||

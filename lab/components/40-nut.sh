@@ -13,6 +13,17 @@ UPSES=(ups01 ups02 ups03)
 NUT_USER="jichitai-ops"
 export NUT_CONFPATH="$CONF" NUT_STATEPATH="$STATE" NUT_ALTPIDPATH="$STATE"
 
+# lab_running is fooled by a process that exited but was not reaped yet (kill -0 still works):
+# forget such a record so the process is started again.
+forget_dead() {
+  local f pid
+  f="$(lab_pidfile "$1")"
+  [[ -s "$f" ]] || return 0
+  pid="$(cat "$f")"
+  [[ "$(ps -o stat= -p "$pid" 2>/dev/null)" == Z* ]] && rm -f "$f"
+  return 0
+}
+
 write_config() {
   local ups
   rm -rf "$NUT_DIR"
@@ -53,7 +64,8 @@ wait_ready() {
 up() {
   [[ -x /lib/nut/upsd ]] || lab_die "nut-server is not installed (make system-deps)"
   local ups all=1
-  for ups in "${UPSES[@]}"; do lab_running "nut-$ups" || all=0; done
+  for ups in "${UPSES[@]}"; do forget_dead "nut-$ups"; lab_running "nut-$ups" || all=0; done
+  forget_dead nut-upsd
   lab_running nut-upsd || all=0
   if [[ $all -eq 0 ]]; then
     down

@@ -13,6 +13,17 @@ VENV="$LAB_RUN/snmpsim-venv"
 REQS="$LAB_DIR/snmp/requirements.txt"
 PROC="snmpsim-ups04"
 
+# lab_running is fooled by a process that exited but was not reaped yet (kill -0 still works):
+# forget such a record so the process is started again.
+forget_dead() {
+  local f pid
+  f="$(lab_pidfile "$1")"
+  [[ -s "$f" ]] || return 0
+  pid="$(cat "$f")"
+  [[ "$(ps -o stat= -p "$pid" 2>/dev/null)" == Z* ]] && rm -f "$f"
+  return 0
+}
+
 ensure_venv() {
   local stamp="$VENV/.requirements"
   [[ -x "$VENV/bin/snmpsim-command-responder" ]] && cmp -s "$REQS" "$stamp" && return 0
@@ -36,6 +47,7 @@ write_data() {
 
 up() {
   ensure_venv
+  forget_dead "$PROC"
   if ! lab_running "$PROC"; then
     write_data
     lab_start "$PROC" "$VENV/bin/snmpsim-command-responder" \

@@ -1,6 +1,8 @@
 """Lab helper for the Kea DHCP appliance pair (used by lab/components/30-kea.sh).
 
-  labctl.py render RUN_DIR SCOPES_YAML   write both peers' kea-dhcp4 and kea-ctrl-agent configs
+  labctl.py render RUN_DIR SCOPES_YAML [OUT_DIR]
+                                         write both peers' kea-dhcp4 and kea-ctrl-agent configs
+                                         (paths inside them point at RUN_DIR; files go to OUT_DIR)
   labctl.py wait-ha [TIMEOUT_S]          wait until both peers report a healthy HA pair
   labctl.py status                       print each peer's HA state; exit 1 unless healthy
 
@@ -88,9 +90,9 @@ def dhcp4_config(name, run_dir, subnets):
                             {
                                 "this-server-name": name,
                                 "mode": "hot-standby",
-                                "heartbeat-delay": 500,
-                                "max-response-delay": 2000,
-                                "max-ack-delay": 1000,
+                                "heartbeat-delay": 250,
+                                "max-response-delay": 1500,
+                                "max-ack-delay": 750,
                                 "max-unacked-clients": 0,
                                 # peers talk over their own listeners, so no API secret sits in the HA config
                                 "multi-threading": {
@@ -138,13 +140,14 @@ def _write_json(path, data):
         fh.write("\n")
 
 
-def render(run_dir, scopes_file, password):
+def render(run_dir, scopes_file, password, out_dir=None):
     with open(scopes_file, encoding="utf-8") as fh:
         scopes = yaml.safe_load(fh)["jichitai_dhcp_scopes"]
     subnets = subnets_from_scopes(scopes)
+    out_dir = out_dir or run_dir
     for name in PEERS:
-        _write_json(f"{run_dir}/kea-dhcp4-{name}.conf", dhcp4_config(name, run_dir, subnets))
-        _write_json(f"{run_dir}/kea-ctrl-agent-{name}.conf", ctrl_agent_config(name, run_dir, password))
+        _write_json(f"{out_dir}/kea-dhcp4-{name}.conf", dhcp4_config(name, run_dir, subnets))
+        _write_json(f"{out_dir}/kea-ctrl-agent-{name}.conf", ctrl_agent_config(name, run_dir, password))
 
 
 def command(name, password, cmd, timeout=3):
@@ -176,7 +179,7 @@ def main(argv):
         sys.exit(__doc__)
     password = sys.stdin.readline().strip()
     if argv[1] == "render":
-        render(argv[2], argv[3], password)
+        render(argv[2], argv[3], password, argv[4] if len(argv) > 4 else None)
         return 0
     if argv[1] == "wait-ha":
         deadline = time.monotonic() + float(argv[2] if len(argv) > 2 else 30)

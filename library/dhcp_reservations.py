@@ -1,0 +1,440 @@
+#!/usr/bin/python
+# Copyright: jichitai-ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: dhcp_reservations
+short_description: Keep the reservations of a DHCP subnet identical on both peers of a Kea appliance pair
+description:
+  - Manages the host reservations (MAC address to IPv4 address) of one subnet on every peer of an
+    ISC Kea DHCPv4 pair through their Control Agents, so the pair keeps one configuration. The IP
+    ledger is the source of truth (REQUIREMENTS §6-3(4)④).
+  - Kea does not replicate configuration between HA peers, and the Debian/ISC open-source build has
+    no host_cmds hook, so each peer is changed by C(config-get), edit, C(config-test), C(config-set)
+    and C(config-write).
+  - Everything is checked before the first change. That covers every row of the input (MAC, IP,
+    host name), addresses outside the subnet or inside its dynamic pool, two reservations for one
+    address, addresses leased to another MAC (C(lease4-get-all)), peers whose subnet definitions
+    already differ, and unreachable peers. One error names every bad row.
+  - C(config-test) runs on every peer before any C(config-set). Peers are then changed one at a
+    time, and the next one only once the previous one serves again in its HA relationship
+    (a health gate, so the pair is never reconfigured together). The result is read back from every peer.
+version_added: "1.0.0"
+author:
+  - jichitai-ops contributors
+options:
+  peers:
+    description:
+      - The peers of the pair, in order. The first reachable peer is the reference when O(converge=true).
+      - Build it from the inventory (C(jichitai_kea_api_url), C(jichitai_kea_api_user),
+        C(jichitai_kea_api_password)).
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description: Peer name used in messages and results (the inventory host name).
+        type: str
+        required: true
+      url:
+        description: URL of the peer's Kea Control Agent.
+        type: str
+        required: true
+      user:
+        description: Basic-auth user of the Control Agent.
+        type: str
+      password:
+        description: Basic-auth password of the Control Agent.
+        type: str
+  subnet:
+    description: The subnet whose reservations are managed, as a prefix (C(10.10.16.0/20)).
+    type: str
+    required: true
+  reservations:
+    description:
+      - The reservations, one mapping each. C(mac) accepts C(aa:bb:cc:dd:ee:ff), C(aa-bb-..),
+        C(aabb.ccdd.eeff) and C(aabbccddeeff). C(ip) is an IPv4 address. C(hostname) is optional.
+        C(source) is optional and only names the row in error messages (for example C(pc_assets.csv line 17)).
+      - With O(state=absent) a row may give only C(mac) or only C(ip).
+    type: list
+    elements: dict
+    default: []
+  state:
+    description:
+      - V(present) adds the reservations or corrects them (the MAC address is the key) and leaves
+        the others alone.
+      - V(absent) removes the reservations with the given MACs or addresses.
+      - V(exact) makes the subnet's reservations equal the list and removes every other one.
+    type: str
+    choices: [present, absent, exact]
+    default: present
+  converge:
+    description:
+      - When the peers' definitions of the subnet already differ, the module refuses to run. With
+        V(true) it writes the first reachable peer's subnet, with the requested reservations, to every peer.
+    type: bool
+    default: false
+  allow_peer_down:
+    description:
+      - By default an unreachable peer (or a peer whose DHCP service is down) stops the run before
+        anything changes. With V(true) the reachable peers are changed and the others are reported
+        in RV(peers_skipped). The pair then differs until a later run with O(converge=true).
+    type: bool
+    default: false
+  check_leases:
+    description: Refuse addresses that another MAC holds an active lease on (needs the lease_cmds hook).
+    type: bool
+    default: true
+  ha_wait_timeout:
+    description: Seconds to wait for a changed peer to serve again in its HA relationship before the next one.
+    type: float
+    default: 30.0
+  service:
+    description: Kea service behind the Control Agent.
+    type: str
+    choices: [dhcp4]
+    default: dhcp4
+  timeout:
+    description: Seconds to wait for each API answer.
+    type: float
+    default: 10.0
+  validate_certs:
+    description: Verify the Control Agent's TLS certificate (HTTPS URLs).
+    type: bool
+    default: true
+  ca_path:
+    description: CA bundle for verifying the Control Agent's certificate.
+    type: path
+notes:
+  - Supports check mode and diff mode. The diff has one entry per reservation.
+  - The configuration of a peer is replaced whole by C(config-set). A change made on that peer by other
+    means between this module's C(config-get) and C(config-set) would be lost, so do not run two
+    changes on one pair at once.
+seealso:
+  - module: dhcp_info
+"""
+
+EXAMPLES = r"""
+- name: Make the pair's reservations match the IP ledger
+  dhcp_reservations:
+    peers:
+      - name: dhcp01
+        url: https://10.10.0.21:8000/
+        user: jichitai-ops
+        password: "{{ vault_kea_password }}"
+      - name: dhcp02
+        url: https://10.10.0.22:8000/
+        user: jichitai-ops
+        password: "{{ vault_kea_password }}"
+    subnet: 10.10.16.0/20
+    state: exact
+    reservations:
+      - {hostname: lgdt0011, mac: "90:1b:0e:e5:c8:2d", ip: 10.10.16.10}
+      - {hostname: lgdt0012, mac: "90:1b:0e:de:d4:c3", ip: 10.10.16.11}
+
+- name: Remove one reservation
+  dhcp_reservations:
+    peers: "{{ dhcp_peers }}"
+    subnet: 10.10.16.0/20
+    state: absent
+    reservations:
+      - mac: "90:1b:0e:de:d4:c3"
+
+- name: Bring a peer that drifted back in line with the first peer
+  dhcp_reservations:
+    peers: "{{ dhcp_peers }}"
+    subnet: 10.10.16.0/20
+    state: present
+    converge: true
+"""
+
+RETURN = r"""
+changes:
+  description: The reservation changes (made, or in check mode to be made), one per reservation.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    action:
+      description: C(add), C(update) or C(remove).
+      type: str
+    mac:
+      description: MAC address of the reservation.
+      type: str
+    ip:
+      description: Reserved address (after the change, or the removed one).
+      type: str
+    hostname:
+      description: Host name of the reservation.
+      type: str
+    before:
+      description: The Kea reservation before (null for C(add)).
+      type: dict
+    after:
+      description: The Kea reservation after (null for C(remove)).
+      type: dict
+  sample:
+    - action: add
+      mac: "02:4a:00:10:05:01"
+      ip: 198.18.100.25
+      hostname: prn-cityhall-5f-01
+      before: null
+      after: {hw-address: "02:4a:00:10:05:01", ip-address: 198.18.100.25, hostname: prn-cityhall-5f-01}
+summary:
+  description: Number of reservations added, updated, removed, and in the subnet after the run.
+  returned: always
+  type: dict
+  sample: {added: 1, updated: 0, removed: 0, total: 9}
+subnet_id:
+  description: Kea id of the subnet.
+  returned: success
+  type: int
+  sample: 1
+peers:
+  description: Each peer, whether it was reachable and was (or would be) changed, and its HA state afterwards.
+  returned: always
+  type: list
+  elements: dict
+  sample:
+    - {name: dhcp01, reachable: true, changed: true, ha_state: hot-standby}
+    - {name: dhcp02, reachable: true, changed: true, ha_state: hot-standby}
+peers_skipped:
+  description: Peers left unchanged because they were unreachable (only with O(allow_peer_down=true)).
+  returned: always
+  type: list
+  elements: str
+  sample: []
+errors:
+  description: Every problem found before any change, one entry per bad row or peer.
+  returned: failure
+  type: list
+  elements: str
+  sample: ["row 2 (prn-x): address 198.18.103.10 is inside the dynamic pool 198.18.103.1-198.18.103.250"]
+"""
+
+import copy
+import ipaddress
+import json
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.kea_pair import (
+    KeaError,
+    KeaUnreachable,
+    check_peers,
+    clients,
+    pair_argument_spec,
+)
+from ansible.module_utils.kea_reservations import (
+    STATES,
+    canonical_subnet,
+    diff_items,
+    find_subnet,
+    lease_conflicts,
+    parse_rows,
+    plan,
+    replace_subnet,
+    reservation_lines,
+    subnet_differences,
+    validate,
+)
+
+
+def peer_diff(name, current, target):
+    """A diff entry for a peer whose subnet differs from the reference (converge)."""
+
+    def text(subnet):
+        return json.dumps(json.loads(canonical_subnet(subnet)), indent=2, sort_keys=True) + "\n"
+
+    return {
+        "before_header": f"{name} subnet {current['subnet']}",
+        "after_header": f"{name} subnet {current['subnet']} (converged)",
+        "before": text(current),
+        "after": text(target),
+    }
+
+
+class Run:
+    def __init__(self, module):
+        self.module = module
+        self.p = module.params
+        self.clients = clients(self.p)
+        self.peers = {c.name: {"name": c.name, "reachable": False, "changed": False, "ha_state": None}
+                      for c in self.clients}
+        self.result = {"changes": [], "summary": {}, "peers": list(self.peers.values()), "peers_skipped": []}
+
+    def fail(self, msg, errors=None, changed=False):
+        self.module.fail_json(msg=msg, errors=errors or [msg], changed=changed, **self.result)
+
+    def read_configs(self):
+        """({peer: Dhcp4 config} of reachable peers, errors that forbid any change)."""
+        configs, down, fatal = {}, [], []
+        for client in self.clients:
+            try:
+                configs[client.name] = client.config_get()["Dhcp4"]
+                self.peers[client.name]["reachable"] = True
+            except KeaUnreachable as exc:
+                down.append(str(exc))
+            except KeaError as exc:  # refused credentials, unsupported command, ...
+                fatal.append(str(exc))
+        if not configs and not fatal:
+            fatal.append("no peer of the pair is reachable: " + "; ".join(down))
+        elif down and not self.p["allow_peer_down"]:
+            fatal.append(
+                "a peer of the pair is down, so no peer is changed (allow_peer_down=true changes the "
+                "reachable peers alone): " + "; ".join(down)
+            )
+        self.result["peers_skipped"] = [c.name for c in self.clients if c.name not in configs]
+        if self.result["peers_skipped"] and not fatal:
+            self.module.warn("changing only " + ", ".join(configs) + "; unreachable: " + "; ".join(down))
+        return configs, fatal
+
+    def run(self):
+        p = self.p
+        errors = check_peers(p)
+        try:
+            ipaddress.ip_network(p["subnet"], strict=False)
+        except ValueError:
+            errors.append(f"subnet {p['subnet']!r} is not an IPv4 prefix such as 10.10.16.0/20")
+        rows, row_errors = parse_rows(p["reservations"], p["state"])
+        errors += row_errors
+        if check_peers(p):
+            self.refuse(errors)
+        configs, peer_errors = self.read_configs()
+        if peer_errors or errors:
+            self.refuse(peer_errors + errors)
+
+        subnets = {}
+        for name, dhcp4 in configs.items():
+            subnet = find_subnet(dhcp4, p["subnet"])
+            if subnet is None:
+                errors.append(f"{name} has no subnet {p['subnet']}")
+            else:
+                subnets[name] = subnet
+        if errors:
+            self.refuse(errors)
+        differences = subnet_differences(subnets)
+        if differences and not p["converge"]:
+            errors.append(
+                f"the peers' definitions of subnet {p['subnet']} already differ "
+                f"(converge=true makes them equal to the first peer): " + "; ".join(differences)
+            )
+        reference = subnets[next(iter(subnets))]
+        new_reservations, changes = plan(reference.get("reservations", []), rows, p["state"])
+        errors += validate(rows, p["state"], reference, new_reservations)
+        if p["check_leases"] and any(c["action"] in ("add", "update") for c in changes) and not errors:
+            errors += self.lease_errors(reference["id"], changes)
+        if errors:
+            self.refuse(errors)
+
+        target = copy.deepcopy(reference)
+        target["reservations"] = new_reservations
+        to_change = [n for n, s in subnets.items() if canonical_subnet(s) != canonical_subnet(target)]
+        self.result.update(
+            changes=changes,
+            subnet_id=reference["id"],
+            summary={
+                "added": sum(c["action"] == "add" for c in changes),
+                "updated": sum(c["action"] == "update" for c in changes),
+                "removed": sum(c["action"] == "remove" for c in changes),
+                "total": len(new_reservations),
+            },
+        )
+        for name in to_change:
+            self.peers[name]["changed"] = True
+        diff = diff_items(p["subnet"], changes)
+        for name in to_change:
+            if canonical_subnet(subnets[name]) != canonical_subnet(reference):
+                diff.append(peer_diff(name, subnets[name], target))
+        if not to_change or self.module.check_mode:
+            self.module.exit_json(changed=bool(to_change), diff=diff, **self.result)
+        self.apply(configs, to_change, target)
+        self.module.exit_json(changed=True, diff=diff, **self.result)
+
+    def refuse(self, errors):
+        self.fail(f"{len(errors)} problem(s), nothing was changed on any peer: " + " | ".join(errors), errors)
+
+    def lease_errors(self, subnet_id, changes):
+        leases = {}
+        for client in self.clients:
+            if not self.peers[client.name]["reachable"]:
+                continue
+            try:
+                leases[client.name] = client.leases_in_subnets([subnet_id])
+            except KeaError as exc:
+                return [f"cannot check leases ({exc}); set check_leases=false to skip the check"]
+        return lease_conflicts(changes, leases)
+
+    def apply(self, configs, to_change, target):
+        by_name = {c.name: c for c in self.clients}
+        new_configs = {}
+        for name in to_change:
+            dhcp4 = copy.deepcopy(configs[name])
+            replace_subnet(dhcp4, copy.deepcopy(target))
+            new_configs[name] = {"Dhcp4": dhcp4}
+        # every peer must accept the new configuration before any peer is changed
+        for name in to_change:
+            try:
+                by_name[name].config_test(new_configs[name])
+            except KeaError as exc:
+                self.fail(f"config-test refused the change, nothing was changed: {exc}")
+        # health gate: the pair must be serving before the first change
+        for name in to_change:
+            try:
+                self.peers[name]["ha_state"] = by_name[name].wait_serving(self.p["ha_wait_timeout"])
+            except KeaError as exc:
+                self.fail(f"the pair is not healthy, nothing was changed: {exc}")
+        done = []
+        for name in to_change:
+            client = by_name[name]
+            try:
+                client.config_set(new_configs[name])
+                done.append(name)
+                client.config_write()
+                self.peers[name]["ha_state"] = client.wait_serving(self.p["ha_wait_timeout"])
+            except KeaError as exc:
+                self.rollback(done, configs)
+                untouched = [n for n in to_change if n not in done]
+                self.fail(
+                    f"changing {name} failed: {exc}. Rolled back: {', '.join(done) or 'none'}; "
+                    f"not touched: {', '.join(untouched) or 'none'}",
+                    changed=bool(done),
+                )
+        # read back: every changed peer now holds the target subnet
+        for name in to_change:
+            try:
+                now = find_subnet(by_name[name].config_get()["Dhcp4"], self.p["subnet"])
+            except KeaError as exc:
+                self.fail(f"cannot read back {name} after the change: {exc}", changed=True)
+            # Kea fills in defaults (option-data, client-classes, ...): compare what the ledger sets
+            wanted = sorted(reservation_lines(target.get("reservations", [])))
+            if now is None or sorted(reservation_lines(now.get("reservations", []))) != wanted:
+                self.fail(f"{name} does not show the new reservations after config-set", changed=True)
+
+    def rollback(self, done, configs):
+        by_name = {c.name: c for c in self.clients}
+        for name in done:
+            try:
+                by_name[name].config_set({"Dhcp4": configs[name]})
+                by_name[name].config_write()
+            except KeaError as exc:
+                self.module.warn(f"rollback of {name} failed: {exc}")
+
+
+def main():
+    spec = pair_argument_spec()
+    spec.update(
+        subnet={"type": "str", "required": True},
+        reservations={"type": "list", "elements": "dict", "default": []},
+        state={"type": "str", "default": "present", "choices": list(STATES)},
+        converge={"type": "bool", "default": False},
+        allow_peer_down={"type": "bool", "default": False},
+        check_leases={"type": "bool", "default": True},
+        ha_wait_timeout={"type": "float", "default": 30.0},
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    Run(module).run()
+
+
+if __name__ == "__main__":
+    main()
