@@ -7,7 +7,8 @@ The order is derived from the inventory, never kept by hand:
 * The sort is Kahn's algorithm.  Among the hosts that are free to go at a step, only those of
   the earliest role category (``CATEGORIES``) form the next tier, so the customary order
   (PCs, application servers, SKYSEA/antivirus/WSUS, file servers, AD, appliances, virtual
-  servers, virtualisation hosts and storage, UPSes) holds wherever the dependencies allow it.
+  servers, virtualisation hosts and storage, network gear, UPSes) holds wherever the
+  dependencies allow it.
 * Members of a redundant pair (same ``jichitai_pair`` and segment) are one node of the graph:
   both go down in the same tier, after everything that depends on either of them.  Inside
   the tier the member the others depend on (else the lowest name, by convention the first
@@ -69,7 +70,7 @@ CATEGORIES: tuple[tuple[str, str, frozenset[str]], ...] = (
     (
         "appliance",
         "アプライアンス（DHCP・RADIUS等）",
-        frozenset({"dhcp", "radius", "gateway", "firewall", "switch", "router"}),
+        frozenset({"dhcp", "radius", "appliance"}),
     ),
     ("virtual", "仮想サーバ", frozenset({"virtual_server", "vm"})),
     (
@@ -86,6 +87,8 @@ CATEGORIES: tuple[tuple[str, str, frozenset[str]], ...] = (
             }
         ),
     ),
+    # network gear carries the run itself: it goes dark with its UPS and comes back first
+    ("network", "ネットワーク機器", frozenset({"switch", "gateway", "router", "firewall"})),
     ("ups", "UPS", frozenset({"ups"})),
 )
 CATEGORY_RANK = {cat: rank for rank, (cat, _label, _roles) in enumerate(CATEGORIES)}
@@ -267,14 +270,15 @@ def _find_cycles(graph: _Graph, nodes: set[str]) -> list[list[str]]:
 
 
 def outage_tiers(
-    names, hostvars, direction: str = "shutdown", scope=None, role_categories=None
+    names, hostvars, direction: str = "shutdown", scope=None, role_categories=None, exclude_categories=()
 ) -> list[dict]:
     """Tiers of an outage.
 
     names: every host of the inventory (dependencies are checked against them);
     hostvars: mapping host -> its variables; scope: the hosts that lose power (default all names);
-    direction: ``shutdown`` or ``startup``; role_categories: role -> category overrides.
-    Returns ``[{tier, category, label, hosts: [ordered host names]}]``.
+    direction: ``shutdown`` or ``startup``; role_categories: role -> category overrides;
+    exclude_categories: tiers left out of the result (e.g. PCs, which staff switch on themselves).
+    Returns ``[{tier, category, label, hosts: [ordered host names]}]``, tiers numbered from 1.
     """
     if direction not in ("shutdown", "startup"):
         raise AnsibleFilterError(f"outage order: direction must be shutdown or startup, not {direction!r}")
@@ -323,6 +327,7 @@ def outage_tiers(
             hosts = [h for n in nodes for h in reversed(graph.shutdown_members(n))]
         category = CATEGORIES[graph.rank(nodes[0])][0]
         result.append({"category": category, "label": CATEGORY_LABEL[category], "hosts": hosts})
+    result = [t for t in result if t["category"] not in exclude_categories]
     for i, tier in enumerate(result, start=1):
         tier["tier"] = i
     return result
@@ -338,16 +343,19 @@ def outage_timeline(
     start: str,
     budget_end: str,
     host_minutes: Mapping[str, int],
-    bulk_categories=("pc",),
+    stagger: int = 1,
+    bulk_categories=("pc", "ups"),
     before: Mapping[str, int] | None = None,
     after: Mapping[str, int] | None = None,
 ) -> dict:
     """Estimated timeline of an ordered run.
 
+    The hosts of a tier are ordered one after another (``stagger`` minutes apart) and the tier
+    ends when the slowest has gone down or come back: a tier takes its category's minutes plus
+    the stagger for every further host; a bulk category (PCs, UPSes) takes its minutes once.
     tiers: the result of ``outage_tiers``; start/budget_end: ``HH:MM`` (an end earlier than the
-    start is the next day); host_minutes: category -> minutes per host (per tier for the bulk
-    categories, whose hosts are handled together); before/after: named fixed steps
-    (e.g. pre-checks, the branch-site network check) -> minutes.
+    start is the next day); host_minutes: category -> minutes (``default`` for the rest);
+    before/after: named fixed steps (e.g. pre-checks, the branch-site network check) -> minutes.
     Returns ``{start, end, budget_end, total_minutes, budget_minutes, within_budget, steps}``.
     """
     base = datetime.strptime(start, "%H:%M")
@@ -376,12 +384,10 @@ def outage_timeline(
     for name, minutes in (before or {}).items():
         add("step", name, minutes)
     for tier in tiers:
-        per_host = int(host_minutes.get(tier["category"], host_minutes.get("default", 5)))
-        if tier["category"] in bulk_categories:
-            add("tier", tier["label"], per_host, tier["tier"], tier["hosts"])
-        else:
-            for host in tier["hosts"]:
-                add("host", host, per_host, tier["tier"], [host])
+        minutes = int(host_minutes.get(tier["category"], host_minutes.get("default", 5)))
+        if tier["category"] not in bulk_categories:
+            minutes += int(stagger) * (len(tier["hosts"]) - 1)
+        add("tier", tier["label"], minutes, tier["tier"], tier["hosts"])
     for name, minutes in (after or {}).items():
         add("step", name, minutes)
     total = int((clock - base).total_seconds() // 60)
@@ -397,8 +403,52 @@ def outage_timeline(
     }
 
 
+def outage_plan_text(timeline: Mapping, direction: str = "shutdown", max_hosts: int = 12) -> str:
+    """The order and estimated timeline as lines of Japanese text for the work plan and the console."""
+    tiers = [s for s in timeline["steps"] if s["tier"]]
+    hosts = sum(len(s["hosts"]) for s in tiers)
+    verdict = "以内" if timeline["within_budget"] else "を超過"
+    word = "停止" if direction == "shutdown" else "起動"
+    lines = [
+        f"{word}順序（インベントリの依存関係から算出、{len(tiers)} 段・{hosts} 台）",
+        f"推定 {timeline['start']} 開始 → {timeline['end']} 終了（{timeline['total_minutes']} 分、"
+        f"作業枠 {timeline['start']}–{timeline['budget_end']} の {timeline['budget_minutes']} 分{verdict}）",
+    ]
+    for step in timeline["steps"]:
+        text = f"{step['start']}–{step['end']} "
+        if step["tier"]:
+            names = step["hosts"]
+            shown = (
+                " → ".join(names)
+                if len(names) <= max_hosts
+                else f"{', '.join(names[:3])} ほか計 {len(names)} 台"
+            )
+            text += f"第{step['tier']}段 {step['name']}: {shown}"
+        else:
+            text += step["name"]
+        lines.append(text)
+    return "\n".join(lines)
+
+
+def outage_select(names, hostvars, var: str, values=None) -> list[str]:
+    """The names whose variable VAR is set (and, given VALUES, is one of them)."""
+    if isinstance(values, str):
+        values = [values]
+    picked = []
+    for name in names:
+        value = hostvars[name].get(var)
+        if value in (None, "") or (values is not None and value not in values):
+            continue
+        picked.append(str(name))
+    return picked
+
+
 class FilterModule:
     """Outage ordering filters."""
 
     def filters(self):
-        return {"outage_tiers": outage_tiers, "outage_timeline": outage_timeline}
+        return {
+            "outage_tiers": outage_tiers,
+            "outage_timeline": outage_timeline,
+            "outage_select": outage_select,
+        }

@@ -211,6 +211,16 @@ def test_scope_orders_only_the_hosts_that_lose_power():
         outage_tiers(list(hv), hv, scope=["nowhere"])
 
 
+def test_excluded_categories_leave_the_tiers_renumbered():
+    hv = {
+        "pc0001": host("pc", "windows", depends_on=["ad01"]),
+        "ad01": host("ad_dc", "windows"),
+        "ups01": host("ups", "ups"),
+    }
+    up = outage_tiers(list(hv), hv, "startup", exclude_categories=["pc"])
+    assert [(t["tier"], t["hosts"]) for t in up] == [(1, ["ups01"]), (2, ["ad01"])]
+
+
 def test_direction_is_checked():
     with pytest.raises(Exception, match="direction"):
         outage_tiers([], {}, "sideways")
@@ -239,7 +249,9 @@ def test_timeline_against_the_budget():
     hv = {
         "pc0001": host("notebook_pc", "windows"),
         "pc0002": host("notebook_pc", "windows"),
-        "app01": host("app_server"),
+        "app01": host("app_server", depends_on=["fs01"]),
+        "app02": host("app_server", depends_on=["fs01"]),
+        "app03": host("app_server"),
         "fs01": host("file_server"),
     }
     tiers = outage_tiers(list(hv), hv)
@@ -253,13 +265,36 @@ def test_timeline_against_the_budget():
     )
     assert [(s["name"], s["start"], s["end"]) for s in plan["steps"]] == [
         ("事前確認", "21:00", "21:10"),
-        ("稼働中の端末", "21:10", "21:25"),
-        ("app01", "21:25", "21:30"),
-        ("fs01", "21:30", "21:40"),
-        ("UPS停止予約", "21:40", "21:45"),
+        ("稼働中の端末", "21:10", "21:25"),  # PCs go together whatever their number
+        ("業務・アプリケーションサーバ", "21:25", "21:32"),  # 5 minutes and 1 more for each further host
+        ("ファイルサーバ・バックアップ", "21:32", "21:42"),
+        ("UPS停止予約", "21:42", "21:47"),
     ]
-    assert plan["steps"][1]["hosts"] == ["pc0001", "pc0002"]
-    assert plan["total_minutes"] == 45 and plan["budget_minutes"] == 120 and plan["within_budget"]
+    assert plan["steps"][2]["hosts"] == ["app01", "app02", "app03"] and plan["steps"][2]["tier"] == 2
+    assert plan["total_minutes"] == 47 and plan["budget_minutes"] == 120 and plan["within_budget"]
+    text = outage_order.outage_plan_text(plan).split("\n")
+    assert text[0] == "停止順序（インベントリの依存関係から算出、3 段・6 台）"
+    assert "作業枠 21:00–23:00 の 120 分以内" in text[1]
+    assert "21:25–21:32 第2段 業務・アプリケーションサーバ: app01 → app02 → app03" in text
+    assert (
+        outage_order.outage_plan_text(plan, max_hosts=2)
+        .split("\n")[4]
+        .endswith("app01, app02, app03 ほか計 3 台")
+    )
     late = outage_timeline(tiers, "23:00", "23:30", {"default": 20})
     assert not late["within_budget"]
-    assert late["end"] == "00:00(+1日)"
+    assert late["end"] == "00:02(+1日)"
+
+
+def test_select_hosts_by_variable():
+    hv = {
+        "ad01": host("ad_dc", "windows", pair="ad"),
+        "ups01": host("ups", "ups"),
+        "app01": host("app_server"),
+    }
+    assert outage_order.outage_select(list(hv), hv, "jichitai_pair") == ["ad01"]
+    assert outage_order.outage_select(list(hv), hv, "jichitai_os_family", "ups") == ["ups01"]
+    assert outage_order.outage_select(list(hv), hv, "jichitai_role", ["ad_dc", "app_server"]) == [
+        "ad01",
+        "app01",
+    ]
