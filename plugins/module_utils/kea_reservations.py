@@ -328,7 +328,8 @@ def diff_items(subnet_prefix, changes):
     """Ansible diff list: one before/after per reservation."""
     items = []
     for change in sorted(changes, key=lambda c: (_ip_key(c["after"] or c["before"]), c["mac"] or "")):
-        header = f"subnet {subnet_prefix} reservation {change['mac']}"
+        ident = change["mac"] or reservation_line(change["after"] or change["before"]).split(" ")[0]
+        header = f"subnet {subnet_prefix} reservation {ident}"
         items.append({
             "before_header": header,
             "after_header": header,
