@@ -30,6 +30,9 @@ LAB_VAULT_PASS = LAB_INVENTORY / ".vault-pass.lab"
 os.environ.setdefault("ANSIBLE_CONFIG", str(REPO / "ansible.cfg"))
 os.environ.setdefault("ANSIBLE_VAULT_IDENTITY_LIST", f"lab@{LAB_VAULT_PASS}")
 os.environ.setdefault("ANSIBLE_FORCE_COLOR", "0")
+# Variables as playbooks see them: without this, ad-hoc runs from the repository root would read the
+# top-level group_vars/ as playbook-directory variables, above the inventory's own group_vars.
+os.environ.setdefault("ANSIBLE_PLAYBOOK_DIR", str(REPO / "playbooks"))
 
 
 def lab_components() -> list[Path]:
