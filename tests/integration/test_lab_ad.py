@@ -160,7 +160,7 @@ def test_seeding_again_changes_nothing(lab):
     """Seeding converges: whatever a first run corrects, a second run finds nothing to do."""
     script = (
         f'source "{LAB_DIR}/lib.sh"; source "{LAB_DIR}/secrets.sh"; '
-        "{ lab_secret vault_lab_ad_admin_password; lab_secret vault_lab_ad_user_password; } | "
+        "lab_secret vault_lab_ad_admin_password vault_lab_ad_user_password | "
         f'"{VENV_BIN}/python" "{LAB_DIR}/samba/seed_org.py" --org "{ORG_FILE}" '
         f'--users "{LAB_DIR}/samba/sample_users.yml" --ca "{lab.ca_file}"'
     )

@@ -110,14 +110,15 @@ def test_a_linux_host_powered_off_is_unreachable_and_comes_back(lab, lab_ansible
 
 
 def process_table() -> dict[int, int]:
-    """pid -> parent pid, for every process."""
+    """pid -> parent pid, for every live process (zombies awaiting the machine's init excluded)."""
     table = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            text = stat.read_text()
-        except OSError:
+            state, ppid = stat.read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, ValueError):
             continue
-        table[int(stat.parent.name)] = int(text.rsplit(")", 1)[1].split()[1])
+        if state != "Z":
+            table[int(stat.parent.name)] = int(ppid)
     return table
 
 
