@@ -35,6 +35,17 @@ os.environ.setdefault("ANSIBLE_FORCE_COLOR", "0")
 os.environ.setdefault("ANSIBLE_PLAYBOOK_DIR", str(REPO / "playbooks"))
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "lab_restart: stops and restarts the whole lab; runs after all other tests"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that take the lab down run last, so no other test finds it restarting under its feet."""
+    items.sort(key=lambda item: item.get_closest_marker("lab_restart") is not None)
+
+
 def lab_components() -> list[Path]:
     return sorted((LAB_DIR / "components").glob("[0-9][0-9]-*.sh"))
 

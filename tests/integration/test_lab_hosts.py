@@ -163,6 +163,7 @@ def lab_netns() -> list[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.lab_restart
 def test_down_leaves_nothing_and_up_restores_the_lab(lab, lab_ansible):
     processes = lab_processes()
     sockets = listening_sockets(processes)
