@@ -1,0 +1,446 @@
+"""Work plans end to end: plan -> approve -> apply -> report, with real ansible-playbook runs.
+
+Each test works in its own copy of the project (a fresh git repository holding the work-plan code,
+the estate policy and the fixture playbook) so that a change to the repository between plan and apply
+is made on purpose, not by someone editing the tree. The fixture playbook changes real files of two
+controller-run hosts. Time is injected with -e workplan_now (honoured because the controller
+environment says JICHITAI_WORKPLAN_LAB=1), so every date below is fixed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = ROOT / ".venv" / "bin"
+PLAYBOOK = "tests/e2e/playbooks/fixture_files.yml"  # two hosts, every kind of task
+QUICK = "tests/e2e/playbooks/fixture_quick.yml"  # one host, one file: enough for the refusals
+SECRET = "Fixture-Secret-7f3a9c"
+COPY = [
+    "ansible.cfg",
+    ".gitignore",
+    "plugins/callback/workplan.py",
+    "plugins/vars",
+    "roles/workplan",
+    "filter_plugins/service_calendar.py",
+    "group_vars/all",
+    "templates/workplan",
+    "tests/e2e/playbooks",
+    "bin/jichitai-ops",
+]
+INVENTORY = """\
+all:
+  children:
+    fixture_hosts:
+      hosts:
+        web01: {jichitai_segment: lgwan, jichitai_role: file_server, jichitai_site: cityhall}
+        web02: {jichitai_segment: internet, jichitai_role: mail_relay, jichitai_site: cityhall}
+      vars:
+        ansible_connection: local
+        ansible_python_interpreter: "{{ ansible_playbook_python }}"
+"""
+# A Wednesday night, planned two weeks ahead: no off-hours service, outside business hours.
+WINDOW = ("2026-12-16T22:00", "2026-12-16T23:30")
+PLANNED_AT = "2026-12-01T10:00"
+INSIDE = "2026-12-16T22:10"
+
+
+class Project:
+    def __init__(self, base: Path):
+        self.dir = base / "project"
+        self.target = base / "target"
+        self.input = base / "input" / "settings.txt"
+        for rel in COPY:
+            src = ROOT / rel
+            if src.is_dir():
+                shutil.copytree(src, self.dir / rel, ignore=shutil.ignore_patterns("__pycache__"))
+            elif src.exists():
+                (self.dir / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, self.dir / rel)
+        for pattern in ("plugins/action/workplan_*.py", "plugins/module_utils/workplan_*.py"):
+            for src in ROOT.glob(pattern):
+                (self.dir / src.parent.relative_to(ROOT)).mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, self.dir / src.relative_to(ROOT))
+        (self.dir / "inventory").mkdir()
+        (self.dir / "inventory" / "hosts.yml").write_text(INVENTORY)
+        self.input.parent.mkdir()
+        self.input.write_text("alpha = 1\nbeta = 2\n")
+        self.target.mkdir()
+        self.git("init", "-q")
+        self.commit("project")
+
+    def git(self, *args):
+        subprocess.run(
+            ["git", "-c", "user.email=ops@example.invalid", "-c", "user.name=ops", *args],
+            cwd=self.dir,
+            check=True,
+            capture_output=True,
+        )
+
+    def commit(self, message):
+        self.git("add", "-A")
+        self.git("commit", "-q", "--allow-empty", "-m", message)
+
+    def env(self, lab=True):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("JICHITAI_", "ANSIBLE_"))}
+        env.update(
+            ANSIBLE_CONFIG=str(self.dir / "ansible.cfg"),
+            ANSIBLE_CALLBACKS_ENABLED="workplan",
+            ANSIBLE_FORCE_COLOR="0",
+            ANSIBLE_NOCOLOR="1",
+            JICHITAI_OPS_NO_REEXEC="1",
+            PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}",
+        )
+        if lab:
+            env["JICHITAI_WORKPLAN_LAB"] = "1"
+        return env
+
+    def playbook(self, *args, lab=True, quick=False):
+        cmd = [
+            str(VENV_BIN / "ansible-playbook"),
+            "-i",
+            "inventory",
+            QUICK if quick else PLAYBOOK,
+            "-e",
+            f"fixture_dir={self.target}",
+            "-e",
+            f"fixture_input={self.input}",
+            "-e",
+            f"fixture_secret={SECRET}",
+            *args,
+        ]
+        out = subprocess.run(
+            cmd, cwd=self.dir, env=self.env(lab), capture_output=True, text=True, timeout=300
+        )
+        out.text = out.stdout + out.stderr
+        return out
+
+    def plan(self, window=WINDOW, now=PLANNED_AT, quick=False):
+        out = self.playbook(
+            "--check",
+            "--diff",
+            "-e",
+            f"workplan_window_start={window[0]}",
+            "-e",
+            f"workplan_window_end={window[1]}",
+            "-e",
+            f"workplan_now={now}",
+            quick=quick,
+        )
+        assert out.returncode == 0, out.text
+        return re.search(r"work plan: (\S+)", out.text).group(1)
+
+    def apply(self, plan_id, now=INSIDE, quick=False):
+        return self.playbook(
+            "--diff", "-e", f"workplan_id={plan_id}", "-e", f"workplan_now={now}", quick=quick
+        )
+
+    def untouched(self):
+        return not any(self.target.iterdir())
+
+    def cli(self, *args, lab=True):
+        out = subprocess.run(
+            [sys.executable, str(self.dir / "bin" / "jichitai-ops"), *args],
+            cwd=self.dir,
+            env=self.env(lab),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        out.text = out.stdout + out.stderr
+        return out
+
+    def approve(self, plan_id, *extra):
+        out = self.cli("approve", plan_id, "--by", "守口 太郎", *extra)
+        assert out.returncode == 0, out.text
+        return out
+
+    def folder(self, plan_id) -> Path:
+        return self.dir / "work" / "plans" / plan_id
+
+    def plan_json(self, plan_id):
+        return json.loads((self.folder(plan_id) / "plan.json").read_text())
+
+    def report(self, plan_id):
+        return json.loads((self.folder(plan_id) / "report.json").read_text())
+
+
+@pytest.fixture
+def project(tmp_path):
+    return Project(tmp_path)
+
+
+def refused(out, reason):
+    """The run stopped in the guard, before any task of the operation, for ``reason``."""
+    assert out.returncode != 0, out.text
+    assert "実施を中止しました" in out.text and "nothing was changed" in out.text, out.text
+    assert reason in out.text, out.text
+    return True
+
+
+def planned_changes(plan):
+    return sorted(
+        (r["host"], r["task"], e["label"])
+        for r in plan["tasks"]
+        for e in r["entries"]
+        if e["state"] == "changed"
+    )
+
+
+def test_plan_lists_exactly_the_changes_apply_makes(project):
+    plan_id = project.plan()
+    plan = project.plan_json(plan_id)
+    assert project.untouched(), "check mode changed something"
+    assert plan["title"] == "検証用設定ファイルの更新" and plan["clause"].startswith("§5-2(2)②")
+    assert plan["window"]["start"] == "2026-12-16T22:00:00+09:00" and plan["calendar"]["findings"] == []
+    assert plan["lead_time"] == {"required_days": 7, "days_before": 15, "ok": True, "clause": "§6-1(8)"}
+    segments = {h["name"]: h["segment_name"] for h in plan["hosts"]}
+    assert segments == {"web01": "LGWAN接続系", "web02": "インターネット接続系"}
+    unpredictable = sorted(
+        (r["host"], r["task"]) for r in plan["tasks"] for e in r["entries"] if e["state"] == "unpredictable"
+    )
+    assert unpredictable == [("web01", "Reload the service"), ("web02", "Reload the service")]
+    for name in ("plan.json", "plan.sha256", "plan.md", "plan.html", "plan.xlsx"):
+        assert (project.folder(plan_id) / name).is_file(), name
+
+    project.approve(plan_id)
+    out = project.apply(plan_id)
+    assert out.returncode == 0, out.text
+    report = project.report(plan_id)
+    assert report["verdict"] == "ok", report["counts"]
+    matched = sorted((r["host"], r["task"], r["item"]) for r in report["rows"] if r["verdict"] == "matched")
+    assert matched == planned_changes(plan) and len(matched) == 10
+    assert report["counts"]["unplanned"] == 0 and report["counts"]["unpredictable_changed"] == 2
+    assert (project.target / "web01" / "settings.conf").read_text() == "alpha = 1\nbeta = 2\n"
+    assert (project.target / "web02" / "reloaded").exists()
+    for name in ("report.json", "report.md", "report.html", "report.xlsx"):
+        assert (project.folder(plan_id) / name).is_file(), name
+
+    # nothing secret in the plan, the approval or the report; the no_log result is 非表示(機密)
+    for path in project.folder(plan_id).rglob("*"):
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path
+    assert "非表示(機密)" in (project.folder(plan_id) / "plan.md").read_text()
+
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(project.folder(plan_id) / "report.xlsx")["計画と実績"]
+    verdicts = [row[6] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert verdicts.count("計画どおり変更") == 10
+
+
+def test_apply_refused_without_approval(project):
+    plan_id = project.plan(quick=True)
+    assert refused(project.apply(plan_id, quick=True), f"plan {plan_id} has no approval")
+    assert project.untouched()
+    attempt = json.loads((project.folder(plan_id) / "attempts.jsonl").read_text().splitlines()[-1])
+    assert attempt["refused"] and [r["code"] for r in attempt["reasons"]] == ["no_approval"]
+
+
+def test_apply_refused_after_input_file_changed(project):
+    plan_id = project.plan(quick=True)
+    project.approve(plan_id)
+    project.input.write_text("alpha = 1\nbeta = 3\n")
+    assert refused(project.apply(plan_id, quick=True), f"input file changed since the plan: {project.input}")
+    assert project.untouched()
+
+
+def test_apply_refused_after_inventory_changed(project):
+    plan_id = project.plan(quick=True)
+    project.approve(plan_id)
+    hosts = project.dir / "inventory" / "hosts.yml"
+    hosts.write_text(hosts.read_text().replace("jichitai_site: cityhall}", "jichitai_site: dainichi}", 1))
+    out = project.apply(plan_id, quick=True)
+    assert refused(out, "inventory changed since the plan: inventory")
+    assert "uncommitted changes differ from the plan: inventory/hosts.yml" in out.text
+    assert project.untouched()
+
+
+def test_apply_refused_after_repository_changed(project):
+    plan_id = project.plan(quick=True)
+    project.approve(plan_id)
+    book = project.dir / QUICK
+    book.write_text(book.read_text().replace('mode: "0644"', 'mode: "0640"'))
+    project.commit("tighten the mode")
+    out = project.apply(plan_id, quick=True)
+    assert refused(out, "repository commit changed since the plan")
+    assert "playbook differs from the plan" in out.text
+    assert project.untouched()
+
+
+def test_apply_refused_outside_the_window(project):
+    plan_id = project.plan(quick=True)
+    project.approve(plan_id)
+    assert refused(project.apply(plan_id, now="2026-12-16T21:59", quick=True), "outside the approved window")
+    assert refused(project.apply(plan_id, now="2026-12-16T23:30", quick=True), "outside the approved window")
+    assert project.untouched()
+
+
+@pytest.mark.parametrize(
+    "window, now, rule",
+    [
+        (
+            ("2026-12-13T09:30", "2026-12-13T11:00"),
+            "2026-12-13T10:00",
+            "resident_counter_sundays",
+        ),  # 2nd Sunday
+        (
+            ("2027-04-22T17:30", "2027-04-22T20:00"),
+            "2027-04-22T18:00",
+            "insurance_evenings_apr_may",
+        ),  # 4th week
+        (
+            ("2027-05-03T10:00", "2027-05-03T12:00"),
+            "2027-05-03T10:30",
+            "taxation_peak_closed_days",
+        ),  # 憲法記念日
+    ],
+    ids=["second-sunday-morning", "april-4th-week-evening", "national-holiday"],
+)
+def test_apply_refused_inside_a_blocked_service_slot(project, window, now, rule):
+    plan_id = project.plan(window=window, now="2026-11-20T10:00", quick=True)
+    plan = project.plan_json(plan_id)
+    assert plan["calendar"]["blocked"] and rule in {f["rule"] for f in plan["calendar"]["findings"]}
+    out = project.cli("approve", plan_id, "--by", "守口 太郎")
+    assert out.returncode == 2 and "--override-calendar" in out.text, out.text
+    # an approval that does not override the calendar, written by hand: the guard still refuses
+    digest = (project.folder(plan_id) / "plan.sha256").read_text().split()[0]
+    approval = {
+        "plan_id": plan_id,
+        "plan_digest": digest,
+        "approver": "守口 太郎",
+        "approved_at": "2026-11-21T10:00:00+09:00",
+        "override_calendar": False,
+    }
+    (project.folder(plan_id) / "approval.json").write_text(json.dumps(approval, ensure_ascii=False))
+    out = project.apply(plan_id, now=now, quick=True)
+    assert refused(
+        out, "the window conflicts with the service calendar and the approval does not override it"
+    )
+    assert project.untouched()
+
+
+def test_calendar_override_lets_apply_run(project):
+    plan_id = project.plan(
+        window=("2026-12-13T09:30", "2026-12-13T11:00"), now="2026-11-20T10:00", quick=True
+    )
+    project.approve(plan_id, "--override-calendar", "--reason", "市の依頼による緊急の設定変更")
+    out = project.apply(plan_id, now="2026-12-13T10:00", quick=True)
+    assert out.returncode == 0, out.text
+    report = project.report(plan_id)
+    assert report["approval"]["override_calendar"] and report["verdict"] == "ok"
+    assert "市の依頼による緊急の設定変更" in (project.folder(plan_id) / "report.md").read_text()
+
+
+def test_change_between_plan_and_apply_is_reported_unplanned(project):
+    setup = project.playbook(
+        "--diff", "-e", "workplan_unplanned_ok=true", "-e", "workplan_unplanned_reason=初期化", quick=True
+    )
+    assert setup.returncode == 0, setup.text
+    plan_id = project.plan(quick=True)
+    assert planned_changes(project.plan_json(plan_id)) == []  # already in the desired state
+    project.approve(plan_id)
+    conf = project.target / "web01.conf"
+    conf.write_text("alpha = 1\nbeta = 9\n")  # someone edits the host between plan and apply
+    out = project.apply(plan_id, quick=True)
+    assert out.returncode == 0, out.text
+    report = project.report(plan_id)
+    assert report["verdict"] == "review"
+    assert [(r["host"], r["task"]) for r in report["unplanned"]] == [("web01", "Service configuration file")]
+    diff = report["unplanned"][0]["actual_diffs"][0]
+    assert "beta = 9" in diff["before"] and "beta = 2" in diff["after"]
+    md = (project.folder(plan_id) / "report.md").read_text()
+    assert "## 計画外の変更" in md and "### ⚠ web01 — Service configuration file" in md
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(project.folder(plan_id) / "report.xlsx")["計画外の変更"]
+    assert [row[1:3] for row in sheet.iter_rows(min_row=2, values_only=True)] == [
+        ("web01", "Service configuration file")
+    ]
+
+
+def test_apply_without_plan_id_is_refused_unless_lab_escape(project):
+    assert refused(project.playbook("--diff", quick=True), "no workplan_id given")
+    escape = [
+        "--diff",
+        "-e",
+        "workplan_unplanned_ok=true",
+        "-e",
+        "workplan_unplanned_reason=検証環境の初期化",
+    ]
+    assert refused(
+        project.playbook(*escape, lab=False, quick=True), "workplan_unplanned_ok is for the lab only"
+    )
+    assert project.untouched()
+    out = project.playbook(*escape, quick=True)
+    assert out.returncode == 0, out.text
+    folder = next((project.dir / "work" / "plans").glob("*-unplanned"))
+    report = json.loads((folder / "report.json").read_text())
+    assert report["mode"] == "unplanned" and report["verdict"] == "review"
+    assert report["counts"]["unplanned"] == 1 and report["unplanned_reason"] == "検証環境の初期化"
+    assert "計画・承認なしで実施された記録です" in (folder / "report.md").read_text()
+
+
+def test_injected_clock_is_refused_outside_the_lab(project):
+    out = project.playbook("--check", "--diff", "-e", "workplan_now=2026-12-01T10:00", lab=False, quick=True)
+    assert out.returncode != 0 and "workplan_now is for the lab only" in out.text, out.text
+
+
+def test_approve_refuses_a_tampered_plan(project):
+    plan_id = project.plan(quick=True)
+    path = project.folder(plan_id) / "plan.json"
+    plan = json.loads(path.read_text())
+    plan["window"]["end"] = "2026-12-17T06:00:00+09:00"
+    path.write_text(json.dumps(plan, ensure_ascii=False))
+    out = project.cli("approve", plan_id, "--by", "守口 太郎")
+    assert out.returncode == 2 and "plan.json does not match its digest" in out.text, out.text
+
+
+def test_cli_plan_approve_apply_show_over_ansible_runner(project):
+    common = ["-e", f"fixture_dir={project.target}", "-e", f"fixture_input={project.input}"]
+    out = project.cli(
+        "plan",
+        QUICK,
+        "-i",
+        "inventory",
+        "--window-start",
+        WINDOW[0],
+        "--window-end",
+        WINDOW[1],
+        *common,
+        "-e",
+        f"workplan_now={PLANNED_AT}",
+    )
+    assert out.returncode == 0, out.text
+    plan_id = re.search(r"作業計画 (\S+): 検証用設定ファイルの単一変更", out.text).group(1)
+    events = [
+        json.loads(p.read_text())
+        for p in (project.dir / "work" / "runner").glob("artifacts/plan-*/job_events/*")
+    ]
+    artifact = next(e["event_data"]["artifact_data"] for e in events if e["event"] == "playbook_on_stats")
+    assert (
+        artifact["workplan_id"] == plan_id and artifact["workplan_mode"] == "plan"
+    )  # set_stats, as AWX sees it
+
+    out = project.cli("apply", plan_id, *common[:2])
+    assert out.returncode == 2 and "fixture_input" in out.text, out.text  # the plan's -e must be given again
+    assert project.cli("approve", plan_id, "--by", "守口 太郎", "--digest", "0" * 64).returncode == 2
+    digest = (project.folder(plan_id) / "plan.sha256").read_text().split()[0]
+    project.approve(plan_id, "--digest", digest)
+    out = project.cli("apply", plan_id, *common, "-e", f"workplan_now={INSIDE}")
+    assert out.returncode == 0, out.text
+    assert "作業報告書: 計画どおり完了" in out.text
+    assert (project.target / "web01.conf").read_text() == "alpha = 1\nbeta = 2\n"
+    out = project.cli("show", plan_id)
+    assert "承認: 守口 太郎" in out.text and "作業報告書: 計画どおり完了" in out.text, out.text
+    assert plan_id in project.cli("show").text
