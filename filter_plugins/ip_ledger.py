@@ -207,103 +207,134 @@ def duplicate_values(records: Iterable[Mapping], key: str) -> list[dict]:
     return problems
 
 
+def ip_ledger_dhcp_scopes(hostvars: Mapping, hosts: Iterable[str]) -> list[dict]:
+    """Every DHCP scope (``jichitai_dhcp_scopes``) the given hosts carry, each once: both
+    members of a DHCP pair usually carry the same scopes through a group variable."""
+    scopes, seen = [], set()
+    for name in hosts:
+        for scope in hostvars[name].get("jichitai_dhcp_scopes") or []:
+            key = (scope.get("name"), str(scope.get("subnet")))
+            if key not in seen:
+                seen.add(key)
+                scopes.append(scope)
+    return scopes
+
+
+def _scope_problems(scope: Mapping, where: Mapping, earlier: list) -> tuple[list[dict], IPNetwork, IPRange]:
+    """Subnet, pool and overlap with earlier scopes; the parsed subnet and pool (or None)."""
+    problems = []
+    subnet = _network(scope.get("subnet"))
+    if subnet is None:
+        return [_problem("dhcp", where, f"subnet {scope.get('subnet')!r} is not a network")], None, None
+    for other, other_name in earlier:
+        if subnet in other or other in subnet:
+            problems.append(_problem("dhcp", where, f"subnet {subnet} overlaps scope {other_name} ({other})"))
+    earlier.append((subnet, where["name"]))
+    spec = scope.get("pool") or {}
+    start, end = _ip(spec.get("start")), _ip(spec.get("end"))
+    if start is None or end is None or start > end:
+        problems.append(_problem("dhcp", where, f"pool {spec.get('start')}-{spec.get('end')} is not a range"))
+        return problems, subnet, None
+    if start not in subnet or end not in subnet:
+        problems.append(_problem("dhcp", where, f"pool {start}-{end} is not inside subnet {subnet}"))
+    return problems, subnet, IPRange(start, end)
+
+
+def _reservation_problems(res, where, subnet, pool, ip, mac) -> list[dict]:
+    problems = []
+    if ip is None:
+        problems.append(
+            _problem("dhcp", where, f"reservation address {res.get('ip')!r} is not an IP address")
+        )
+    elif ip not in subnet or ip in (subnet.network, subnet.broadcast):
+        problems.append(
+            _problem("dhcp", where, f"reservation {ip} is outside the usable addresses of {subnet}")
+        )
+    elif pool is not None and ip in pool:
+        problems.append(_problem("dhcp", where, f"reservation {ip} is inside the dynamic pool {pool}"))
+    if mac is None:
+        problems.append(_problem("dhcp", where, f"reservation MAC {res.get('mac')!r} is not a MAC address"))
+    return problems
+
+
+def _ledger_problems(host, where, ip, mac, ledger) -> list[dict]:
+    """A reservation for a host of the inventory carries that host's address and MAC; one for
+    another device (printer, projector) must not take an address or MAC of the inventory."""
+    by_name, by_ip, by_mac = ledger
+    rec = by_name.get(str(host or "").casefold())
+    if rec is not None:
+        problems = []
+        if ip is not None and _ip(rec.get("address")) != ip:
+            problems.append(
+                _problem(
+                    "dhcp", where, f"reserves {ip} but {host} has {rec.get('address')} ({rec['source']})"
+                )
+            )
+        if mac is not None and _mac(rec.get("mac")) != mac:
+            problems.append(
+                _problem(
+                    "dhcp", where, f"reserves MAC {mac} but {host} has {rec.get('mac')} ({rec['source']})"
+                )
+            )
+        return problems
+    problems = []
+    if ip is not None and str(ip) in by_ip:
+        other = by_ip[str(ip)]
+        problems.append(
+            _problem("dhcp", where, f"reserves {ip}, the address of {other['name']} ({other['source']})")
+        )
+    if mac is not None and mac in by_mac:
+        other = by_mac[mac]
+        problems.append(_problem("dhcp", where, f"reserves MAC {mac} of {other['name']} ({other['source']})"))
+    return problems
+
+
 def dhcp_reservation_violations(
     scopes: Iterable[Mapping], records: Iterable[Mapping] | None = None
 ) -> list[dict]:
     """DHCP scopes: pool inside the subnet, reservations inside the subnet and outside the dynamic
-    pool, no reservation address/MAC/host twice, scopes not overlapping; with records, each
-    reservation matches the ledger (host exists, same address and MAC)."""
-    by_name = {str(r["name"]).casefold(): r for r in records or []}
-    problems = []
-    seen_subnets: list[tuple[IPNetwork, str]] = []
+    pool, no address/MAC/host reserved twice, scopes not overlapping; with the records, each
+    reservation agrees with the IP ledger."""
+    ledger = None
+    if records is not None:
+        records = list(records)
+        ledger = (
+            {str(r["name"]).casefold(): r for r in records},
+            {str(ip): r for r in records if (ip := _ip(r.get("address"))) is not None},
+            {mac: r for r in records if (mac := _mac(r.get("mac"))) is not None},
+        )
+    problems: list[dict] = []
+    earlier: list = []
     for scope in scopes or []:
         sname = scope.get("name") or scope.get("subnet")
-        where = {"name": sname, "source": f"jichitai_dhcp_scopes {sname}"}
-        subnet = _network(scope.get("subnet"))
+        found, subnet, pool = _scope_problems(
+            scope, {"name": sname, "source": f"jichitai_dhcp_scopes {sname}"}, earlier
+        )
+        problems += found
         if subnet is None:
-            problems.append(_problem("dhcp", where, f"subnet {scope.get('subnet')!r} is not a network"))
             continue
-        for other, oname in seen_subnets:
-            if subnet in other or other in subnet:
-                problems.append(_problem("dhcp", where, f"subnet {subnet} overlaps scope {oname} ({other})"))
-        seen_subnets.append((subnet, sname))
-        pool_spec = scope.get("pool") or {}
-        start, end = _ip(pool_spec.get("start")), _ip(pool_spec.get("end"))
-        pool = None
-        if start is None or end is None or start > end:
-            problems.append(
-                _problem(
-                    "dhcp", where, f"pool {pool_spec.get('start')}-{pool_spec.get('end')} is not a range"
-                )
-            )
-        else:
-            pool = IPRange(start, end)
-            if start not in subnet or end not in subnet:
-                problems.append(_problem("dhcp", where, f"pool {start}-{end} is not inside subnet {subnet}"))
-        seen = {"ip": {}, "mac": {}, "hostname": {}}
+        seen: dict[str, dict] = {"ip": {}, "mac": {}, "hostname": {}}
         for index, res in enumerate(scope.get("reservations") or [], start=1):
             host = res.get("hostname")
-            rwhere = {
+            where = {
                 "name": host or f"reservation {index}",
                 "source": f"jichitai_dhcp_scopes {sname} reservation {index}",
             }
             ip, mac = _ip(res.get("ip")), _mac(res.get("mac"))
-            if ip is None:
-                problems.append(
-                    _problem("dhcp", rwhere, f"reservation address {res.get('ip')!r} is not an IP address")
-                )
-            elif ip not in subnet or ip in (subnet.network, subnet.broadcast):
-                problems.append(
-                    _problem("dhcp", rwhere, f"reservation {ip} is outside the usable addresses of {subnet}")
-                )
-            elif pool is not None and ip in pool:
-                problems.append(
-                    _problem("dhcp", rwhere, f"reservation {ip} is inside the dynamic pool {pool}")
-                )
-            if mac is None:
-                problems.append(
-                    _problem("dhcp", rwhere, f"reservation MAC {res.get('mac')!r} is not a MAC address")
-                )
-            for field, value in (
+            problems += _reservation_problems(res, where, subnet, pool, ip, mac)
+            keys = (
                 ("ip", str(ip) if ip else None),
                 ("mac", mac),
                 ("hostname", str(host or "").casefold() or None),
-            ):
-                if value is None:
-                    continue
-                if value in seen[field]:
-                    problems.append(
-                        _problem(
-                            "dhcp",
-                            rwhere,
-                            f"{field} {value} already reserved by reservation {seen[field][value]}",
-                        )
-                    )
-                else:
+            )
+            for field, value in keys:
+                if value is not None and value in seen[field]:
+                    message = f"{field} {value} already reserved by reservation {seen[field][value]}"
+                    problems.append(_problem("dhcp", where, message))
+                elif value is not None:
                     seen[field][value] = index
-            if records is not None and host:
-                rec = by_name.get(str(host).casefold())
-                if rec is None:
-                    problems.append(
-                        _problem("dhcp", rwhere, f"reservation for {host}, which is not in the inventory")
-                    )
-                    continue
-                if ip is not None and _ip(rec.get("address")) != ip:
-                    problems.append(
-                        _problem(
-                            "dhcp",
-                            rwhere,
-                            f"reserves {ip} but {host} has {rec.get('address')} ({rec.get('source')})",
-                        )
-                    )
-                if mac is not None and _mac(rec.get("mac")) != mac:
-                    problems.append(
-                        _problem(
-                            "dhcp",
-                            rwhere,
-                            f"reserves MAC {mac} but {host} has {rec.get('mac')} ({rec.get('source')})",
-                        )
-                    )
+            if ledger is not None:
+                problems += _ledger_problems(host, where, ip, mac, ledger)
     return problems
 
 
@@ -328,5 +359,6 @@ class FilterModule:
             "site_network_violations": site_network_violations,
             "duplicate_values": duplicate_values,
             "dhcp_reservation_violations": dhcp_reservation_violations,
+            "ip_ledger_dhcp_scopes": ip_ledger_dhcp_scopes,
             "ip_ledger_report": ip_ledger_report,
         }

@@ -30,7 +30,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_INVENTORY = ROOT / "inventories" / "moriguchi"
 LEDGER_RELPATH = Path("ledgers") / "pc_assets.csv"
-SCOPES_RELPATH = Path("group_vars") / "all" / "dhcp_scopes.yml"
+SCOPES_RELPATH = Path("group_vars") / "pair_dhcp.yml"
 DEFAULT_SEED = 20240401
 
 HEADERS = [
@@ -575,7 +575,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--output", type=Path, help="ledger path (default <inventory>/ledgers/pc_assets.csv)")
     parser.add_argument(
-        "--scopes", type=Path, help="DHCP scopes path (default <inventory>/group_vars/all/dhcp_scopes.yml)"
+        "--scopes", type=Path, help="DHCP scopes path (default <inventory>/group_vars/pair_dhcp.yml)"
     )
     parser.add_argument("--no-scopes", action="store_true", help="write the ledger only")
     parser.add_argument("--check", action="store_true", help="compare with the files on disk, write nothing")

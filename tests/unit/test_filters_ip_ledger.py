@@ -207,21 +207,38 @@ def test_reservations_inside_pool_outside_subnet_and_malformed():
     ]
 
 
-def test_reservations_must_match_the_ledger():
-    records = [rec("lgdt0001", "10.11.2.50", mac="90:1b:0e:00:00:02", source="pc_assets.csv line 3")]
+def test_reservations_must_agree_with_the_ledger():
+    records = [
+        rec("lgdt0001", "10.11.2.50", mac="90:1b:0e:00:00:02", source="pc_assets.csv line 3"),
+        rec("gw-dainichi", "10.11.2.1", site="dainichi"),
+    ]
     scopes = [
         scope(
             [
-                res("lgdt0001", "10.11.2.60", "90:1b:0e:00:00:09"),
-                res("lgdt0404", "10.11.2.61", "90:1b:0e:00:00:0a"),
+                res("LGDT0001", "10.11.2.60", "90:1b:0e:00:00:09"),  # host of the ledger, other address/MAC
+                res(
+                    "prj-dainichi-01", "10.11.2.61", "90:1b:0e:00:00:0a"
+                ),  # device outside the inventory: fine
+                res("prn-x", "10.11.2.50", "90:1b:0e:00:00:02"),  # takes lgdt0001's address and MAC
             ]
         )
     ]
     assert messages(ip_ledger.dhcp_reservation_violations(scopes, records)) == [
-        "lgdt0001: reserves 10.11.2.60 but lgdt0001 has 10.11.2.50 (pc_assets.csv line 3)",
-        "lgdt0001: reserves MAC 90:1b:0e:00:00:09 but lgdt0001 has 90:1b:0e:00:00:02 (pc_assets.csv line 3)",
-        "lgdt0404: reservation for lgdt0404, which is not in the inventory",
+        "LGDT0001: reserves 10.11.2.60 but LGDT0001 has 10.11.2.50 (pc_assets.csv line 3)",
+        "LGDT0001: reserves MAC 90:1b:0e:00:00:09 but LGDT0001 has 90:1b:0e:00:00:02 (pc_assets.csv line 3)",
+        "prn-x: reserves 10.11.2.50, the address of lgdt0001 (pc_assets.csv line 3)",
+        "prn-x: reserves MAC 90:1b:0e:00:00:02 of lgdt0001 (pc_assets.csv line 3)",
     ]
+
+
+def test_scopes_are_collected_once_from_the_hosts_that_carry_them():
+    shared = [scope([]), scope([], subnet="10.11.3.0/24", name="suidokyoku-pc")]
+    hostvars = {
+        "dhcp01": {"jichitai_dhcp_scopes": shared},
+        "dhcp02": {"jichitai_dhcp_scopes": shared},
+        "ad01": {},
+    }
+    assert ip_ledger.ip_ledger_dhcp_scopes(hostvars, ["ad01", "dhcp01", "dhcp02"]) == shared
 
 
 def test_bad_pool_bad_subnet_and_overlapping_scopes():
