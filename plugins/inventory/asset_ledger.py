@@ -20,8 +20,10 @@ description:
     unknown kind, segment, site or department, host name already defined by another source, an
     empty ledger).
   - The configuration file name must end in C(.asset_ledger.yml) or C(.asset_ledger.yaml).
-  - Keep the ledger CSV out of the inventory directory's parsing (ansible.cfg
-    C([inventory] ignore_extensions) includes C(.csv)).
+  - Values from the ledger are data, never templates (Ansible marks them untrusted).
+  - Keep the ledger out of the inventory directory's own parsing (ansible.cfg
+    C([inventory] ignore_patterns) covers the C(ledgers) directory) and set
+    C([inventory] any_unparsed_is_failed) so a rejected ledger stops the run.
 extends_documentation_fragment:
   - constructed
 options:
