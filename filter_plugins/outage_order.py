@@ -450,5 +450,6 @@ class FilterModule:
         return {
             "outage_tiers": outage_tiers,
             "outage_timeline": outage_timeline,
+            "outage_plan_text": outage_plan_text,
             "outage_select": outage_select,
         }

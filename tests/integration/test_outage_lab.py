@@ -1,0 +1,238 @@
+"""Planned power outage on the lab (REQUIREMENTS OPS-OUTAGE, §6-3(8)).
+
+The stand-ins are real lab servers: "power off" stops a stand-in's lab services (lab/outage/power.sh),
+every gate is a real check (LDAPS bind and SMB listing on Samba, Kea HA state, sshd banner, UPS
+status over NUT and SNMP, ping of the gateways). Each test leaves the lab running as it found it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = REPO / ".venv" / "bin"
+POWER = REPO / "lab" / "outage" / "power.sh"
+OVERLAY = REPO / "lab" / "outage" / "stand-ins.yml"
+STAND_INS = ["mail01", "mnxfer01", "backup01", "ad02", "ad01", "dhcp02", "dhcp01", "gw-cityhall"]
+UPSES = ["ups01", "ups02", "ups03", "ups04"]
+SHUTDOWN_ORDER = [*STAND_INS, *UPSES]  # tiers 1..6 of the lab, dependants first
+STARTUP_ORDER = [
+    "ups01", "ups02", "ups03", "ups04",  # tier 1: mains power back
+    "gw-cityhall",  # tier 2: network
+    "dhcp01", "dhcp02",  # tier 3: appliances, primary first
+    "ad01", "ad02",  # tier 4: the first controller before the second
+    "backup01",  # tier 5
+    "mail01", "mnxfer01",  # tier 6
+]  # fmt: skip
+
+pytestmark = pytest.mark.lab
+
+
+def power(action: str, host: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["bash", str(POWER), action, host], capture_output=True, text=True, timeout=180, check=False
+    )
+
+
+def is_on(host: str) -> bool:
+    return power("status", host).returncode == 0
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex((host, port)) == 0
+
+
+def playbook(
+    name: str, tmp: Path, *args: str, inventories=(), timeout: int = 400
+) -> subprocess.CompletedProcess:
+    cmd = [str(BIN / "ansible-playbook"), "-i", str(REPO / "inventories" / "lab"), "-i", str(OVERLAY)]
+    for inventory in inventories:
+        cmd += ["-i", str(inventory)]
+    cmd += [
+        str(REPO / "playbooks" / name),
+        "--diff",
+        "-e", f"outage_shutdown_report_dir={tmp} outage_startup_report_dir={tmp}",
+        *args,
+    ]  # fmt: skip
+    if "--check" not in args:
+        cmd += ["-e", "workplan_unplanned_ok=true", "-e", "workplan_unplanned_reason=outage lab test"]
+    env = os.environ | {
+        "ANSIBLE_CALLBACKS_ENABLED": "workplan",
+        "JICHITAI_WORKPLAN_LAB": "1",
+        "JICHITAI_WORKPLAN_DIR": str(tmp / "plans"),
+        "ANSIBLE_FORCE_COLOR": "0",
+    }
+    return subprocess.run(
+        cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=timeout, check=False
+    )
+
+
+def said(result: subprocess.CompletedProcess) -> str:
+    """The run's output with line wrapping undone."""
+    return " ".join(result.stdout.split())
+
+
+def record(tmp: Path, direction: str) -> dict:
+    files = sorted(tmp.glob(f"{direction}-*.json"))
+    assert files, f"no {direction} record in {tmp}"
+    return json.loads(files[-1].read_text(encoding="utf-8"))
+
+
+def ups_adhoc(hosts: str, args: str) -> None:
+    cmd = [
+        str(BIN / "ansible"),
+        "-i",
+        str(REPO / "inventories" / "lab"),
+        hosts,
+        "-m",
+        "ups_control",
+        "-a",
+        args,
+    ]
+    subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=120, check=True)
+
+
+UPS_ARGS = (
+    "backend={{ jichitai_ups_backend }} address={{ jichitai_ups_address }} port={{ jichitai_ups_port }} "
+    "name={{ jichitai_ups_name }} user={{ jichitai_ups_user | default(omit) }} "
+    "password={{ jichitai_ups_password | default(omit) }} "
+    "community={{ jichitai_ups_community | default(omit) }} "
+    "write_community={{ jichitai_ups_write_community | default(omit) }}"
+)
+
+
+@pytest.fixture
+def restore_lab(lab):
+    """Whatever a test does, the stand-ins run again and the UPSes are back as they were."""
+    yield lab
+    for host in STAND_INS:
+        power("fix", host)
+    for host in reversed(STAND_INS):
+        if not is_on(host):
+            power("on", host)
+    subprocess.run(
+        [str(BIN / "python"), str(REPO / "lab/nut/drive.py"), "ups01", "online"],
+        capture_output=True,
+        check=False,
+    )
+    ups_adhoc("ups04", UPS_ARGS + " state=cancelled")
+    ups_adhoc("ups01:ups02:ups03", UPS_ARGS + " state=configured shutdown_delay=60 startup_delay=120")
+    assert all(is_on(h) for h in STAND_INS), "the lab was not restored"
+
+
+def test_plan_in_check_mode_touches_nothing(restore_lab, tmp_path):
+    result = playbook(
+        "outage_shutdown.yml", tmp_path, "--check",
+        "-e", "workplan_window_start=2026-12-19T21:00 workplan_window_end=2026-12-19T23:00",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:]
+    plan = next((tmp_path / "plans").glob("*/plan.md")).read_text(encoding="utf-8")
+    assert "第3段 Active Directory: ad02 → ad01" in plan
+    assert "第6段 UPS: ups01 → ups02 → ups03 → ups04" in plan
+    assert "作業枠 21:00–23:00 の 120 分以内" in plan
+    assert all(is_on(h) for h in STAND_INS)
+    assert not list(tmp_path.glob("shutdown-*"))
+
+
+def test_shutdown_then_startup_in_dependency_order(restore_lab, tmp_path):
+    down = playbook("outage_shutdown.yml", tmp_path)
+    assert down.returncode == 0, down.stdout[-4000:]
+    steps = record(tmp_path, "shutdown")["steps"]
+    assert [s["host"] for s in steps] == SHUTDOWN_ORDER
+    assert [s["tier"] for s in steps] == [1, 1, 2, 3, 3, 4, 4, 5, 6, 6, 6, 6]
+    ends = [s["end"] for s in steps]
+    assert ends == sorted(ends), "a host was recorded down before one of an earlier tier"
+    assert not any(is_on(h) for h in STAND_INS)
+    assert not port_open(636) and not port_open(445) and not port_open(8001) and not port_open(8002)
+    assert not port_open(22, "198.18.10.20")
+
+    again = playbook("outage_shutdown.yml", tmp_path)
+    assert again.returncode != 0
+    assert "outage pre-checks failed, nothing was shut down" in said(again)
+    assert "ad01 ldaps" in said(again) and "dhcp01 kea_ha" in said(again)
+
+    up = playbook("outage_startup.yml", tmp_path, "-e", "outage_gate_timeout=120")
+    assert up.returncode == 0, up.stdout[-4000:]
+    run = record(tmp_path, "startup")
+    assert not run["halted"]
+    powered = [s["host"] for s in run["steps"] if s["step"] == "power_on"]
+    assert powered == STARTUP_ORDER
+    gates = {(s["host"], s["check"]) for s in run["steps"] if s["step"] == "gate" and s["ok"]}
+    for gate in [
+        ("ad01", "ldaps"), ("ad01", "smb"), ("dhcp01", "kea_ha"), ("dhcp02", "kea_ha"), ("backup01", "ssh"),
+        ("mail01", "ssh"), ("ups01", "ups"), ("ups04", "ups"), ("gw-cityhall", "ping"),
+    ]:  # fmt: skip
+        assert gate in gates, gate
+    # every gate of a tier passed before the next tier was powered on
+    for earlier, later in zip(run["steps"], run["steps"][1:], strict=False):
+        assert later["tier"] >= earlier["tier"]
+    assert len(run["sites"]) == 30 and all(site["ok"] for site in run["sites"])
+    assert all(is_on(h) for h in STAND_INS)
+    report = next(tmp_path.glob("startup-*.md")).read_text(encoding="utf-8")
+    assert "結果: 完了" in report and "LDAPS バインド" in report and "疎通 30 / 30 拠点" in report
+
+    rerun = playbook("outage_startup.yml", tmp_path, "-e", "outage_gate_timeout=60")
+    assert rerun.returncode == 0, rerun.stdout[-3000:]
+    assert "changed=0" in rerun.stdout
+
+
+def test_ups_on_battery_aborts_before_any_host_is_touched(restore_lab, tmp_path):
+    subprocess.run([str(BIN / "python"), str(REPO / "lab/nut/drive.py"), "ups01", "on_battery"], check=True)
+    result = playbook("outage_shutdown.yml", tmp_path, "-e", "outage_precheck_timeout=2")
+    assert result.returncode != 0
+    assert "outage pre-checks failed, nothing was shut down: ups01 ups: UPS ups01: on_battery" in said(result)
+    assert "TASK [outage_shutdown" not in result.stdout
+    assert all(is_on(h) for h in STAND_INS)
+
+
+def test_unreachable_ups_aborts_before_any_host_is_touched(restore_lab, tmp_path):
+    overlay = tmp_path / "unreachable.yml"
+    overlay.write_text("all:\n  hosts:\n    ups04:\n      jichitai_ups_port: 1169\n", encoding="utf-8")
+    result = playbook(
+        "outage_shutdown.yml", tmp_path, "-e", "outage_precheck_timeout=2", inventories=[overlay]
+    )
+    assert result.returncode != 0
+    assert "outage pre-checks failed, nothing was shut down: ups04 ups: cannot read UPS ups04" in said(result)
+    assert "TASK [outage_shutdown" not in result.stdout
+    assert all(is_on(h) for h in STAND_INS)
+
+
+def test_startup_halts_at_the_tier_that_does_not_come_back_and_resumes(restore_lab, tmp_path):
+    for host in ("mail01", "backup01"):
+        assert "off" in power("off", host).stdout
+    power("break", "backup01")
+    started = time.monotonic()
+    halted = playbook("outage_startup.yml", tmp_path, "-e", "outage_gate_timeout=6")
+    assert halted.returncode != 0
+    assert (
+        "startup halted at tier 5 (ファイルサーバ・バックアップ): backup01 ssh did not pass within 6 s"
+        in said(halted)
+    )
+    run = record(tmp_path, "startup")
+    assert run["halted"]["tier"] == 5
+    assert [(f["host"], f["check"]) for f in run["halted"]["failures"]] == [("backup01", "ssh")]
+    assert not is_on("mail01"), "tier 6 was powered on although tier 5 did not come back"
+    report = next(tmp_path.glob("startup-*.md")).read_text(encoding="utf-8")
+    assert "**中断**（第5段" in report and "| backup01 | sshd 応答 |" in report
+    assert "第6段 業務・アプリケーションサーバ: mail01、mnxfer01" in report  # not started
+
+    power("fix", "backup01")
+    for old in tmp_path.glob("startup-*"):
+        old.unlink()
+    resumed = playbook("outage_startup.yml", tmp_path, "-e", "outage_gate_timeout=60")
+    assert resumed.returncode == 0, resumed.stdout[-3000:]
+    run = record(tmp_path, "startup")
+    assert not run["halted"]
+    assert is_on("backup01") and is_on("mail01")
+    early = [s for s in run["steps"] if s["tier"] <= 4 and s["step"] == "gate"]
+    assert all(s["ok"] and s["seconds"] < 15 for s in early), early  # healthy tiers pass at once
+    assert time.monotonic() - started < 300
