@@ -171,6 +171,12 @@ def approve(
                 "a calendar override needs a reason",
             )
         )
+    covered = {"calendar", "incomplete", "no_window"}
+    for flag in plan.get("flags", []):
+        if flag.get("severity") == "block" and flag.get("code") not in covered:
+            problems.append(
+                reason(f"flag_{flag['code']}", flag.get("ja", ""), flag.get("en", flag.get("code", "")))
+            )
     existing = load_approval(store, plan_id)
     if existing and existing.get("plan_digest") == actual:
         problems.append(
