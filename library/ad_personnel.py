@@ -222,7 +222,7 @@ def main():
     argument_spec = dict(PLAN_ARGS)
     argument_spec.update(
         phase={"type": "str", "required": True, "choices": ["prepare", "cutover"]},
-        password_file={"type": "path"},
+        password_file={"type": "path", "no_log": False},
         vault_id={"type": "str", "no_log": False},
         password_length={"type": "int", "default": 16, "no_log": False},
     )
@@ -235,14 +235,15 @@ def main():
     try:
         ctx = plan_from_inputs(params)
         result = ctx.result
-        ops = result.ops_for(params["phase"])
-        if any(op.kind == "add_user" for op in ops) and not (params.get("password_file") and params.get("vault_id")):
+        ops = result.ops_for(params["phase"], pending_prepare=not module.check_mode)
+        creates = any(op.kind == "add_user" for op in ops)
+        if creates and not module.check_mode and not (params.get("password_file") and params.get("vault_id")):
             module.fail_json(
                 msg="新規アカウントの初期パスワードを渡すため password_file と vault_id が必要です。何も変更していません"
             )
         output = {
             "changed": bool(ops),
-            "summary": hr_transfer_plan.summary(result, params["phase"]),
+            "summary": hr_transfer_plan.summary(result, ops),
             "people": [person_record(p) for _, p in sorted(result.people.items())],
             "warnings_list": result.warnings,
             "applied": {},
@@ -250,7 +251,7 @@ def main():
             "effective_date": ctx.effective_date,
         }
         if module._diff:
-            output["diff"] = hr_transfer_plan.render_diff(result, params["phase"])
+            output["diff"] = hr_transfer_plan.render_diff(result, params["phase"], ops)
         if ops and not module.check_mode:
             passwords = initial_passwords(module, params, ops, result.people, ctx.effective_date)
             applied_at = time.monotonic()

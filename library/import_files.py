@@ -194,8 +194,11 @@ def person_views(ctx, exports, rows, new_rows):
     for staff_no, person in sorted(plan.people.items()):
         old = ctx.current.departments.get(person.old_dept)
         mine = by_user.get((hr_transfer_exports.squash(person.name), old.skysea_group), []) if old else []
+        # a new account's systems start empty, whether or not prepare has created the account yet
+        before = {"状態": "新規（各システム未登録）"} if person.new_account else exports.person_view(
+            staff_no, plan.before, ctx.current, [describe_pc(r) for r in mine])
         views[f"{staff_no} {person.name}"] = (
-            exports.person_view(staff_no, plan.before, ctx.current, [describe_pc(r) for r in mine]),
+            before,
             exports.person_view(staff_no, plan.final, ctx.nxt,
                                 [describe_pc(new_by_asset.get(r.get("資産番号"), r)) for r in mine]),
         )
@@ -276,7 +279,7 @@ def main():
     contents["SHA256SUMS"] = (sums.encode("ascii"), len(contents))
 
     out = params["output_dir"]
-    files, checklist, before, after = [], [], {}, {}
+    files, checklist, diff = [], [], []
     changed = False
     for name, (data, count) in sorted(contents.items()):
         path = os.path.join(out, name)
@@ -291,16 +294,17 @@ def main():
             checklist.append(f"□ {system}: {action} — {name}（{count} 行、sha256 {digest}）")
         if old != digest:
             changed = True
-            before[f"ファイル {name}"] = {"sha256": old or "なし"}
-            after[f"ファイル {name}"] = {"sha256": digest, "行数": count, "取込先": system}
-    for key, (view_before, view_after) in by_person.items():
-        if view_before != view_after:
-            before[key] = view_before
-            after[key] = view_after
-    for asset, old_row, new_row in pc_changes:
-        key = f"PC {asset}"
-        before[key] = {k: old_row.get(k) for k in ("利用者", "所属", "設置場所")}
-        after[key] = {k: new_row.get(k) for k in ("利用者", "所属", "設置場所")}
+            diff.append({"before_header": f"ファイル {name}", "before": {"sha256": old or "なし"},
+                         "after": {"sha256": digest, "行数": count, "取込先": system}})
+    if changed:
+        diff.append({"before_header": "手作業の取込（チェックリスト）", "before": [], "after": checklist})
+        for key, (view_before, view_after) in by_person.items():
+            if view_before != view_after:
+                diff.append({"before_header": f"異動者 {key}", "before": view_before, "after": view_after})
+        for asset, old_row, new_row in pc_changes:
+            diff.append({"before_header": f"PC {asset}",
+                         "before": {k: old_row.get(k) for k in ("利用者", "所属", "設置場所")},
+                         "after": {k: new_row.get(k) for k in ("利用者", "所属", "設置場所")}})
     if changed and not module.check_mode:
         os.makedirs(out, exist_ok=True)
         for name, (data, _count) in contents.items():
@@ -318,7 +322,7 @@ def main():
     if params.get("ledger"):
         result["pcs_moved"] = len(pc_changes)
     if module._diff:
-        result["diff"] = {"before": before, "after": after}
+        result["diff"] = diff
     module.exit_json(**result)
 
 

@@ -125,7 +125,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible.module_utils import hr_transfer_folders, hr_transfer_org
 from ansible.module_utils.ldap_directory import HAS_LDAP3, DirectoryError, LdapDirectory
-from ansible.module_utils.smb_acl import HAS_SMBPROTOCOL, ShareClient, ShareError
+from ansible.module_utils.smb_acl import HAS_SMBPROTOCOL, SID_ADMINISTRATORS, SID_SYSTEM, ShareClient, ShareError
+
+ADMIN_NAMES = {SID_ADMINISTRATORS: "Administrators", SID_SYSTEM: "SYSTEM"}
 
 
 def group_sids(params, base):
@@ -191,24 +193,27 @@ def main():
         if problems:
             module.fail_json(msg="共有フォルダを所属マスタに合わせられません。何も変更していません:\n" + "\n".join(problems),
                              errors=problems)
-        ops = hr_transfer_folders.ops_for(ops, params["phase"])
+        ops = hr_transfer_folders.ops_for(ops, params["phase"], pending_prepare=not module.check_mode)
         missing = sorted({g for op in ops for g in op.missing_groups})
         if missing and not module.check_mode:
             module.fail_json(
                 msg="ACL に使うグループが AD にありません（先に ad_personnel の prepare を実行してください）: "
                 + ", ".join(missing)
             )
-        before, after = {}, {}
+        admin_names = [ADMIN_NAMES.get(sid, sid) for sid in params["admin_sids"]]
+        names.update(ADMIN_NAMES)
+        entries = {}
         for op in ops:
-            source = op.path
             target = op.new_path or op.path
-            old = state.get(source)
-            before[target] = {"フォルダ": source if old is not None else "なし",
-                              "ACL": old.describe(names) if old is not None else []}
-            entry = after.setdefault(target, {"フォルダ": target, "ACL": before[target]["ACL"]})
-            entry["理由"] = op.reason
-            if op.dacl is not None:
-                entry["ACL"] = op.dacl.describe(names) + [f"allow {g}（作成予定） ..." for g in op.missing_groups]
+            old = state.get(op.path)
+            entry = entries.setdefault(target, {
+                "before_header": target,
+                "before": {"フォルダ": op.path if old is not None else "なし",
+                           "ACL": old.describe(names) if old is not None else []},
+                "after": {"フォルダ": target},
+            })
+            entry["after"]["ACL"] = op.describe(admin_names) if op.rights else entry["before"]["ACL"]
+            entry["after"]["理由"] = op.reason
         if not module.check_mode:
             for op in ops:
                 if op.kind == "create":
@@ -233,7 +238,7 @@ def main():
         "smb_operations": share.ops if share else 0,
     }
     if module._diff:
-        result["diff"] = {"before": before, "after": after}
+        result["diff"] = list(entries.values())
     module.exit_json(**result)
 
 

@@ -25,6 +25,7 @@ import argparse
 import csv
 import hashlib
 import json
+import os
 import sys
 import time
 from dataclasses import dataclass
@@ -77,7 +78,8 @@ def lab_secret(name):
     return yaml.safe_load(plain)[name]
 
 
-def lab_access(run_dir=ROOT / "lab" / "run"):
+def lab_access(run_dir=None):
+    run_dir = run_dir or os.environ.get("LAB_RUN") or ROOT / "lab" / "run"
     return LabAccess(
         url="ldaps://127.0.0.1:636",
         bind_dn=f"CN=Administrator,CN=Users,{BASE_DN}",
@@ -272,6 +274,33 @@ def snapshot(access):
     finally:
         share.close()
     return state
+
+
+def project_copy(dest, lab_run=None):
+    """A committed copy of the project in DEST (files git tracks or would track), its lab/run pointing
+    at the running lab: plan and apply run there, so edits to the working tree in between cannot
+    invalidate the plan."""
+    import shutil
+    import subprocess
+
+    dest = Path(dest)
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, check=True,
+    ).stdout.decode().split("\0")
+    for rel in filter(None, listed):
+        src = ROOT / rel
+        if src.is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+    (dest / ".venv").symlink_to(ROOT / ".venv")
+    (dest / "lab").mkdir(exist_ok=True)
+    (dest / "lab" / "run").symlink_to(Path(lab_run or os.environ.get("LAB_RUN") or ROOT / "lab" / "run").resolve())
+    git = ["git", "-c", "user.email=ops@example.invalid", "-c", "user.name=ops"]
+    subprocess.run([*git, "init", "-q"], cwd=dest, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=dest, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "rehearsal"], cwd=dest, check=True)
+    return dest
 
 
 def digest(state):

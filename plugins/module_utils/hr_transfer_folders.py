@@ -20,6 +20,11 @@ class FolderOp:
     dacl: object = None
     missing_groups: list = field(default_factory=list)
     reason: str = ""
+    rights: list = field(default_factory=list)
+
+    def describe(self, admin_names):
+        """The ACL as the plan shows it: by group name, the same before and after the groups exist."""
+        return sorted([f"allow {name} full" for name in admin_names] + [f"allow {g} {r}" for g, r in self.rights])
 
 
 def wanted_dacl(group_rights, sids, admin_sids):
@@ -60,7 +65,8 @@ def plan(current, nxt, org_diff, state, sids, admin_sids=(SID_ADMINISTRATORS, SI
     renamed = {new.code: old for old, new in org_diff.renamed if old.share_folder != new.share_folder}
     for code, dept in sorted(nxt.departments.items()):
         phase = PREPARE if code in created else CUTOVER
-        dacl, missing = wanted_dacl(department_rights(dept), sids, admin_sids)
+        rights = department_rights(dept)
+        dacl, missing = wanted_dacl(rights, sids, admin_sids)
         path = dept.share_folder
         exists = state.get(path) is not None
         if code in renamed:
@@ -74,24 +80,28 @@ def plan(current, nxt, org_diff, state, sids, admin_sids=(SID_ADMINISTRATORS, SI
                 current_dacl = state.get(old_path)
                 if not current_dacl.same_as(dacl) or missing:
                     ops.append(FolderOp(CUTOVER, "set_acl", path, dacl=dacl, missing_groups=missing,
-                                        reason="所属マスタの権限"))
+                                        reason="所属マスタの権限", rights=rights))
                 continue
         if not exists:
-            ops.append(FolderOp(phase, "create", path, dacl=dacl, missing_groups=missing,
+            ops.append(FolderOp(phase, "create", path, dacl=dacl, missing_groups=missing, rights=rights,
                                 reason=f"{dept.summary()} {'新設' if code in created else 'フォルダなし'}"))
         elif not state[path].same_as(dacl) or missing:
-            ops.append(FolderOp(phase, "set_acl", path, dacl=dacl, missing_groups=missing, reason="所属マスタの権限"))
+            ops.append(FolderOp(phase, "set_acl", path, dacl=dacl, missing_groups=missing, rights=rights,
+                                reason="所属マスタの権限"))
     for dept, successor in org_diff.abolished:
         path = dept.share_folder
         if state.get(path) is None:
             continue
-        dacl, missing = wanted_dacl(archive_rights(dept, successor), sids, admin_sids)
+        rights = archive_rights(dept, successor)
+        dacl, missing = wanted_dacl(rights, sids, admin_sids)
         if not state[path].same_as(dacl) or missing:
             succ = f"、後継 {successor.summary()} は閲覧のみ" if successor else ""
-            ops.append(FolderOp(CUTOVER, "set_acl", path, dacl=dacl, missing_groups=missing,
+            ops.append(FolderOp(CUTOVER, "set_acl", path, dacl=dacl, missing_groups=missing, rights=rights,
                                 reason=f"{dept.summary()} 廃止: 読み取り専用で保存{succ}"))
     return ops, problems
 
 
-def ops_for(ops, phase):
-    return [op for op in ops if op.phase == PREPARE] if phase == PREPARE else list(ops)
+def ops_for(ops, phase, pending_prepare=True):
+    if phase == PREPARE:
+        return [op for op in ops if op.phase == PREPARE]
+    return list(ops) if pending_prepare else [op for op in ops if op.phase == CUTOVER]

@@ -104,6 +104,7 @@ class PersonPlan:
     title: str = ""
     kana: str = ""
     enabled_after: bool = True
+    new_account: bool = False
     status: str = "在職"
     concurrent: list = field(default_factory=list)
 
@@ -117,11 +118,14 @@ class Plan:
     final: dict  # staff_no -> final state for downstream systems (SKYSEA, workflow, ...)
     before: dict = field(default_factory=dict)  # staff_no -> the same record as the directory has it now
 
-    def ops_for(self, phase):
-        """Ops a run in this phase applies; cutover also carries what prepare has not done yet."""
+    def ops_for(self, phase, pending_prepare=True):
+        """Ops a run in this phase applies. An applying cutover also carries what prepare has not
+        done yet (so it converges on its own); a plan lists those under prepare only."""
         if phase == PREPARE:
             return [op for op in self.ops if op.phase == PREPARE]
-        return list(self.ops)
+        if pending_prepare:
+            return list(self.ops)
+        return [op for op in self.ops if op.phase == CUTOVER]
 
 
 @dataclass
@@ -509,9 +513,16 @@ class Planner:
             want.add(dept.groups["staff"])
             if mgr(title):
                 want.add(dept.groups["managers"])
+            # the primary post being left: as AD has it, and as the orders name it (a re-run after an
+            # interrupted apply finds the account already moved but still in the old groups)
+            leaving = {old_code} | {
+                self.current.resolve(o.old_dept).code
+                for o in intent.orders
+                if o.old_dept and o.kind not in OLD_DEPT_IS_EXTERNAL + (CONCURRENT,) and self.current.resolve(o.old_dept)
+            }
             for g in cur_groups:
                 holder = self._dept_of_group(g)
-                if holder is None or holder.code == (old_code or "") or holder.code == dept.code:
+                if holder is None or holder.code in leaving or holder.code == dept.code:
                     continue
                 if holder.code in self.abolished:
                     self.warnings.append(f"職員番号 {staff_no}: 廃止される所属 {holder.code} の兼務グループ {g} から外します")
@@ -565,6 +576,7 @@ class Planner:
                                      group_dn=self._member_group_dn(g)))
         self.ops.extend(person_ops)
         after = self._view(new_dn, "" if retire else dept.code, title, enabled, want, retired=retire)
+        new_account = intent.status == "new"
         prepared = self._view(new_dn, dept.code, title, False, want) if account is None else before
         self.people[staff_no] = PersonPlan(
             staff_no=staff_no,
@@ -575,11 +587,12 @@ class Planner:
             before=before,
             after=after,
             prepared=prepared,
-            old_dept=old_code or "",
+            old_dept="" if new_account else (old_code or ""),
             new_dept="" if retire else dept.code,
             title=title,
             kana=kana,
             enabled_after=enabled,
+            new_account=new_account,
             status={"retire": "退職", "leave": "休職"}.get(intent.status, "在職"),
             concurrent=[c.code for c, _t, _r in intent.concurrent],
         )
@@ -682,10 +695,11 @@ def _describe(op):
     return f"{label} {op.dn}"
 
 
-def render_diff(result, phase):
-    """Ansible diff for a phase: per person (before/after of the account), then organisation changes."""
-    ops = result.ops_for(phase)
-    before, after = {}, {}
+def render_diff(result, phase, ops):
+    """Ansible diff of OPS, one entry per person (the account before and after), then one for the
+    organisation. A new account's cutover starts from its prepared state, whether prepare already
+    ran or not, so the plan and the apply describe the same change."""
+    entries = []
     by_person = {}
     for op in ops:
         if op.staff_no:
@@ -693,26 +707,28 @@ def render_diff(result, phase):
     for staff_no, person_ops in sorted(by_person.items()):
         person = result.people.get(staff_no)
         if person is None:
-            key = f"{staff_no}"
-            before[key] = {k: v for op in person_ops for k, v in op.before.items()}
-            after[key] = {k: v for op in person_ops for k, v in op.attrs.items()}
-            after[key]["理由"] = "機構改革による所属名の変更"
+            after = {k: v for op in person_ops for k, v in op.attrs.items()}
+            after["理由"] = "機構改革による所属名の変更"
+            entries.append({
+                "before_header": f"{staff_no}",
+                "before": {k: v for op in person_ops for k, v in op.before.items()},
+                "after": after,
+            })
             continue
-        key = f"{staff_no} {person.name}"
-        before[key] = dict(person.before)
-        view = dict(person.prepared if phase == PREPARE else person.after)
-        view["発令"] = [f"{line}行目 {kind}" for line, kind in zip(person.lines, person.kinds)]
-        view["変更"] = [_describe(op) for op in person_ops]
-        after[key] = view
+        if phase == PREPARE:
+            before, after = person.before, dict(person.prepared)
+        else:
+            before, after = (person.prepared if person.new_account else person.before), dict(person.after)
+        after["発令"] = [f"{line}行目 {kind}" for line, kind in zip(person.lines, person.kinds)]
+        after["変更"] = [_describe(op) for op in person_ops]
+        entries.append({"before_header": f"{staff_no} {person.name}", "before": before, "after": after})
     org = [_describe(op) for op in ops if not op.staff_no]
     if org:
-        before["組織"] = []
-        after["組織"] = org
-    return {"before": before, "after": after}
+        entries.append({"before_header": "組織（OU・グループ・転送システム権限）", "before": [], "after": org})
+    return entries
 
 
-def summary(result, phase):
-    ops = result.ops_for(phase)
+def summary(result, ops):
     kinds = {}
     for person in result.people.values():
         for kind in person.kinds:
