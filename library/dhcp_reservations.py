@@ -216,6 +216,7 @@ errors:
 import copy
 import ipaddress
 import json
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.kea_pair import (
@@ -238,6 +239,12 @@ from ansible.module_utils.kea_reservations import (
     subnet_differences,
     validate,
 )
+
+
+def row_number(error):
+    """Sort key: errors about the pair first, then rows in input order."""
+    match = re.match(r"row (\d+)", error)
+    return int(match.group(1)) if match else 0
 
 
 def peer_diff(name, current, target):
@@ -301,7 +308,7 @@ class Run:
         if check_peers(p):
             self.refuse(errors)
         configs, peer_errors = self.read_configs()
-        if peer_errors or errors:
+        if peer_errors:
             self.refuse(peer_errors + errors)
 
         subnets = {}
@@ -311,7 +318,7 @@ class Run:
                 errors.append(f"{name} has no subnet {p['subnet']}")
             else:
                 subnets[name] = subnet
-        if errors:
+        if len(subnets) < len(configs):
             self.refuse(errors)
         differences = subnet_differences(subnets)
         if differences and not p["converge"]:
@@ -322,8 +329,8 @@ class Run:
         reference = subnets[next(iter(subnets))]
         new_reservations, changes = plan(reference.get("reservations", []), rows, p["state"])
         errors += validate(rows, p["state"], reference, new_reservations)
-        if p["check_leases"] and any(c["action"] in ("add", "update") for c in changes) and not errors:
-            errors += self.lease_errors(reference["id"], changes)
+        if p["check_leases"] and any(c["action"] in ("add", "update") for c in changes):
+            errors += self.lease_errors(reference["id"], changes, {row["mac"]: row["label"] for row in rows})
         if errors:
             self.refuse(errors)
 
@@ -352,9 +359,10 @@ class Run:
         self.module.exit_json(changed=True, diff=diff, **self.result)
 
     def refuse(self, errors):
+        errors = sorted(errors, key=row_number)
         self.fail(f"{len(errors)} problem(s), nothing was changed on any peer: " + " | ".join(errors), errors)
 
-    def lease_errors(self, subnet_id, changes):
+    def lease_errors(self, subnet_id, changes, labels):
         leases = {}
         for client in self.clients:
             if not self.peers[client.name]["reachable"]:
@@ -363,7 +371,7 @@ class Run:
                 leases[client.name] = client.leases_in_subnets([subnet_id])
             except KeaError as exc:
                 return [f"cannot check leases ({exc}); set check_leases=false to skip the check"]
-        return lease_conflicts(changes, leases)
+        return lease_conflicts(changes, leases, labels=labels)
 
     def apply(self, configs, to_change, target):
         by_name = {c.name: c for c in self.clients}

@@ -5,6 +5,11 @@
 # instant commands. State is rebuilt from lab/nut/online.dev at every start.
 source "$(dirname "$0")/../lib.sh"
 source "$LAB_DIR/secrets.sh"
+# one change at a time: lab/up.sh, lab/down.sh and tests may run this component concurrently
+# (flock -o: the servers started below do not inherit the lock)
+if [[ "${1:-}" != status && -z "${__LAB_LOCKED:-}" ]]; then
+  __LAB_LOCKED=1 exec flock -o "$LAB_RUN/pids/.$(basename "$0" .sh).lock" bash "$0" "$@"
+fi
 
 NUT_DIR="$LAB_RUN/nut"
 CONF="$NUT_DIR/conf"

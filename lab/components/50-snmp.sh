@@ -7,6 +7,11 @@
 # Written values live in the agent's memory: every start begins from lab/snmp/ups04.snmprec.
 source "$(dirname "$0")/../lib.sh"
 source "$LAB_DIR/secrets.sh"
+# one change at a time: lab/up.sh, lab/down.sh and tests may run this component concurrently
+# (flock -o: the servers started below do not inherit the lock)
+if [[ "${1:-}" != status && -z "${__LAB_LOCKED:-}" ]]; then
+  __LAB_LOCKED=1 exec flock -o "$LAB_RUN/pids/.$(basename "$0" .sh).lock" bash "$0" "$@"
+fi
 
 SNMP_DIR="$LAB_RUN/snmp"
 VENV="$LAB_RUN/snmpsim-venv"

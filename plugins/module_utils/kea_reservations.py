@@ -306,9 +306,13 @@ def active_leases_by_ip(leases, now=None):
     return active
 
 
-def lease_conflicts(changes, leases_by_peer, now=None):
-    """Errors for added or moved reservations whose address another MAC holds a lease on."""
+def lease_conflicts(changes, leases_by_peer, now=None, labels=None):
+    """Errors for added or moved reservations whose address another MAC holds a lease on.
+
+    labels: {mac: row label} to name the input row in the message.
+    """
     errors = []
+    labels = labels or {}
     active = {peer: active_leases_by_ip(leases, now) for peer, leases in leases_by_peer.items()}
     for change in changes:
         if change["action"] not in ("add", "update"):
@@ -316,8 +320,9 @@ def lease_conflicts(changes, leases_by_peer, now=None):
         for peer, by_ip in active.items():
             lease = by_ip.get(change["ip"])
             if lease and normalize_mac(lease.get("hw-address")) != change["mac"]:
+                label = labels.get(change["mac"]) or change["hostname"] or change["mac"]
                 errors.append(
-                    f"{change['hostname'] or change['mac']}: address {change['ip']} is leased to "
+                    f"{label}: address {change['ip']} is leased to "
                     f"{lease.get('hw-address')} ({lease.get('hostname') or 'no host name'}) on {peer}"
                 )
                 break
