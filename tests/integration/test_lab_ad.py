@@ -53,13 +53,33 @@ def test_ldaps_bind_verifies_the_certificate(ldap, ad):
     assert ldap.search(ad["jichitai_ldap_base_dn"], "(objectClass=domain)", BASE, attributes=["objectSid"])
 
 
-def test_ldaps_refuses_a_server_the_ca_does_not_vouch_for(ad):
-    """Strict verification really happens: against the system CA store the lab certificate fails."""
+def test_ldaps_refuses_a_server_the_ca_does_not_vouch_for(ad, tmp_path):
+    """Strict verification really happens: trusting another CA, the lab certificate is refused."""
+    other_ca = tmp_path / "other-ca.crt"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-subj",
+            "/CN=not the lab CA",
+            "-days",
+            "1",
+            "-keyout",
+            str(tmp_path / "other-ca.key"),
+            "-out",
+            str(other_ca),
+        ],
+        capture_output=True,
+        check=True,
+    )
     with pytest.raises(LDAPSocketOpenError):
-        Connection(
-            ldaps_server(ad, ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt"),
-            auto_bind=True,
-        )
+        Connection(ldaps_server(ad, str(other_ca)), auto_bind=True)
 
 
 def test_every_department_has_its_ou_and_groups(ldap, ad, org):
