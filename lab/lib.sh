@@ -14,13 +14,16 @@ lab_die() { lab_log "ERROR: $*"; exit 1; }
 # lab_pidfile NAME -> path of the pid record
 lab_pidfile() { printf '%s/pids/%s.pid' "$LAB_RUN" "$1"; }
 
+# lab_alive PID -> 0 when the process exists and is not a zombie (init here reaps orphans late)
+lab_alive() { local s; s="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1; s="${s##*) }"; [[ "${s%% *}" != Z ]]; }
+
 # lab_running NAME -> 0 when the recorded process is alive
 lab_running() {
   local f pid
   f="$(lab_pidfile "$1")"
   [[ -s "$f" ]] || return 1
   pid="$(cat "$f")"
-  kill -0 "$pid" 2>/dev/null
+  lab_alive "$pid"
 }
 
 # lab_record NAME PID
@@ -41,10 +44,10 @@ lab_stop() {
   f="$(lab_pidfile "$name")"
   [[ -s "$f" ]] || return 0
   pid="$(cat "$f")"
-  if kill -0 "$pid" 2>/dev/null; then
+  if lab_alive "$pid"; then
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then
+    for i in $(seq 1 100); do lab_alive "$pid" || break; sleep 0.1; done
+    if lab_alive "$pid"; then
       kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
     fi
     lab_log "$name stopped (pid $pid)"
