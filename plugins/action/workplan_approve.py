@@ -1,0 +1,151 @@
+"""Action plugin: record the city's approval of a work plan (for AWX and Semaphore jobs)."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: workplan_approve
+short_description: Record the approval of one work-plan digest (approval.json)
+description:
+  - Records who approved a work plan, when, and for which plan digest, in C(<store>/<plan id>/approval.json),
+    exactly as C(bin/jichitai-ops approve) does. Runs on the controller without a connection.
+  - Refuses, with every reason in Japanese and English, when plan.json no longer matches its recorded
+    digest, O(expected_digest) is given and differs, the plan is incomplete or has no window, a blocking
+    flag is open, the plan conflicts with the service calendar and O(override_calendar) is not set (an
+    override needs O(override_reason)), or the same digest is already approved.
+  - Used by the AWX workflow (after its approval node) and by the Semaphore approval template.
+version_added: "1.0.0"
+author: jichitai-ops
+options:
+  plan_id:
+    description: The plan to approve (C(workplan_id) from set_stats).
+    type: str
+    required: true
+  approver:
+    description: Name of the city official who approved.
+    type: str
+    required: true
+  expected_digest:
+    description: The sha256 printed on the plan the approver read; must match the plan file.
+    type: str
+  override_calendar:
+    description: Approve although the window conflicts with the service calendar.
+    type: bool
+    default: false
+  override_reason:
+    description: Why the calendar is overridden; required with O(override_calendar).
+    type: str
+  tool:
+    description: What recorded the approval (shown in approval.json).
+    type: str
+    default: ansible
+attributes:
+  check_mode:
+    support: full
+    description: Validates only; writes nothing.
+  diff_mode:
+    support: none
+    description: No diff.
+"""
+
+EXAMPLES = r"""
+- name: Record the approval given in the AWX approval node
+  workplan_approve:
+    plan_id: "{{ workplan_id }}"
+    approver: "{{ approver_name }}"
+    tool: awx
+"""
+
+RETURN = r"""
+approval:
+  description: The approval record (plan_id, plan_digest, approver, approved_at, override_calendar, ...).
+  returned: success, not in check mode
+  type: dict
+"""
+
+import importlib
+import os
+import sys
+import types
+
+from ansible.plugins.action import ActionBase
+
+
+def _utils(name):
+    """plugins/module_utils/workplan_*.py, importable on the controller as a private package."""
+    if "jichitai_workplan" not in sys.modules:
+        pkg = types.ModuleType("jichitai_workplan")
+        pkg.__path__ = [
+            os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils")
+        ]
+        sys.modules["jichitai_workplan"] = pkg
+    return importlib.import_module(f"jichitai_workplan.{name}")
+
+
+model = _utils("workplan_model")
+basis_mod = _utils("workplan_basis")
+store_mod = _utils("workplan_store")
+
+ARGSPEC = {
+    "plan_id": {"type": "str", "required": True},
+    "approver": {"type": "str", "required": True},
+    "expected_digest": {"type": "str"},
+    "override_calendar": {"type": "bool", "default": False},
+    "override_reason": {"type": "str"},
+    "tool": {"type": "str", "default": "ansible"},
+}
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+        task_vars = task_vars or {}
+        _, args = self.validate_argument_spec(argument_spec=ARGSPEC)
+        root = basis_mod.project_root(task_vars.get("playbook_dir") or os.getcwd())
+        store = store_mod.store_dir(root)
+        extra = {
+            k: task_vars[k] for k in ("awx_job_id", "awx_workflow_job_id", "awx_user_name") if k in task_vars
+        }
+        try:
+            model.check_plan_id(args["plan_id"])
+            if self._play_context.check_mode:
+                plan, recorded, actual = store_mod.load_plan(store, args["plan_id"])
+                if recorded != actual:
+                    raise model.WorkplanError(
+                        [
+                            model.reason(
+                                "plan_digest",
+                                "作業計画書(plan.json)が作成後に変更されています",
+                                "plan.json was altered",
+                            )
+                        ]
+                    )
+                result.update(changed=False, msg=f"作業計画 {args['plan_id']} は承認可能です（確認モード）")
+                return result
+            approval = store_mod.approve(
+                store,
+                args["plan_id"],
+                args["approver"],
+                override_calendar=args["override_calendar"],
+                override_reason=args.get("override_reason"),
+                expected_digest=args.get("expected_digest"),
+                recorder=store_mod.who(args["tool"], extra),
+            )
+        except model.WorkplanError as exc:
+            result.update(
+                failed=True,
+                changed=False,
+                reasons=exc.reasons,
+                msg=f"承認を記録できません / cannot record the approval of {args['plan_id']}:\n{exc}",
+            )
+            return result
+        result.update(
+            changed=True,
+            approval=approval,
+            msg=f"承認を記録しました: {args['plan_id']}（{approval['approver']}） / approval recorded",
+        )
+        return result
