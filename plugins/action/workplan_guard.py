@@ -577,7 +577,9 @@ class ActionModule(ActionBase):
         }
         return {
             "mode": "plan",
-            "id": model.make_plan_id(model.parse_time(run["started"]), basis_digest, run["token"]),
+            "id": model.make_plan_id(
+                model.parse_time(run["started"]), basis["playbook"]["path"], run["token"]
+            ),
             "created_at": model.iso(now),
             "created_by": common["applied_by"],
             "meta": meta,
@@ -625,7 +627,7 @@ class ActionModule(ActionBase):
         return {
             "mode": "unplanned",
             "id": model.make_plan_id(
-                model.parse_time(run["started"]), basis_digest, run["token"], unplanned=True
+                model.parse_time(run["started"]), basis["playbook"]["path"], run["token"], unplanned=True
             ),
             "meta": meta,
             "unplanned_reason": args["unplanned_reason"].strip(),

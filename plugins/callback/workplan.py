@@ -246,6 +246,11 @@ class CallbackModule(CallbackBase):
         return list(seen.values())
 
     def _write_plan(self, guard):
+        inputs = {}
+        for each in self._guards:  # plays may declare different inputs; the plan holds them all
+            for src in each["basis"]["inputs"]:
+                inputs.setdefault(src["path"], src)
+        guard = {**guard, "basis": {**guard["basis"], "inputs": list(inputs.values())}}
         plan = plan_mod.assemble_plan(guard, self._records, self._run_info(), self._hosts())
         store = guard["store"]
         plan_digest = store_mod.write_plan(store, plan)

@@ -201,6 +201,8 @@ def compare(planned: dict, current: dict) -> list[dict]:
             and sorted(map(str, before.values())) == sorted(map(str, after.values()))
         ):
             continue  # same content at another path (AWX writes each job's inventory afresh)
+        if key == "inputs":  # each play checks the inputs it declares; the plan holds those of every play
+            before = {path: value for path, value in before.items() if path in after}
         for path in _changed_files(before, after):
             state = (
                 "がありません" if after.get(path) == "missing" or path not in after else "が変更されています"

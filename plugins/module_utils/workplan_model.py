@@ -90,8 +90,9 @@ def digest(obj) -> str:
     return sha256_hex(canonical_json(obj))
 
 
-def make_plan_id(started: dt.datetime, basis_digest: str, token: str, unplanned: bool = False) -> str:
-    short = sha256_hex(f"{token}:{basis_digest}".encode())[:8]
+def make_plan_id(started: dt.datetime, playbook: str, token: str, unplanned: bool = False) -> str:
+    """Time the run started and a digest of its token and playbook: the same for every play of a run."""
+    short = sha256_hex(f"{token}:{playbook}".encode())[:8]
     return f"{started.astimezone(TZ):%Y%m%dT%H%M%S}-{short}" + ("-unplanned" if unplanned else "")
 
 

@@ -37,6 +37,7 @@ COPY = [
     "templates/workplan",
     "tests/e2e/playbooks",
     "bin/jichitai-ops",
+    "inventories/lab/.vault-pass.lab",  # ansible.cfg names the lab vault identity
 ]
 INVENTORY = """\
 all:
@@ -105,12 +106,12 @@ class Project:
             env["JICHITAI_WORKPLAN_LAB"] = "1"
         return env
 
-    def playbook(self, *args, lab=True, quick=False):
+    def playbook(self, *args, lab=True, quick=False, book=None):
         cmd = [
             str(VENV_BIN / "ansible-playbook"),
             "-i",
             "inventory",
-            QUICK if quick else PLAYBOOK,
+            book or (QUICK if quick else PLAYBOOK),
             "-e",
             f"fixture_dir={self.target}",
             "-e",
@@ -444,3 +445,46 @@ def test_cli_plan_approve_apply_show_over_ansible_runner(project):
     out = project.cli("show", plan_id)
     assert "承認: 守口 太郎" in out.text and "作業報告書: 計画どおり完了" in out.text, out.text
     assert plan_id in project.cli("show").text
+
+
+def test_playbook_of_two_plays_makes_one_plan_and_one_report(project):
+    book = "tests/e2e/playbooks/fixture_two_plays.yml"
+    out = project.playbook(
+        "--check",
+        "--diff",
+        "-e",
+        f"workplan_window_start={WINDOW[0]}",
+        "-e",
+        f"workplan_window_end={WINDOW[1]}",
+        "-e",
+        f"workplan_now={PLANNED_AT}",
+        book=book,
+    )
+    assert out.returncode == 0, out.text
+    plan_ids = [p.name for p in (project.dir / "work" / "plans").iterdir()]
+    assert len(plan_ids) == 1, plan_ids  # both guards name the same plan
+    plan_id = plan_ids[0]
+    plan = project.plan_json(plan_id)
+    assert planned_changes(plan) == [("web01", "First step file", None), ("web02", "Second step file", None)]
+    assert [h["name"] for h in plan["hosts"]] == ["web01", "web02"]
+    assert [i["path"] for i in plan["basis"]["inputs"]] == [str(project.input)]
+    project.approve(plan_id)
+    out = project.playbook(
+        "--diff", "-e", f"workplan_id={plan_id}", "-e", f"workplan_now={INSIDE}", book=book
+    )
+    assert out.returncode == 0, out.text
+    report = project.report(plan_id)
+    assert report["verdict"] == "ok" and report["counts"]["matched"] == 2
+
+
+def test_changes_without_the_guard_are_reported_unplanned(project):
+    book = "tests/e2e/playbooks/fixture_unguarded.yml"
+    out = project.playbook("--check", "--diff", book=book)
+    assert out.returncode == 0 and "作業計画書は作成されません" in out.text, out.text
+    assert not (project.dir / "work" / "plans").exists()
+    out = project.playbook("--diff", book=book)
+    assert out.returncode == 0, out.text
+    folder = next((project.dir / "work" / "plans").glob("*-unplanned"))
+    report = json.loads((folder / "report.json").read_text())
+    assert report["mode"] == "unguarded" and [r["verdict"] for r in report["rows"]] == ["unplanned"]
+    assert "作業計画ガードを通らずに変更が行われました" in (folder / "report.md").read_text()

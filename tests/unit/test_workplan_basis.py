@@ -141,3 +141,13 @@ def test_outside_git_the_tree_is_digested(tmp_path):
     (root / "site.yml").write_text("---\n# changed\n")
     second = basis.build(str(root), [], [], str(root / "site.yml"), CLI, {}, fallback_commit="abc123")
     assert "repo_dirty" in codes(basis.compare(first, second))
+
+
+def test_each_play_checks_only_the_inputs_it_declares(repo, tmp_path):
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("a\n")
+    second.write_text("b\n")
+    plan = build(repo, [str(first), str(second)])  # the plan holds the inputs of every play
+    assert basis.compare(plan, build(repo, [str(second)])) == []
+    second.write_text("b2\n")
+    assert codes(basis.compare(plan, build(repo, [str(second)]))) == ["inputs"]

@@ -40,11 +40,11 @@ def test_digest_is_of_the_canonical_form():
 
 def test_plan_id_is_a_timestamp_and_a_short_digest():
     started = model.parse_time("2026-12-01T10:00:05")
-    plan_id = model.make_plan_id(started, "abc", "token")
+    plan_id = model.make_plan_id(started, "playbooks/dhcp_sync.yml", "token")
     assert plan_id.startswith("20261201T100005-") and model.PLAN_ID_RE.match(plan_id)
-    assert plan_id == model.make_plan_id(started, "abc", "token")  # every play of one run gets the same id
-    assert plan_id != model.make_plan_id(started, "abd", "token")
-    assert model.make_plan_id(started, "abc", "token", unplanned=True).endswith("-unplanned")
+    assert plan_id == model.make_plan_id(started, "playbooks/dhcp_sync.yml", "token")  # every play of a run
+    assert plan_id != model.make_plan_id(started, "playbooks/dhcp_sync.yml", "other run")
+    assert model.make_plan_id(started, "playbooks/x.yml", "token", unplanned=True).endswith("-unplanned")
 
 
 @pytest.mark.parametrize("bad", ["../etc", "20261201T100005-ABCDEFGH", "x", "", "20261201T100005-1234567/"])
