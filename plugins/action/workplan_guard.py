@@ -303,7 +303,10 @@ class ActionModule(ActionBase):
             f"refused to apply plan {plan}, nothing was changed:\n" + model.format_reasons(info["reasons"])
         )
         store = info.get("store")
-        if store and info.get("id") and model.PLAN_ID_RE.match(str(info["id"])):
+        plan_ok = store and info.get("id") and model.PLAN_ID_RE.match(str(info["id"]))
+        if plan_ok and os.path.isdir(
+            store_mod.plan_dir(store, info["id"])
+        ):  # no folder for a plan that never was
             with contextlib.suppress(OSError):
                 store_mod.append_attempt(
                     store,
