@@ -40,7 +40,12 @@ is_on() {
     shared) lab_running samba ;;
     kea) lab_running "kea-dhcp4-$1" && lab_running "kea-ca-$1" ;;
     nshost) lab_running "host-$1" ;;  # 60-hosts.sh records each namespace host as host-<name>
-    gw) ip -n labh-gw -4 addr show dev eth0 2>/dev/null | grep -q " $(lab_host_line "$1" | cut -d' ' -f3)/" ;;
+    gw)
+      # read the whole listing first: grep -q closing the pipe early would fail it under pipefail
+      local addrs
+      addrs="$(ip -n labh-gw -4 addr show dev eth0 2>/dev/null || true)"
+      grep -q " $(lab_host_line "$1" | cut -d' ' -f3)/" <<<"$addrs"
+      ;;
   esac
 }
 

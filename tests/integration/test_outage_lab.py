@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = REPO / ".venv" / "bin"
@@ -51,12 +53,14 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def playbook(
-    name: str, tmp: Path, *args: str, inventories=(), timeout: int = 400
-) -> subprocess.CompletedProcess:
-    cmd = [str(BIN / "ansible-playbook"), "-i", str(REPO / "inventories" / "lab"), "-i", str(OVERLAY)]
-    for inventory in inventories:
-        cmd += ["-i", str(inventory)]
+def playbook(name: str, tmp: Path, *args: str, inventory: Path | None = None, timeout: int = 400):
+    cmd = [
+        str(BIN / "ansible-playbook"),
+        "-i",
+        str(inventory or REPO / "inventories" / "lab"),
+        "-i",
+        str(OVERLAY),
+    ]
     cmd += [
         str(REPO / "playbooks" / name),
         "--diff",
@@ -74,6 +78,22 @@ def playbook(
     return subprocess.run(
         cmd, capture_output=True, text=True, env=env, cwd=REPO, timeout=timeout, check=False
     )
+
+
+def lab_inventory_with(tmp: Path, host: str, **changes) -> Path:
+    """A copy of the lab inventory with some host_vars of HOST changed (host_vars files outrank any
+    other inventory source); its lab paths still lead to the running lab."""
+    copy = tmp / "inventories" / "lab"
+    shutil.copytree(REPO / "inventories" / "lab", copy)
+    (tmp / "lab").symlink_to(REPO / "lab")
+    host_vars = copy / "host_vars" / f"{host}.yml"
+    host_vars.write_text(host_vars.read_text(encoding="utf-8") + yaml.safe_dump(changes), encoding="utf-8")
+    shown = subprocess.run(
+        [str(BIN / "ansible-inventory"), "-i", str(copy), "--host", host],
+        capture_output=True, text=True, cwd=REPO, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    assert all(json.loads(shown)[k] == v for k, v in changes.items()), "the changed inventory does not apply"
+    return copy
 
 
 def said(result: subprocess.CompletedProcess) -> str:
@@ -155,7 +175,7 @@ def test_shutdown_then_startup_in_dependency_order(restore_lab, tmp_path):
     assert not port_open(636) and not port_open(445) and not port_open(8001) and not port_open(8002)
     assert not port_open(22, "198.18.10.20")
 
-    again = playbook("outage_shutdown.yml", tmp_path)
+    again = playbook("outage_shutdown.yml", tmp_path, "-e", "outage_precheck_timeout=1")
     assert again.returncode != 0
     assert "outage pre-checks failed, nothing was shut down" in said(again)
     assert "ad01 ldaps" in said(again) and "dhcp01 kea_ha" in said(again)
@@ -180,28 +200,17 @@ def test_shutdown_then_startup_in_dependency_order(restore_lab, tmp_path):
     report = next(tmp_path.glob("startup-*.md")).read_text(encoding="utf-8")
     assert "結果: 完了" in report and "LDAPS バインド" in report and "疎通 30 / 30 拠点" in report
 
-    rerun = playbook("outage_startup.yml", tmp_path, "-e", "outage_gate_timeout=60")
-    assert rerun.returncode == 0, rerun.stdout[-3000:]
-    assert "changed=0" in rerun.stdout
 
-
-def test_ups_on_battery_aborts_before_any_host_is_touched(restore_lab, tmp_path):
-    subprocess.run([str(BIN / "python"), str(REPO / "lab/nut/drive.py"), "ups01", "on_battery"], check=True)
-    result = playbook("outage_shutdown.yml", tmp_path, "-e", "outage_precheck_timeout=2")
+def test_ups_on_battery_or_unreachable_aborts_before_any_host_is_touched(restore_lab, tmp_path):
+    drive = [str(BIN / "python"), str(REPO / "lab/nut/drive.py"), "ups01", "on_battery"]
+    subprocess.run(drive, capture_output=True, text=True, timeout=60, check=True)
+    inventory = lab_inventory_with(tmp_path, "ups04", jichitai_ups_port=1169)  # nothing listens there
+    result = playbook("outage_shutdown.yml", tmp_path, "-e", "outage_precheck_timeout=2", inventory=inventory)
     assert result.returncode != 0
-    assert "outage pre-checks failed, nothing was shut down: ups01 ups: UPS ups01: on_battery" in said(result)
-    assert "TASK [outage_shutdown" not in result.stdout
-    assert all(is_on(h) for h in STAND_INS)
-
-
-def test_unreachable_ups_aborts_before_any_host_is_touched(restore_lab, tmp_path):
-    overlay = tmp_path / "unreachable.yml"
-    overlay.write_text("all:\n  hosts:\n    ups04:\n      jichitai_ups_port: 1169\n", encoding="utf-8")
-    result = playbook(
-        "outage_shutdown.yml", tmp_path, "-e", "outage_precheck_timeout=2", inventories=[overlay]
-    )
-    assert result.returncode != 0
-    assert "outage pre-checks failed, nothing was shut down: ups04 ups: cannot read UPS ups04" in said(result)
+    verdict = said(result)
+    assert "outage pre-checks failed, nothing was shut down: ups01 ups: UPS ups01: on_battery" in verdict
+    assert "ups04 ups: cannot read UPS ups04" in verdict
+    assert "ups02 ups" not in verdict and "ad01 ldaps" not in verdict  # only the bad ones are named
     assert "TASK [outage_shutdown" not in result.stdout
     assert all(is_on(h) for h in STAND_INS)
 
@@ -236,3 +245,12 @@ def test_startup_halts_at_the_tier_that_does_not_come_back_and_resumes(restore_l
     early = [s for s in run["steps"] if s["tier"] <= 4 and s["step"] == "gate"]
     assert all(s["ok"] and s["seconds"] < 15 for s in early), early  # healthy tiers pass at once
     assert time.monotonic() - started < 300
+
+    again = playbook("outage_startup.yml", tmp_path, "-e", "outage_gate_timeout=60")
+    assert again.returncode == 0, again.stdout[-3000:]
+    starts = [
+        s
+        for s in record(tmp_path, "startup")["steps"]
+        if s["step"] == "power_on" and s["check"] == "lab_start"
+    ]
+    assert len(starts) == len(STAND_INS) and all(s["detail"].endswith("already on") for s in starts), starts
