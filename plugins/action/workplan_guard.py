@@ -298,26 +298,26 @@ class ActionModule(ActionBase):
         result["changed"] = False
         result["workplan_guard"] = info
         plan = info.get("id") or "-"
-        result["msg"] = (
-            f"作業計画 {plan} の実施を中止しました（変更は行っていません） / "
-            f"refused to apply plan {plan}, nothing was changed:\n" + model.format_reasons(info["reasons"])
-        )
-        store = info.get("store")
-        plan_ok = store and info.get("id") and model.PLAN_ID_RE.match(str(info["id"]))
-        if plan_ok and os.path.isdir(
-            store_mod.plan_dir(store, info["id"])
-        ):  # no folder for a plan that never was
+        if info.get("mode") == "plan":
+            head = "作業計画を作成できません（変更なし） / cannot make the plan, nothing changed:\n"
+        else:
+            head = (
+                f"作業計画 {plan} の実施を中止しました（変更は行っていません） / "
+                f"refused to apply plan {plan}, nothing was changed:\n"
+            )
+        result["msg"] = head + model.format_reasons(info["reasons"])
+        store, plan_id = info.get("store"), info.get("id")
+        known = store and plan_id and model.PLAN_ID_RE.match(str(plan_id))
+        # an attempt is logged beside an existing plan only: no folder for an id that never was
+        if known and os.path.isdir(store_mod.plan_dir(store, plan_id)):
+            entry = {
+                "at": info.get("checked_at"),
+                "refused": True,
+                "reasons": info["reasons"],
+                "by": info.get("applied_by"),
+            }
             with contextlib.suppress(OSError):
-                store_mod.append_attempt(
-                    store,
-                    info["id"],
-                    {
-                        "at": info.get("checked_at"),
-                        "refused": True,
-                        "reasons": info["reasons"],
-                        "by": info.get("applied_by"),
-                    },
-                )
+                store_mod.append_attempt(store, plan_id, entry)
         return result
 
     def _run_info(self):
