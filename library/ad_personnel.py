@@ -86,7 +86,8 @@ options:
     type: str
     default: msDS-PhoneticDisplayName
   route_groups:
-    description: Group per transfer route that the transfer systems read; department staff groups are nested in it.
+    description:
+      - Group per transfer route that the transfer systems read; department staff groups are nested in it.
     type: dict
     default: {internet_lgwan: g-xfer-internet-lgwan, lgwan_mynumber: g-xfer-lgwan-mynumber}
   route_groups_ou:
@@ -120,7 +121,7 @@ EXAMPLES = r"""
     organisation: "{{ {'jichitai_departments': jichitai_departments,
                        'jichitai_org_manager_titles': jichitai_org_manager_titles,
                        'jichitai_org_retiree_ou': jichitai_org_retiree_ou} }}"
-    organisation_next: "{{ lookup('ansible.builtin.file', 'inventories/moriguchi/transfers/2027-04/organisation.yml') | from_yaml }}"
+    organisation_next: "{{ lookup('ansible.builtin.file', transfer_dir ~ '/organisation.yml') | from_yaml }}"
     phase: prepare
     ldap_url: "{{ jichitai_ldap_url }}"
     ldap_bind_dn: "{{ jichitai_ldap_bind_dn }}"
@@ -170,9 +171,8 @@ password_file:
 
 import time
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible.module_utils import hr_transfer_ad, hr_transfer_plan
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.hr_transfer_run import PLAN_ARGS, InputProblems, plan_from_inputs
 from ansible.module_utils.hr_transfer_secrets import PasswordVault, VaultFileError, generate_password
 from ansible.module_utils.ldap_directory import HAS_LDAP3, DirectoryError
@@ -214,7 +214,9 @@ def initial_passwords(module, params, ops, people, date):
             }
             changed = True
     if changed:
-        vault.write(stored, f"人事異動 初期パスワード（{date} 発令、§6-3(7)）。本人への交付後は破棄すること。")
+        vault.write(
+            stored, f"人事異動 初期パスワード（{date} 発令、§6-3(7)）。本人への交付後は破棄すること。"
+        )
     return {staff_no: entry["password"] for staff_no, entry in stored.items()}
 
 
@@ -239,7 +241,8 @@ def main():
         creates = any(op.kind == "add_user" for op in ops)
         if creates and not module.check_mode and not (params.get("password_file") and params.get("vault_id")):
             module.fail_json(
-                msg="新規アカウントの初期パスワードを渡すため password_file と vault_id が必要です。何も変更していません"
+                msg="新規アカウントの初期パスワードを渡すため password_file と vault_id が必要です。"
+                "何も変更していません"
             )
         output = {
             "changed": bool(ops),
@@ -266,7 +269,8 @@ def main():
             module.fail_json(msg=f"AD を読めません。何も変更していません: {exc}", changed=False)
         writes = ctx.directory.writes
         module.fail_json(
-            msg=f"AD への適用が {writes} 件目の変更の後で止まりました。もう一度実行すると残りが適用されます: {exc}",
+            msg=f"AD への適用が {writes} 件目の変更の後で止まりました。"
+            f"もう一度実行すると残りが適用されます: {exc}",
             writes_done=writes,
             changed=writes > 0,
         )

@@ -155,9 +155,8 @@ import csv
 import io
 import os
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible.module_utils import hr_transfer_exports, hr_transfer_list
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.hr_transfer_run import PLAN_ARGS, InputProblems, plan_from_inputs
 from ansible.module_utils.ldap_directory import HAS_LDAP3, DirectoryError
 
@@ -179,7 +178,7 @@ def read_ledger(path):
 
 
 def describe_pc(row):
-    return f"{row.get('資産番号', '')} {row.get('種別', '')} {row.get('所属', '')} {row.get('設置場所', '')} {row.get('利用者', '')}"
+    return " ".join(row.get(k, "") for k in ("資産番号", "種別", "所属", "設置場所", "利用者"))
 
 
 def person_views(ctx, exports, rows, new_rows):
@@ -195,30 +194,59 @@ def person_views(ctx, exports, rows, new_rows):
         old = ctx.current.departments.get(person.old_dept)
         mine = by_user.get((hr_transfer_exports.squash(person.name), old.skysea_group), []) if old else []
         # a new account's systems start empty, whether or not prepare has created the account yet
-        before = {"状態": "新規（各システム未登録）"} if person.new_account else exports.person_view(
-            staff_no, plan.before, ctx.current, [describe_pc(r) for r in mine])
-        views[f"{staff_no} {person.name}"] = (
-            before,
-            exports.person_view(staff_no, plan.final, ctx.nxt,
-                                [describe_pc(new_by_asset.get(r.get("資産番号"), r)) for r in mine]),
+        before = (
+            {"状態": "新規（各システム未登録）"}
+            if person.new_account
+            else exports.person_view(staff_no, plan.before, ctx.current, [describe_pc(r) for r in mine])
         )
+        orders = zip(person.lines, person.kinds, strict=True)
+        after = {"発令": [f"{line}行目 {kind}" for line, kind in orders]}
+        after.update(
+            exports.person_view(
+                staff_no,
+                plan.final,
+                ctx.nxt,
+                [describe_pc(new_by_asset.get(r.get("資産番号"), r)) for r in mine],
+            )
+        )
+        views[f"{staff_no} {person.name}"] = (before, after)
     return views
 
 
 def person_table(ctx, views):
-    header = ["職員番号", "氏名", "発令", "旧所属", "新所属", "新職名", "共有フォルダ", "SKYSEA", "SKYSEA 管理者設定",
-              "ワークフロー承認者", "転送システム", "PC"]
+    header = [
+        "職員番号",
+        "氏名",
+        "発令",
+        "旧所属",
+        "新所属",
+        "新職名",
+        "共有フォルダ",
+        "SKYSEA",
+        "SKYSEA 管理者設定",
+        "ワークフロー承認者",
+        "転送システム",
+        "PC",
+    ]
     rows = []
     for staff_no, person in sorted(ctx.result.people.items()):
         _before, after = views[f"{staff_no} {person.name}"]
-        rows.append([
-            staff_no, person.name,
-            " / ".join(f"{line}行目 {kind}" for line, kind in zip(person.lines, person.kinds)),
-            person.old_dept, person.new_dept, person.title,
-            "; ".join(after.get("共有フォルダ", [])), after.get("SKYSEA", after.get("状態", "")),
-            "; ".join(after.get("SKYSEA 管理者設定", [])), "; ".join(after.get("ワークフロー承認者", [])),
-            "; ".join(after.get("転送システム", [])), "; ".join(after.get("PC", [])),
-        ])
+        rows.append(
+            [
+                staff_no,
+                person.name,
+                " / ".join(f"{ln}行目 {kind}" for ln, kind in zip(person.lines, person.kinds, strict=True)),
+                person.old_dept,
+                person.new_dept,
+                person.title,
+                "; ".join(after.get("共有フォルダ", [])),
+                after.get("SKYSEA", after.get("状態", "")),
+                "; ".join(after.get("SKYSEA 管理者設定", [])),
+                "; ".join(after.get("ワークフロー承認者", [])),
+                "; ".join(after.get("転送システム", [])),
+                "; ".join(after.get("PC", [])),
+            ]
+        )
     return header, rows
 
 
@@ -244,8 +272,13 @@ def main():
     except DirectoryError as exc:
         module.fail_json(msg=f"AD を読めません。何も書いていません: {exc}")
     exports = hr_transfer_exports.Exports(
-        ctx.current, ctx.nxt, ctx.org_diff, ctx.result.final, ctx.result.people,
-        params["account_prefix"], params.get("approver_titles"),
+        ctx.current,
+        ctx.nxt,
+        ctx.org_diff,
+        ctx.result.final,
+        ctx.result.people,
+        params["account_prefix"],
+        params.get("approver_titles"),
     )
     tables = {
         "skysea_organisation.csv": exports.skysea_organisation(),
@@ -269,13 +302,21 @@ def main():
         header, rows, ledger_encoding = read_ledger(params["ledger"])
         site_names = {s.get("id"): s.get("name", "") for s in params["sites"]}
         new_rows, pc_changes = exports.ledger(header, rows, set(params["ledger_moving_kinds"]), site_names)
-        data = hr_transfer_exports.render_csv(header, [[r.get(h, "") for h in header] for r in new_rows],
-                                              "utf-8-sig" if ledger_encoding == "utf-8-sig" else "cp932")
+        data = hr_transfer_exports.render_csv(
+            header,
+            [[r.get(h, "") for h in header] for r in new_rows],
+            "utf-8-sig" if ledger_encoding == "utf-8-sig" else "cp932",
+        )
         contents["pc_assets.csv"] = (data, len(new_rows))
     by_person = person_views(ctx, exports, rows, new_rows)
     header, table = person_table(ctx, by_person)
-    contents["plan_by_person.csv"] = (hr_transfer_exports.render_csv(header, table, params["encoding"]), len(table))
-    sums = "".join(f"{hr_transfer_exports.sha256(data)}  {name}\n" for name, (data, _n) in sorted(contents.items()))
+    contents["plan_by_person.csv"] = (
+        hr_transfer_exports.render_csv(header, table, params["encoding"]),
+        len(table),
+    )
+    sums = "".join(
+        f"{hr_transfer_exports.sha256(data)}  {name}\n" for name, (data, _n) in sorted(contents.items())
+    )
     contents["SHA256SUMS"] = (sums.encode("ascii"), len(contents))
 
     out = params["output_dir"]
@@ -294,17 +335,26 @@ def main():
             checklist.append(f"□ {system}: {action} — {name}（{count} 行、sha256 {digest}）")
         if old != digest:
             changed = True
-            diff.append({"before_header": f"ファイル {name}", "before": {"sha256": old or "なし"},
-                         "after": {"sha256": digest, "行数": count, "取込先": system}})
+            diff.append(
+                {
+                    "before_header": f"ファイル {name}",
+                    "before": {"sha256": old or "なし"},
+                    "after": {"sha256": digest, "行数": count, "取込先": system},
+                }
+            )
     if changed:
         diff.append({"before_header": "手作業の取込（チェックリスト）", "before": [], "after": checklist})
         for key, (view_before, view_after) in by_person.items():
             if view_before != view_after:
                 diff.append({"before_header": f"異動者 {key}", "before": view_before, "after": view_after})
         for asset, old_row, new_row in pc_changes:
-            diff.append({"before_header": f"PC {asset}",
-                         "before": {k: old_row.get(k) for k in ("利用者", "所属", "設置場所")},
-                         "after": {k: new_row.get(k) for k in ("利用者", "所属", "設置場所")}})
+            diff.append(
+                {
+                    "before_header": f"PC {asset}",
+                    "before": {k: old_row.get(k) for k in ("利用者", "所属", "設置場所")},
+                    "after": {k: new_row.get(k) for k in ("利用者", "所属", "設置場所")},
+                }
+            )
     if changed and not module.check_mode:
         os.makedirs(out, exist_ok=True)
         for name, (data, _count) in contents.items():

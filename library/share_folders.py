@@ -4,7 +4,7 @@
 DOCUMENTATION = r"""
 ---
 module: share_folders
-short_description: Keep department folders and their group ACLs on an SMB share in line with the organisation master
+short_description: Department folders and their group ACLs on an SMB share, as the organisation master says
 description:
   - Each department of the organisation master has a folder on the share whose protected DACL gives
     administrators full control and each department group the right of C(folder_rights)
@@ -121,11 +121,16 @@ smb_operations:
   type: int
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible.module_utils import hr_transfer_folders, hr_transfer_org
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.ldap_directory import HAS_LDAP3, DirectoryError, LdapDirectory
-from ansible.module_utils.smb_acl import HAS_SMBPROTOCOL, SID_ADMINISTRATORS, SID_SYSTEM, ShareClient, ShareError
+from ansible.module_utils.smb_acl import (
+    HAS_SMBPROTOCOL,
+    SID_ADMINISTRATORS,
+    SID_SYSTEM,
+    ShareClient,
+    ShareError,
+)
 
 ADMIN_NAMES = {SID_ADMINISTRATORS: "Administrators", SID_SYSTEM: "SYSTEM"}
 
@@ -169,12 +174,17 @@ def main():
     dept_ou = f"{params['departments_ou']},{base}"
     try:
         current = hr_transfer_org.load(params["organisation"], base, dept_ou, label="現行の所属マスタ")
-        nxt = hr_transfer_org.load(params["organisation_next"], base, dept_ou, label="新しい所属マスタ") \
-            if params.get("organisation_next") else current
+        nxt = (
+            hr_transfer_org.load(params["organisation_next"], base, dept_ou, label="新しい所属マスタ")
+            if params.get("organisation_next")
+            else current
+        )
         org_diff = hr_transfer_org.diff(current, nxt)
     except hr_transfer_org.OrgError as exc:
-        module.fail_json(msg="所属マスタに誤りがあります。何も変更していません:\n" + "\n".join(exc.problems),
-                         errors=exc.problems)
+        module.fail_json(
+            msg="所属マスタに誤りがあります。何も変更していません:\n" + "\n".join(exc.problems),
+            errors=exc.problems,
+        )
     try:
         sids = group_sids(params, base)
     except DirectoryError as exc:
@@ -183,22 +193,30 @@ def main():
     share = None
     try:
         share = ShareClient(
-            params["smb_server"], params["smb_share"], params["smb_username"], params["smb_password"],
+            params["smb_server"],
+            params["smb_share"],
+            params["smb_username"],
+            params["smb_password"],
             encrypt=params["smb_encrypt"],
         )
         state = {}
         for path in hr_transfer_folders.folders_of_interest(current, nxt, org_diff):
             state[path] = share.get_dacl(path) if share.exists(path) else None
-        ops, problems = hr_transfer_folders.plan(current, nxt, org_diff, state, sids, tuple(params["admin_sids"]))
+        ops, problems = hr_transfer_folders.plan(
+            current, nxt, org_diff, state, sids, tuple(params["admin_sids"])
+        )
         if problems:
-            module.fail_json(msg="共有フォルダを所属マスタに合わせられません。何も変更していません:\n" + "\n".join(problems),
-                             errors=problems)
+            module.fail_json(
+                msg="共有フォルダを所属マスタに合わせられません。何も変更していません:\n"
+                + "\n".join(problems),
+                errors=problems,
+            )
         ops = hr_transfer_folders.ops_for(ops, params["phase"], pending_prepare=not module.check_mode)
         missing = sorted({g for op in ops for g in op.missing_groups})
         if missing and not module.check_mode:
             module.fail_json(
-                msg="ACL に使うグループが AD にありません（先に ad_personnel の prepare を実行してください）: "
-                + ", ".join(missing)
+                msg="ACL に使うグループが AD にありません"
+                "（先に ad_personnel の prepare を実行してください）: " + ", ".join(missing)
             )
         admin_names = [ADMIN_NAMES.get(sid, sid) for sid in params["admin_sids"]]
         names.update(ADMIN_NAMES)
@@ -206,12 +224,17 @@ def main():
         for op in ops:
             target = op.new_path or op.path
             old = state.get(op.path)
-            entry = entries.setdefault(target, {
-                "before_header": target,
-                "before": {"フォルダ": op.path if old is not None else "なし",
-                           "ACL": old.describe(names) if old is not None else []},
-                "after": {"フォルダ": target},
-            })
+            entry = entries.setdefault(
+                target,
+                {
+                    "before_header": target,
+                    "before": {
+                        "フォルダ": op.path if old is not None else "なし",
+                        "ACL": old.describe(names) if old is not None else [],
+                    },
+                    "after": {"フォルダ": target},
+                },
+            )
             entry["after"]["ACL"] = op.describe(admin_names) if op.rights else entry["before"]["ACL"]
             entry["after"]["理由"] = op.reason
         if not module.check_mode:

@@ -161,7 +161,9 @@ def restore(access):
     """Remove what a rehearsal added and put back what it changed (see the module docstring)."""
     org = live_organisation()
     live = {d["code"]: d for d in org["jichitai_departments"]}
-    samples = {u["staff_no"] for u in yaml.safe_load(SAMPLE_USERS.read_text(encoding="utf-8"))["lab_ad_sample_users"]}
+    samples = {
+        u["staff_no"] for u in yaml.safe_load(SAMPLE_USERS.read_text(encoding="utf-8"))["lab_ad_sample_users"]
+    }
     directory = access.directory()
     removed = 0
     accounts = list(directory.search(BASE_DN, "(&(objectClass=user)(employeeID=*))", ["employeeID"]))
@@ -178,8 +180,12 @@ def restore(access):
         code = name[2:8] if name.startswith("g-") else ""
         if name in ROUTE_GROUPS or (code.isdigit() and code not in live):
             directory.delete(dn)
-    ous = {dn.lower(): (dn, attrs) for dn, attrs in directory.search(
-        DEPARTMENTS_OU, "(objectClass=organizationalUnit)", ["ou", "description"])}
+    ous = {
+        dn.lower(): (dn, attrs)
+        for dn, attrs in directory.search(
+            DEPARTMENTS_OU, "(objectClass=organizationalUnit)", ["ou", "description"]
+        )
+    }
     for key, (dn, attrs) in sorted(ous.items(), key=lambda kv: -kv[0].count(",")):
         code = (attrs.get("ou") or [""])[0]
         if key == DEPARTMENTS_OU.lower():
@@ -191,12 +197,16 @@ def restore(access):
     groups = _groups(directory)
     descriptions = {
         name: desc
-        for _dn, attrs in directory.search(DEPARTMENTS_OU, "(objectClass=group)", ["sAMAccountName", "description"])
+        for _dn, attrs in directory.search(
+            DEPARTMENTS_OU, "(objectClass=group)", ["sAMAccountName", "description"]
+        )
         for name, desc in [(attrs["sAMAccountName"][0], (attrs.get("description") or [""])[0])]
     }
     sids = {
         attrs["sAMAccountName"][0]: attrs["objectSid"][0]
-        for _dn, attrs in directory.search(DEPARTMENTS_OU, "(objectClass=group)", ["sAMAccountName", "objectSid"])
+        for _dn, attrs in directory.search(
+            DEPARTMENTS_OU, "(objectClass=group)", ["sAMAccountName", "objectSid"]
+        )
     }
     for dept in live.values():
         for role, group in dept["groups"].items():
@@ -261,6 +271,7 @@ def snapshot(access):
     directory.close()
     share = access.share()
     try:
+
         def walk(path, depth):
             for name, is_dir in share.listdir(path):
                 child = f"{path}/{name}" if path else name
@@ -270,6 +281,7 @@ def snapshot(access):
                         walk(child, depth + 1)
                 else:
                     state["folders"][child] = "file"
+
         walk("", 0)
     finally:
         share.close()
@@ -284,10 +296,16 @@ def project_copy(dest, lab_run=None):
     import subprocess
 
     dest = Path(dest)
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, check=True,
-    ).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            cwd=ROOT,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for rel in filter(None, listed):
         src = ROOT / rel
         if src.is_file():
@@ -295,7 +313,9 @@ def project_copy(dest, lab_run=None):
             shutil.copy2(src, dest / rel)
     (dest / ".venv").symlink_to(ROOT / ".venv")
     (dest / "lab").mkdir(exist_ok=True)
-    (dest / "lab" / "run").symlink_to(Path(lab_run or os.environ.get("LAB_RUN") or ROOT / "lab" / "run").resolve())
+    (dest / "lab" / "run").symlink_to(
+        Path(lab_run or os.environ.get("LAB_RUN") or ROOT / "lab" / "run").resolve()
+    )
     git = ["git", "-c", "user.email=ops@example.invalid", "-c", "user.name=ops"]
     subprocess.run([*git, "init", "-q"], cwd=dest, check=True)
     subprocess.run([*git, "add", "-A"], cwd=dest, check=True)

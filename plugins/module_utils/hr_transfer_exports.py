@@ -66,22 +66,61 @@ class Exports:
             state = "新設" if code in created else "名称変更" if code in renamed else "継続"
             rows.append([code, dept.name, dept.division, dept.skysea_group, state])
         for dept, successor in self.diff.abolished:
-            rows.append([dept.code, dept.name, dept.division, dept.skysea_group,
-                         f"廃止（後継 {successor.code}）" if successor else "廃止"])
+            rows.append(
+                [
+                    dept.code,
+                    dept.name,
+                    dept.division,
+                    dept.skysea_group,
+                    f"廃止（後継 {successor.code}）" if successor else "廃止",
+                ]
+            )
         return ["組織コード", "組織名", "部局", "組織パス", "区分"], sorted(rows)
 
     def skysea_users(self):
         rows = []
         for staff_no, rec in sorted(self.final.items()):
             dept = self.nxt.departments[rec["dept"]]
-            rows.append([self.user_id(staff_no), staff_no, rec["name"], rec["kana"], dept.code, dept.skysea_group,
-                         rec["title"], rec["status"], self.change_kind(staff_no)])
+            rows.append(
+                [
+                    self.user_id(staff_no),
+                    staff_no,
+                    rec["name"],
+                    rec["kana"],
+                    dept.code,
+                    dept.skysea_group,
+                    rec["title"],
+                    rec["status"],
+                    self.change_kind(staff_no),
+                ]
+            )
         for staff_no, person in sorted(self.people.items()):
             if RETIRE in person.kinds:
                 old = self.current.departments.get(person.old_dept)
-                rows.append([self.user_id(staff_no), staff_no, person.name, person.kana, person.old_dept,
-                             old.skysea_group if old else "", "", "退職", RETIRE])
-        header = ["ユーザーID", "職員番号", "氏名", "氏名カナ", "組織コード", "組織パス", "役職", "状態", "異動区分"]
+                rows.append(
+                    [
+                        self.user_id(staff_no),
+                        staff_no,
+                        person.name,
+                        person.kana,
+                        person.old_dept,
+                        old.skysea_group if old else "",
+                        "",
+                        "退職",
+                        RETIRE,
+                    ]
+                )
+        header = [
+            "ユーザーID",
+            "職員番号",
+            "氏名",
+            "氏名カナ",
+            "組織コード",
+            "組織パス",
+            "役職",
+            "状態",
+            "異動区分",
+        ]
         return header, rows
 
     def skysea_managers(self):
@@ -92,7 +131,16 @@ class Exports:
             for dept in self.nxt.departments.values():
                 if dept.groups["managers"] in rec["groups"]:
                     post = "本務" if dept.code == rec["dept"] else "兼務"
-                    rows.append([dept.code, dept.skysea_group, self.user_id(staff_no), rec["name"], rec["title"], post])
+                    rows.append(
+                        [
+                            dept.code,
+                            dept.skysea_group,
+                            self.user_id(staff_no),
+                            rec["name"],
+                            rec["title"],
+                            post,
+                        ]
+                    )
         return ["組織コード", "組織パス", "管理者ユーザーID", "氏名", "役職", "区分"], sorted(rows)
 
     # ---- workflow -----------------------------------------------------------------------------
@@ -100,12 +148,18 @@ class Exports:
         records = self.final if records is None else records
         org = org or self.nxt
         titles = self.approvers.get(step, [step])
-        found = [(no, r) for no, r in sorted(records.items())
-                 if r["dept"] == dept.code and r["status"] == "在職" and r["title"] in titles]
+        found = [
+            (no, r)
+            for no, r in sorted(records.items())
+            if r["dept"] == dept.code and r["status"] == "在職" and r["title"] in titles
+        ]
         if not found and step in DIVISION_LEVEL:
             division = {d.code for d in org.departments.values() if d.division == dept.division}
-            found = [(no, r) for no, r in sorted(records.items())
-                     if r["dept"] in division and r["status"] == "在職" and r["title"] in titles]
+            found = [
+                (no, r)
+                for no, r in sorted(records.items())
+                if r["dept"] in division and r["status"] == "在職" and r["title"] in titles
+            ]
         return found
 
     def approver(self, dept, step, records=None, org=None):
@@ -154,7 +208,10 @@ class Exports:
             for n, step in enumerate(dept.approval_route, 1):
                 staff_no, rec = self.approver(dept, step)
                 if staff_no is None:
-                    self.warnings.append(f"承認経路: {dept.summary()} 第{n}段階 {step} が空席です（ワークフローで代決者を設定）")
+                    self.warnings.append(
+                        f"承認経路: {dept.summary()} 第{n}段階 {step} が空席です"
+                        "（ワークフローで代決者を設定）"
+                    )
                     rows.append([code, dept.name, n, step, "", "（空席）"])
                 else:
                     rows.append([code, dept.name, n, step, self.user_id(staff_no), rec["name"]])
@@ -167,9 +224,20 @@ class Exports:
             dept = self.nxt.departments[rec["dept"]]
             if route not in dept.transfer_routes or rec["status"] != "在職":
                 continue
-            approver, _rec = self.approver(dept, dept.approval_route[0]) if dept.approval_route else (None, None)
-            rows.append([self.user_id(staff_no), staff_no, rec["name"], dept.code, dept.name, group,
-                         self.user_id(approver) if approver else ""])
+            approver, _rec = (
+                self.approver(dept, dept.approval_route[0]) if dept.approval_route else (None, None)
+            )
+            rows.append(
+                [
+                    self.user_id(staff_no),
+                    staff_no,
+                    rec["name"],
+                    dept.code,
+                    dept.name,
+                    group,
+                    self.user_id(approver) if approver else "",
+                ]
+            )
         header = ["ユーザーID", "職員番号", "氏名", "組織コード", "組織名", "ADグループ", "承認者ユーザーID"]
         return header, rows
 
@@ -190,16 +258,23 @@ class Exports:
             if RETIRE in person.kinds:
                 moves[(squash(person.name), old.skysea_group)] = (staff_no, None)
             elif person.new_dept and person.new_dept != person.old_dept:
-                moves[(squash(person.name), old.skysea_group)] = (staff_no, self.nxt.departments[person.new_dept])
-        owners = Counter((squash(r.get("利用者", "")), r.get("所属", "")) for r in rows
-                         if r.get("種別") in moving_kinds)
+                moves[(squash(person.name), old.skysea_group)] = (
+                    staff_no,
+                    self.nxt.departments[person.new_dept],
+                )
+        owners = Counter(
+            (squash(r.get("利用者", "")), r.get("所属", "")) for r in rows if r.get("種別") in moving_kinds
+        )
         out, changes = [], []
         for row in rows:
             new = dict(row)
             key = (squash(row.get("利用者", "")), row.get("所属", ""))
             if row.get("種別") in moving_kinds and key in moves:
                 if owners[key] > 1:
-                    self.warnings.append(f"PC {row.get('資産番号')}: 利用者 {row.get('利用者')} が同じ所属に複数いるため移動しません")
+                    self.warnings.append(
+                        f"PC {row.get('資産番号')}: 利用者 {row.get('利用者')} が"
+                        "同じ所属に複数いるため移動しません"
+                    )
                 else:
                     _staff_no, dept = moves[key]
                     if dept is None:
@@ -222,8 +297,11 @@ class Exports:
         old = self.current.departments.get(dept.code)
         if old is not None:
             groups.append(old.skysea_group)
-        groups += [self.current.departments[p].skysea_group for p in dept.predecessors
-                   if p in self.current.departments]
+        groups += [
+            self.current.departments[p].skysea_group
+            for p in dept.predecessors
+            if p in self.current.departments
+        ]
         for group in groups:
             if group in where:
                 return where[group].most_common(1)[0][0]

@@ -24,7 +24,9 @@ class FolderOp:
 
     def describe(self, admin_names):
         """The ACL as the plan shows it: by group name, the same before and after the groups exist."""
-        return sorted([f"allow {name} full" for name in admin_names] + [f"allow {g} {r}" for g, r in self.rights])
+        return sorted(
+            [f"allow {name} full" for name in admin_names] + [f"allow {g} {r}" for g, r in self.rights]
+        )
 
 
 def wanted_dacl(group_rights, sids, admin_sids):
@@ -73,21 +75,53 @@ def plan(current, nxt, org_diff, state, sids, admin_sids=(SID_ADMINISTRATORS, SI
             old_path = renamed[code].share_folder
             old_exists = state.get(old_path) is not None
             if old_exists and exists:
-                problems.append(f"{dept.code}: 旧フォルダ {old_path} と新フォルダ {path} が両方あります（手で統合してください）")
+                problems.append(
+                    f"{dept.code}: 旧フォルダ {old_path} と新フォルダ {path} が両方あります"
+                    "（手で統合してください）"
+                )
                 continue
             if old_exists:
-                ops.append(FolderOp(CUTOVER, "rename", old_path, new_path=path, reason=f"{dept.summary()} 名称変更"))
+                ops.append(
+                    FolderOp(CUTOVER, "rename", old_path, new_path=path, reason=f"{dept.summary()} 名称変更")
+                )
                 current_dacl = state.get(old_path)
                 if not current_dacl.same_as(dacl) or missing:
-                    ops.append(FolderOp(CUTOVER, "set_acl", path, dacl=dacl, missing_groups=missing,
-                                        reason="所属マスタの権限", rights=rights))
+                    ops.append(
+                        FolderOp(
+                            CUTOVER,
+                            "set_acl",
+                            path,
+                            dacl=dacl,
+                            missing_groups=missing,
+                            reason="所属マスタの権限",
+                            rights=rights,
+                        )
+                    )
                 continue
         if not exists:
-            ops.append(FolderOp(phase, "create", path, dacl=dacl, missing_groups=missing, rights=rights,
-                                reason=f"{dept.summary()} {'新設' if code in created else 'フォルダなし'}"))
+            ops.append(
+                FolderOp(
+                    phase,
+                    "create",
+                    path,
+                    dacl=dacl,
+                    missing_groups=missing,
+                    rights=rights,
+                    reason=f"{dept.summary()} {'新設' if code in created else 'フォルダなし'}",
+                )
+            )
         elif not state[path].same_as(dacl) or missing:
-            ops.append(FolderOp(phase, "set_acl", path, dacl=dacl, missing_groups=missing, rights=rights,
-                                reason="所属マスタの権限"))
+            ops.append(
+                FolderOp(
+                    phase,
+                    "set_acl",
+                    path,
+                    dacl=dacl,
+                    missing_groups=missing,
+                    rights=rights,
+                    reason="所属マスタの権限",
+                )
+            )
     for dept, successor in org_diff.abolished:
         path = dept.share_folder
         if state.get(path) is None:
@@ -96,8 +130,17 @@ def plan(current, nxt, org_diff, state, sids, admin_sids=(SID_ADMINISTRATORS, SI
         dacl, missing = wanted_dacl(rights, sids, admin_sids)
         if not state[path].same_as(dacl) or missing:
             succ = f"、後継 {successor.summary()} は閲覧のみ" if successor else ""
-            ops.append(FolderOp(CUTOVER, "set_acl", path, dacl=dacl, missing_groups=missing, rights=rights,
-                                reason=f"{dept.summary()} 廃止: 読み取り専用で保存{succ}"))
+            ops.append(
+                FolderOp(
+                    CUTOVER,
+                    "set_acl",
+                    path,
+                    dacl=dacl,
+                    missing_groups=missing,
+                    rights=rights,
+                    reason=f"{dept.summary()} 廃止: 読み取り専用で保存{succ}",
+                )
+            )
     return ops, problems
 
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # The HR department's transfer list (人事異動リスト, §6-3(7) OPS-MOVE): decoding, header check and
 # row parsing. Every problem is collected with its line number; nothing here talks to a server.
 from __future__ import annotations
@@ -30,7 +29,9 @@ DATE_PATTERNS = (
     re.compile(r"^(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日$"),
     re.compile(r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$"),
 )
-ERA_PATTERN = re.compile(r"^(?P<era>令和|平成|R|H)(?P<y>\d{1,2}|元)[年.](?P<m>\d{1,2})[月.](?P<d>\d{1,2})日?$")
+ERA_PATTERN = re.compile(
+    r"^(?P<era>令和|平成|R|H)(?P<y>\d{1,2}|元)[年.](?P<m>\d{1,2})[月.](?P<d>\d{1,2})日?$"
+)
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,9 @@ def _parse_row(line, row, index, width):
     if not name:
         issues.append(Issue(line, "氏名が空です", staff_no))
     if kind not in KINDS:
-        issues.append(Issue(line, f"異動区分 '{cell['異動区分']}' は使えません（{' / '.join(KINDS)}）", staff_no))
+        issues.append(
+            Issue(line, f"異動区分 '{cell['異動区分']}' は使えません（{' / '.join(KINDS)}）", staff_no)
+        )
     date = parse_date(cell["発令日"])
     if date is None:
         issues.append(Issue(line, f"発令日が日付ではありません: '{cell['発令日']}'", staff_no))

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Organisation master (所属マスタ) for personnel transfers (§6-3(7) OPS-MOVE): normalisation,
 # validation, look-up by code or name, and the diff between the current master and a
 # reorganisation's master (機構改革: departments created, renamed, merged, abolished).
@@ -100,11 +99,14 @@ def load(data, base_dn, departments_ou, label=""):
             continue
         for group in dept.groups.values():
             if group in seen_groups:
-                problems.append(f"{label}: グループ {group} が {seen_groups[group]} と {dept.code} で重複しています")
+                problems.append(
+                    f"{label}: グループ {group} が {seen_groups[group]} と {dept.code} で重複しています"
+                )
             seen_groups[group] = dept.code
         if dept.share_folder in seen_folders:
             problems.append(
-                f"{label}: 共有フォルダ {dept.share_folder} が {seen_folders[dept.share_folder]} と {dept.code} で重複しています"
+                f"{label}: 共有フォルダ {dept.share_folder} が {seen_folders[dept.share_folder]} と"
+                f" {dept.code} で重複しています"
             )
         seen_folders[dept.share_folder] = dept.code
         departments[dept.code] = dept
@@ -177,9 +179,14 @@ def diff(current, nxt):
     for dept in nxt.departments.values():
         for pred in dept.predecessors:
             if pred not in current.departments:
-                problems.append(f"{nxt.label}: 所属 {dept.code} の predecessors {pred} は現行の所属マスタにありません")
+                problems.append(
+                    f"{nxt.label}: 所属 {dept.code} の predecessors {pred} は現行の所属マスタにありません"
+                )
             elif pred in successor_of:
-                problems.append(f"{nxt.label}: 所属 {pred} の後継が {successor_of[pred].code} と {dept.code} の 2 つあります")
+                problems.append(
+                    f"{nxt.label}: 所属 {pred} の後継が {successor_of[pred].code} と {dept.code}"
+                    " の 2 つあります"
+                )
             else:
                 successor_of[pred] = dept
     if problems:
@@ -192,7 +199,10 @@ def diff(current, nxt):
             continue
         if old.groups != new.groups or old.ou.lower() != new.ou.lower():
             # OUs and groups are keyed by the stable code: a new name must never mean a new DN or SID.
-            problems.append(f"{nxt.label}: 所属 {code} の OU またはグループ名が変わっています（コードが同じ所属では変更できません）")
+            problems.append(
+                f"{nxt.label}: 所属 {code} の OU またはグループ名が変わっています"
+                "（コードが同じ所属では変更できません）"
+            )
             continue
         if (old.name, old.division, old.share_folder) != (new.name, new.division, new.share_folder):
             renamed.append((old, new))

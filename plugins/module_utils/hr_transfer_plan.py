@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Change planning for personnel transfers (§6-3(7) OPS-MOVE): from the orders, the organisation
 # masters and a snapshot of the directory, every problem (with its line number) or the change
 # set, per person and per phase (prepare before the effective date, cutover on it).
@@ -189,8 +188,14 @@ class Planner:
 
     def _result(self):
         issues = sorted(set(self.issues), key=lambda i: (i.line, i.staff_no, i.message))
-        return Plan(people=self.people, ops=self.ops, issues=issues, warnings=self.warnings, final=self.final,
-                    before=self.before)
+        return Plan(
+            people=self.people,
+            ops=self.ops,
+            issues=issues,
+            warnings=self.warnings,
+            final=self.final,
+            before=self.before,
+        )
 
     def _err(self, order, message):
         self.issues.append(Issue(order.line if order else 0, message, order.staff_no if order else ""))
@@ -226,8 +231,14 @@ class Planner:
                         "（機構改革で新設される所属なら、新しい所属マスタを指定してください）",
                     )
                 else:
-                    self._err(order, f"新所属 {order.new_dept} は新しい所属マスタ（{self.nxt.label}）にありません")
-        if order.old_dept and order.kind not in OLD_DEPT_IS_EXTERNAL and self.current.resolve(order.old_dept) is None:
+                    self._err(
+                        order, f"新所属 {order.new_dept} は新しい所属マスタ（{self.nxt.label}）にありません"
+                    )
+        if (
+            order.old_dept
+            and order.kind not in OLD_DEPT_IS_EXTERNAL
+            and self.current.resolve(order.old_dept) is None
+        ):
             self._err(order, f"旧所属 {order.old_dept} は現行の所属マスタにありません")
         if order.kind == REASSIGN and not order.old_dept:
             self._err(order, "配置換には旧所属が必要です")
@@ -239,7 +250,10 @@ class Planner:
             if not _same_name(first.name, other.name):
                 for row in (first, other):
                     peer = other if row is first else first
-                    self._err(row, f"職員番号 {staff_no} が別の氏名でも使われています（{peer.line}行目 {peer.name}）")
+                    self._err(
+                        row,
+                        f"職員番号 {staff_no} が別の氏名でも使われています（{peer.line}行目 {peer.name}）",
+                    )
                 ok = False
         kinds = [r.kind for r in rows]
         for kind in set(kinds) - {CONCURRENT}:
@@ -271,19 +285,27 @@ class Planner:
                 if r.kind in PRIMARY_KINDS and r.new_title:
                     titles[r.line] = r.new_title
             if len({d.code for d in targets.values()}) > 1:
-                conflict = "新所属が行ごとに違います（" + "、".join(
-                    f"{line}行目 {d.code}" for line, d in sorted(targets.items())
-                ) + "）"
+                conflict = (
+                    "新所属が行ごとに違います（"
+                    + "、".join(f"{line}行目 {d.code}" for line, d in sorted(targets.items()))
+                    + "）"
+                )
             elif len(set(titles.values())) > 1:
-                conflict = "新職名が行ごとに違います（" + "、".join(
-                    f"{line}行目 {t}" for line, t in sorted(titles.items())
-                ) + "）"
+                conflict = (
+                    "新職名が行ごとに違います（"
+                    + "、".join(f"{line}行目 {t}" for line, t in sorted(titles.items()))
+                    + "）"
+                )
             else:
                 intent.dept = next(iter(targets.values()), None)
                 intent.title = next(iter(titles.values()), "")
         if conflict is not None:
             for row in rows:
-                self._err(row, f"同じ職員の発令が矛盾しています: {conflict}（{'、'.join(f'{r.line}行目 {r.kind}' for r in rows)}）")
+                self._err(
+                    row,
+                    f"同じ職員の発令が矛盾しています: {conflict}"
+                    f"（{'、'.join(f'{r.line}行目 {r.kind}' for r in rows)}）",
+                )
             return None
         if not ok:
             return None
@@ -319,13 +341,15 @@ class Planner:
             for order in intent.orders:
                 if order.kind in NEW_ACCOUNT_KINDS:
                     if account is not None and account.info != marker(order):
-                        self._err(order, f"{order.kind}の職員は既に AD にアカウントがあります（{account.dn}）")
+                        self._err(
+                            order, f"{order.kind}の職員は既に AD にアカウントがあります（{account.dn}）"
+                        )
                     continue
                 if account is None:
                     if order.kind != CONCURRENT or intent.status != "new":
                         self._err(order, f"AD にアカウントがありません（{order.kind}）")
                     continue
-                if self._in_retirees(account) and not (order.kind == RETIRE):
+                if self._in_retirees(account) and order.kind != RETIRE:
                     self._err(order, f"既に退職者 OU にいます（{order.kind}はできません）")
                     continue
                 if order.old_dept and order.kind not in OLD_DEPT_IS_EXTERNAL:
@@ -341,14 +365,21 @@ class Planner:
         concurrent_done = order.kind == CONCURRENT and where == old.code
         if where != old.code and not (done or retired or concurrent_done):
             actual = _dept_label(self.current.departments.get(where) or self.nxt.departments.get(where))
-            self._err(order, f"旧所属 {old.code} {old.name} が AD の所属（{actual or account.parent}）と違います")
+            self._err(
+                order, f"旧所属 {old.code} {old.name} が AD の所属（{actual or account.parent}）と違います"
+            )
 
     # ---- organisation (OUs, groups, route groups) ---------------------------------------------
     def _plan_org(self):
         for dept in self.diff.created:
             if dept.ou.lower() not in self.snap.ous:
                 self.ops.append(
-                    Op(PREPARE, "add_ou", dept.ou, attrs={"objectClass": ["organizationalUnit"], "description": dept.name})
+                    Op(
+                        PREPARE,
+                        "add_ou",
+                        dept.ou,
+                        attrs={"objectClass": ["organizationalUnit"], "description": dept.name},
+                    )
                 )
             for role, group in dept.groups.items():
                 if group not in self.snap.groups:
@@ -361,23 +392,46 @@ class Planner:
                             attrs=self._group_attrs(dept, role, group),
                         )
                     )
-        for old, new in self.diff.renamed:
+        for _old, new in self.diff.renamed:
             ou = self.snap.ous.get(new.ou.lower())
             if ou is not None and ou.get("description") != new.name:
-                self.ops.append(Op(CUTOVER, "modify", ou["dn"], attrs={"description": new.name},
-                                   before={"description": ou.get("description")}))
+                self.ops.append(
+                    Op(
+                        CUTOVER,
+                        "modify",
+                        ou["dn"],
+                        attrs={"description": new.name},
+                        before={"description": ou.get("description")},
+                    )
+                )
             for role, group in new.groups.items():
                 info = self.snap.groups.get(group)
                 want = self._group_attrs(new, role, group)["description"]
                 if info is not None and info.get("description") != want:
-                    self.ops.append(Op(CUTOVER, "modify", info["dn"], group=group, attrs={"description": want},
-                                       before={"description": info.get("description")}))
+                    self.ops.append(
+                        Op(
+                            CUTOVER,
+                            "modify",
+                            info["dn"],
+                            group=group,
+                            attrs={"description": want},
+                            before={"description": info.get("description")},
+                        )
+                    )
         for dept, succ in self.diff.abolished:
             ou = self.snap.ous.get(dept.ou.lower())
-            note = f"廃止（{self.opt['effective_date']} 機構改革{'、後継 ' + succ.summary() if succ else ''}）: {dept.name}"
+            heir = f"、後継 {succ.summary()}" if succ else ""
+            note = f"廃止（{self.opt['effective_date']} 機構改革{heir}）: {dept.name}"
             if ou is not None and ou.get("description") != note:
-                self.ops.append(Op(CUTOVER, "modify", ou["dn"], attrs={"description": note},
-                                   before={"description": ou.get("description")}))
+                self.ops.append(
+                    Op(
+                        CUTOVER,
+                        "modify",
+                        ou["dn"],
+                        attrs={"description": note},
+                        before={"description": ou.get("description")},
+                    )
+                )
         self._plan_route_groups()
 
     def _group_attrs(self, dept, role, group):
@@ -412,11 +466,15 @@ class Planner:
             want = {}
             for dept in self.nxt.departments.values():
                 if route in dept.transfer_routes:
-                    want[self._group_dn(dept.groups["staff"], dept).lower()] = self._group_dn(dept.groups["staff"], dept)
+                    want[self._group_dn(dept.groups["staff"], dept).lower()] = self._group_dn(
+                        dept.groups["staff"], dept
+                    )
             for key, member in sorted(want.items()):
                 if key not in current:
                     self.ops.append(Op(CUTOVER, "member_add", member, group=group, group_dn=dn))
-            managed = {self.snap.groups[g]["dn"].lower() for g in self.managed_groups if g in self.snap.groups}
+            managed = {
+                self.snap.groups[g]["dn"].lower() for g in self.managed_groups if g in self.snap.groups
+            }
             for key, member in sorted(current.items()):
                 if key in managed and key not in want:
                     self.ops.append(Op(CUTOVER, "member_delete", member, group=group, group_dn=dn))
@@ -436,8 +494,14 @@ class Planner:
             code = self._dept_of(account)
             if code in renamed and account.department != renamed[code].name:
                 self.ops.append(
-                    Op(CUTOVER, "modify", account.dn, staff_no=staff_no, attrs={"department": renamed[code].name},
-                       before={"department": account.department})
+                    Op(
+                        CUTOVER,
+                        "modify",
+                        account.dn,
+                        staff_no=staff_no,
+                        attrs={"department": renamed[code].name},
+                        before={"department": account.department},
+                    )
                 )
         for staff_no, intent in sorted(intents.items()):
             self._plan_person(staff_no, intent, self.snap.accounts.get(staff_no))
@@ -446,16 +510,31 @@ class Planner:
                 continue
             code = self._dept_of(account)
             self.before[staff_no] = self._final_record(
-                staff_no, account.name, account.kana, None, account.title, account.enabled,
-                sorted(account.groups), [], account.dn, status="在職" if account.enabled else "休職",
+                staff_no,
+                account.name,
+                account.kana,
+                None,
+                account.title,
+                account.enabled,
+                sorted(account.groups),
+                [],
+                account.dn,
+                status="在職" if account.enabled else "休職",
             )
             self.before[staff_no]["dept"] = code or ""
             if staff_no not in self.final and staff_no not in intents:
                 dept = self.nxt.departments.get(code)
                 if dept is not None:
                     self.final[staff_no] = self._final_record(
-                        staff_no, account.name, account.kana, dept, account.title, account.enabled,
-                        sorted(account.groups), self._concurrent_codes(account, dept), account.dn,
+                        staff_no,
+                        account.name,
+                        account.kana,
+                        dept,
+                        account.title,
+                        account.enabled,
+                        sorted(account.groups),
+                        self._concurrent_codes(account, dept),
+                        account.dn,
                         status="在職" if account.enabled else "休職",
                     )
 
@@ -466,7 +545,9 @@ class Planner:
                 codes.append(dept.code)
         return codes
 
-    def _final_record(self, staff_no, name, kana, dept, title, enabled, groups, concurrent, dn, status="在職"):
+    def _final_record(
+        self, staff_no, name, kana, dept, title, enabled, groups, concurrent, dn, status="在職"
+    ):
         return {
             "staff_no": staff_no,
             "name": name,
@@ -518,14 +599,18 @@ class Planner:
             leaving = {old_code} | {
                 self.current.resolve(o.old_dept).code
                 for o in intent.orders
-                if o.old_dept and o.kind not in OLD_DEPT_IS_EXTERNAL + (CONCURRENT,) and self.current.resolve(o.old_dept)
+                if o.old_dept
+                and o.kind not in OLD_DEPT_IS_EXTERNAL + (CONCURRENT,)
+                and self.current.resolve(o.old_dept)
             }
             for g in cur_groups:
                 holder = self._dept_of_group(g)
                 if holder is None or holder.code in leaving or holder.code == dept.code:
                     continue
                 if holder.code in self.abolished:
-                    self.warnings.append(f"職員番号 {staff_no}: 廃止される所属 {holder.code} の兼務グループ {g} から外します")
+                    self.warnings.append(
+                        f"職員番号 {staff_no}: 廃止される所属 {holder.code} の兼務グループ {g} から外します"
+                    )
                     continue
                 want.add(g)
             for cdept, ctitle, _row in intent.concurrent:
@@ -541,21 +626,44 @@ class Planner:
         new_dn = f"{dn.split(',', 1)[0]},{target_parent}"
         person_ops = []
         if account is None:
-            person_ops.append(Op(PREPARE, "add_user", new_dn, staff_no=staff_no, attrs=self._new_user_attrs(
-                staff_no, name, kana, dept, title, first)))
+            person_ops.append(
+                Op(
+                    PREPARE,
+                    "add_user",
+                    new_dn,
+                    staff_no=staff_no,
+                    attrs=self._new_user_attrs(staff_no, name, kana, dept, title, first),
+                )
+            )
             for g in sorted(want):
-                person_ops.append(Op(PREPARE, "member_add", new_dn, staff_no=staff_no, group=g,
-                                     group_dn=self._member_group_dn(g)))
+                person_ops.append(
+                    Op(
+                        PREPARE,
+                        "member_add",
+                        new_dn,
+                        staff_no=staff_no,
+                        group=g,
+                        group_dn=self._member_group_dn(g),
+                    )
+                )
             if enabled:
-                person_ops.append(Op(CUTOVER, "modify", new_dn, staff_no=staff_no,
-                                     attrs={"userAccountControl": UAC_NORMAL}))
+                person_ops.append(
+                    Op(CUTOVER, "modify", new_dn, staff_no=staff_no, attrs={"userAccountControl": UAC_NORMAL})
+                )
         else:
             changes = {}
             # an account this transfer created in an earlier run finishes its preparation first
             group_phase = PREPARE if intent.status == "new" else CUTOVER
             if retire and account.enabled:
-                person_ops.append(Op(CUTOVER, "modify", dn, staff_no=staff_no,
-                                     attrs={"userAccountControl": account.uac | UAC_DISABLED}))
+                person_ops.append(
+                    Op(
+                        CUTOVER,
+                        "modify",
+                        dn,
+                        staff_no=staff_no,
+                        attrs={"userAccountControl": account.uac | UAC_DISABLED},
+                    )
+                )
             if account.parent.lower() != target_parent.lower():
                 person_ops.append(Op(CUTOVER, "move", dn, staff_no=staff_no, new_parent=target_parent))
             if not retire:
@@ -564,16 +672,33 @@ class Planner:
                 if title != account.title:
                     changes["title"] = title
                 if enabled != account.enabled:
-                    changes["userAccountControl"] = (account.uac & ~UAC_DISABLED) if enabled else (
-                        account.uac | UAC_DISABLED)
+                    changes["userAccountControl"] = (
+                        (account.uac & ~UAC_DISABLED) if enabled else (account.uac | UAC_DISABLED)
+                    )
             if changes:
                 person_ops.append(Op(CUTOVER, "modify", new_dn, staff_no=staff_no, attrs=changes))
             for g in sorted(want - cur_groups):
-                person_ops.append(Op(group_phase, "member_add", new_dn, staff_no=staff_no, group=g,
-                                     group_dn=self._member_group_dn(g)))
+                person_ops.append(
+                    Op(
+                        group_phase,
+                        "member_add",
+                        new_dn,
+                        staff_no=staff_no,
+                        group=g,
+                        group_dn=self._member_group_dn(g),
+                    )
+                )
             for g in sorted(cur_groups - want):
-                person_ops.append(Op(group_phase, "member_delete", new_dn, staff_no=staff_no, group=g,
-                                     group_dn=self._member_group_dn(g)))
+                person_ops.append(
+                    Op(
+                        group_phase,
+                        "member_delete",
+                        new_dn,
+                        staff_no=staff_no,
+                        group=g,
+                        group_dn=self._member_group_dn(g),
+                    )
+                )
         self.ops.extend(person_ops)
         after = self._view(new_dn, "" if retire else dept.code, title, enabled, want, retired=retire)
         new_account = intent.status == "new"
@@ -587,7 +712,7 @@ class Planner:
             before=before,
             after=after,
             prepared=prepared,
-            old_dept="" if new_account else (old_code or ""),
+            old_dept="" if new_account else self._post_left(intent, account, old_code),
             new_dept="" if retire else dept.code,
             title=title,
             kana=kana,
@@ -597,12 +722,40 @@ class Planner:
             concurrent=[c.code for c, _t, _r in intent.concurrent],
         )
         if not retire:
-            concurrent = sorted({self._dept_of_group(g).code for g in want
-                                 if self._dept_of_group(g) and self._dept_of_group(g).code != dept.code})
-            self.final[staff_no] = self._final_record(
-                staff_no, name, kana, dept, title, enabled, sorted(want), concurrent, new_dn,
-                status="休職" if intent.status == "leave" or (not enabled and intent.status != "new") else "在職",
+            concurrent = sorted(
+                {
+                    self._dept_of_group(g).code
+                    for g in want
+                    if self._dept_of_group(g) and self._dept_of_group(g).code != dept.code
+                }
             )
+            self.final[staff_no] = self._final_record(
+                staff_no,
+                name,
+                kana,
+                dept,
+                title,
+                enabled,
+                sorted(want),
+                concurrent,
+                new_dn,
+                status="休職"
+                if intent.status == "leave" or (not enabled and intent.status != "new")
+                else "在職",
+            )
+
+    def _post_left(self, intent, account, old_code):
+        """The primary department before the transfer, the same on every run: as the orders name it,
+        else as AD has it (a retiree already moved keeps his department attribute)."""
+        for order in intent.orders:
+            if order.old_dept and order.kind not in OLD_DEPT_IS_EXTERNAL + (CONCURRENT,):
+                dept = self.current.resolve(order.old_dept)
+                if dept is not None:
+                    return dept.code
+        if old_code:
+            return old_code
+        dept = self.current.resolve(account.department) if account is not None else None
+        return dept.code if dept else ""
 
     def _member_group_dn(self, group):
         return self._group_dn(group, self._dept_of_group(group))
@@ -657,8 +810,8 @@ class Planner:
             self.issues.append(
                 Issue(
                     0,
-                    f"廃止される所属 {code} に発令のない職員が {len(staff)} 名残ります: {', '.join(sorted(staff)[:20])}"
-                    + (" ほか" if len(staff) > 20 else ""),
+                    f"廃止される所属 {code} に発令のない職員が {len(staff)} 名残ります: "
+                    f"{', '.join(sorted(staff)[:20])}" + (" ほか" if len(staff) > 20 else ""),
                 )
             )
 
@@ -709,22 +862,26 @@ def render_diff(result, phase, ops):
         if person is None:
             after = {k: v for op in person_ops for k, v in op.attrs.items()}
             after["理由"] = "機構改革による所属名の変更"
-            entries.append({
-                "before_header": f"{staff_no}",
-                "before": {k: v for op in person_ops for k, v in op.before.items()},
-                "after": after,
-            })
+            entries.append(
+                {
+                    "before_header": f"{staff_no}",
+                    "before": {k: v for op in person_ops for k, v in op.before.items()},
+                    "after": after,
+                }
+            )
             continue
         if phase == PREPARE:
             before, after = person.before, dict(person.prepared)
         else:
             before, after = (person.prepared if person.new_account else person.before), dict(person.after)
-        after["発令"] = [f"{line}行目 {kind}" for line, kind in zip(person.lines, person.kinds)]
+        after["発令"] = [f"{line}行目 {kind}" for line, kind in zip(person.lines, person.kinds, strict=True)]
         after["変更"] = [_describe(op) for op in person_ops]
         entries.append({"before_header": f"{staff_no} {person.name}", "before": before, "after": after})
     org = [_describe(op) for op in ops if not op.staff_no]
     if org:
-        entries.append({"before_header": "組織（OU・グループ・転送システム権限）", "before": [], "after": org})
+        entries.append(
+            {"before_header": "組織（OU・グループ・転送システム権限）", "before": [], "after": org}
+        )
     return entries
 
 

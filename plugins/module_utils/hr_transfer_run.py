@@ -104,7 +104,8 @@ def plan_from_inputs(params):
         directory.close()
         errors = [issue.render() for issue in result.issues]
         raise InputProblems(
-            f"人事異動リスト {params['hr_list']}（{encoding or '文字コード不明'}）に {len(errors)} 件の誤りがあります。"
+            f"人事異動リスト {params['hr_list']}（{encoding or '文字コード不明'}）に"
+            f" {len(errors)} 件の誤りがあります。"
             "何も変更していません:\n" + "\n".join(errors),
             errors,
         )

@@ -43,7 +43,9 @@ def parse_vault_id(vault_id):
     if not sep or not label or not source:
         raise VaultFileError(f"vault id must look like label@/path/to/password-file (got {vault_id!r})")
     if source == "prompt":
-        raise VaultFileError("vault id source 'prompt' cannot be used here: name a password file or client script")
+        raise VaultFileError(
+            "vault id source 'prompt' cannot be used here: name a password file or client script"
+        )
     if not os.path.exists(source):
         raise VaultFileError(f"vault password source {source} does not exist")
     return label, source

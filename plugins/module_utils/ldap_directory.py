@@ -3,6 +3,7 @@
 # at the first failure with a clear message (so that a re-run can converge).
 from __future__ import annotations
 
+import contextlib
 import ssl
 import struct
 import time
@@ -61,7 +62,7 @@ def escape_filter(value):
     out = []
     for ch in value:
         if ch in "*()\\\x00":
-            out.append("\\%02x" % ord(ch))
+            out.append(f"\\{ord(ch):02x}")
         else:
             out.append(ch)
     return "".join(out)
@@ -93,7 +94,9 @@ class LdapDirectory:
             raise DirectoryError(f"the ldap3 Python library is required: {LDAP3_IMPORT_ERROR}")
         parsed = urlparse(url)
         if parsed.scheme != "ldaps":
-            raise DirectoryError(f"only ldaps:// URLs are accepted (got {url!r}): passwords travel on this connection")
+            raise DirectoryError(
+                f"only ldaps:// URLs are accepted (got {url!r}): passwords travel on this connection"
+            )
         if not ca_file:
             raise DirectoryError("a CA file is required: the server certificate is always verified")
         self.host = parsed.hostname
@@ -142,10 +145,8 @@ class LdapDirectory:
 
     def close(self):
         if self.conn is not None:
-            try:
+            with contextlib.suppress(LDAPException):
                 self.conn.unbind()
-            except LDAPException:
-                pass
             self.conn = None
 
     def __enter__(self):
@@ -208,7 +209,9 @@ class LdapDirectory:
 
     def move(self, dn, new_parent):
         rdn = dn.split(",", 1)[0]
-        self._call(f"move {dn} -> {new_parent}", lambda: self.conn.modify_dn(dn, rdn, new_superior=new_parent))
+        self._call(
+            f"move {dn} -> {new_parent}", lambda: self.conn.modify_dn(dn, rdn, new_superior=new_parent)
+        )
         return f"{rdn},{new_parent}"
 
     def delete(self, dn):

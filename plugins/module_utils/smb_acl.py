@@ -4,6 +4,7 @@
 # unpacked by hand ([MS-DTYP] 2.4.6). Only the DACL is read or written; owner and group stay.
 from __future__ import annotations
 
+import contextlib
 import struct
 import uuid
 from dataclasses import dataclass
@@ -78,7 +79,9 @@ class Ace:
     def describe(self, names=None):
         who = (names or {}).get(self.sid, self.sid)
         right = RIGHT_NAMES.get(self.mask, hex(self.mask))
-        kind = "allow" if self.type == ACE_ALLOWED else "deny" if self.type == ACE_DENIED else f"type{self.type}"
+        kind = (
+            "allow" if self.type == ACE_ALLOWED else "deny" if self.type == ACE_DENIED else f"type{self.type}"
+        )
         return f"{kind} {who} {right}"
 
 
@@ -170,10 +173,8 @@ class ShareClient:
             raise ShareError(f"cannot reach \\\\{server}\\{share}: {exc}") from exc
 
     def close(self):
-        try:
+        with contextlib.suppress(SMBException, OSError):
             self.connection.disconnect(close=True)
-        except (SMBException, OSError):
-            pass
 
     def __enter__(self):
         return self

@@ -65,8 +65,18 @@ class Rehearsal:
         self.vault_pass.write_text("rehearsal-vault-pass-2027\n")
         self.vault_pass.chmod(0o600)
         self.roster = base / "roster.csv"
-        subprocess.run([sys.executable, str(ROOT / "tools/generate_transfer_list.py"), "--out", str(base / "gen"),
-                        "--roster", str(self.roster)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "tools/generate_transfer_list.py"),
+                "--out",
+                str(base / "gen"),
+                "--roster",
+                str(self.roster),
+            ],
+            check=True,
+            capture_output=True,
+        )
         self.project = None
         self.plan_id = None
         self.outputs = []
@@ -87,35 +97,77 @@ class Rehearsal:
         return env
 
     def command(self, *args, transfer=TRANSFER):
-        return [str(ROOT / ".venv/bin/ansible-playbook"), PLAYBOOK, "-e", f"personnel_transfer_dir={transfer}", *args]
+        return [
+            str(ROOT / ".venv/bin/ansible-playbook"),
+            PLAYBOOK,
+            "-e",
+            f"personnel_transfer_dir={transfer}",
+            *args,
+        ]
 
     def playbook(self, *args, transfer=TRANSFER, timeout=900):
-        out = subprocess.run(self.command(*args, transfer=transfer), cwd=self.project, env=self.env(),
-                             capture_output=True, text=True, timeout=timeout)
+        out = subprocess.run(
+            self.command(*args, transfer=transfer),
+            cwd=self.project,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         out.text = out.stdout + out.stderr
         self.outputs.append(out.text)
         return out
 
     def plan(self):
-        out = self.playbook("--check", "--diff", "-e", f"workplan_window_start={WINDOW[0]}",
-                            "-e", f"workplan_window_end={WINDOW[1]}", "-e", f"workplan_now={PLANNED_AT}")
+        out = self.playbook(
+            "--check",
+            "--diff",
+            "-e",
+            f"workplan_window_start={WINDOW[0]}",
+            "-e",
+            f"workplan_window_end={WINDOW[1]}",
+            "-e",
+            f"workplan_now={PLANNED_AT}",
+        )
         assert out.returncode == 0, out.text[-6000:]
         self.plan_id = re.search(r"work plan: (\S+)", out.text).group(1)
         self.digest = re.search(r"--digest ([0-9a-f]{64})", out.text).group(1)
         return out
 
     def approve(self):
-        out = subprocess.run([sys.executable, str(self.project / "bin/jichitai-ops"), "approve", self.plan_id,
-                              "--by", "守口 太郎", "--digest", self.digest],
-                             cwd=self.project, env=self.env(), capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [
+                sys.executable,
+                str(self.project / "bin/jichitai-ops"),
+                "approve",
+                self.plan_id,
+                "--by",
+                "守口 太郎",
+                "--digest",
+                self.digest,
+            ],
+            cwd=self.project,
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert out.returncode == 0, out.stdout + out.stderr
 
     def apply(self, now, **kw):
         return self.playbook("--diff", "-e", f"workplan_id={self.plan_id}", "-e", f"workplan_now={now}", **kw)
 
     def unplanned(self, *args, now=CUTOVER_AT, transfer=TRANSFER):
-        return self.playbook("-e", "workplan_unplanned_ok=true", "-e", "workplan_unplanned_reason=試験",
-                             "-e", f"workplan_now={now}", *args, transfer=transfer)
+        return self.playbook(
+            "-e",
+            "workplan_unplanned_ok=true",
+            "-e",
+            "workplan_unplanned_reason=試験",
+            "-e",
+            f"workplan_now={now}",
+            *args,
+            transfer=transfer,
+        )
 
     def directory(self):
         return self.access.directory()
@@ -124,8 +176,11 @@ class Rehearsal:
         with self.directory() as d:
             return {
                 attrs["employeeID"][0]: (dn, attrs)
-                for dn, attrs in d.search(BASE, "(&(objectClass=user)(employeeID=*))",
-                                          ["employeeID", "title", "department", "userAccountControl", "memberOf"])
+                for dn, attrs in d.search(
+                    BASE,
+                    "(&(objectClass=user)(employeeID=*))",
+                    ["employeeID", "title", "department", "userAccountControl", "memberOf"],
+                )
             }
 
     def set_password(self, staff_no):
@@ -200,14 +255,21 @@ def write_transfer(project: Path, name: str, header: str, rows: list[str]) -> st
 
 
 def test_bad_input_is_reported_all_at_once_and_changes_nothing(rehearsal):
-    roster = {r["職員番号"]: r for r in csv.DictReader(io.StringIO(rehearsal.roster.read_text(encoding="utf-8-sig")))}
+    roster = {
+        r["職員番号"]: r
+        for r in csv.DictReader(io.StringIO(rehearsal.roster.read_text(encoding="utf-8-sig")))
+    }
     fill = {}
     for no in ("200010", "200011", "200012", "200013", "200014", "200015"):
         fill[f"n{no}"], fill[f"d{no}"] = roster[no]["氏名"], roster[no]["所属"]
     rows = [row.format(**fill) for row in BAD_ROWS]
     bad = write_transfer(rehearsal.project, "bad", HEADER, rows)
-    missing = write_transfer(rehearsal.project, "missing", HEADER.replace(",発令日", ""),
-                             [",".join(r.split(",")[:7]) for r in rows[:2]])
+    missing = write_transfer(
+        rehearsal.project,
+        "missing",
+        HEADER.replace(",発令日", ""),
+        [",".join(r.split(",")[:7]) for r in rows[:2]],
+    )
     for args in ((), ("--check", "--diff")):
         out = rehearsal.unplanned(*args, transfer=bad)
         assert out.returncode != 0
@@ -226,7 +288,9 @@ def test_bad_input_is_reported_all_at_once_and_changes_nothing(rehearsal):
             11: "新所属 160500 は新しい所属マスタ",
         }
         for line, message in expected.items():
-            assert re.search(rf"{line}行目 職員番号 \d+: {re.escape(message)}", text), f"line {line}: {message}"
+            assert re.search(rf"{line}行目 職員番号 \d+: {re.escape(message)}", text), (
+                f"line {line}: {message}"
+            )
         out = rehearsal.unplanned(*args, transfer=missing)
         assert out.returncode != 0 and "1行目: 必須の列がありません: 発令日" in out.text
     assert personnel_lab.digest(personnel_lab.snapshot(rehearsal.access)) == rehearsal.seeded
@@ -239,9 +303,21 @@ def test_plan_lists_every_person_and_system_and_changes_nothing(rehearsal):
     plan_dir = rehearsal.project / "work" / "plans" / rehearsal.plan_id
     text = (plan_dir / "plan.md").read_text(encoding="utf-8")
     assert "§6-3(7) OPS-MOVE" in text
-    for expected in ("270001 ", "[準備] アカウント作成（無効", "[切替] OU 移動 → OU=190300", "g-190300-staff",
-                     "異動者 ", "SKYSEA", "ワークフロー承認者", "転送システム", "skysea_users.csv", "□ SKYSEA",
-                     "水道局/水道課", "廃止: 読み取り専用で保存", "企画財政部/DX推進課"):
+    for expected in (
+        "270001 ",
+        "[準備] アカウント作成（無効",
+        "[切替] OU 移動 → OU=190300",
+        "g-190300-staff",
+        "異動者 ",
+        "SKYSEA",
+        "ワークフロー承認者",
+        "転送システム",
+        "skysea_users.csv",
+        "□ SKYSEA",
+        "水道局/水道課",
+        "廃止: 読み取り専用で保存",
+        "企画財政部/DX推進課",
+    ):
         assert expected in text, expected
     people = {o.staff_no for o in orders()}
     assert all(f"{no} " in text for no in people), "a person of the list is missing from the plan"
@@ -264,17 +340,32 @@ def test_prepare_creates_disabled_accounts_and_vaults_their_passwords(rehearsal)
     assert accounts["200001"][0].endswith(f"OU=150600,{DEPT_OU}")  # prepare moves nobody
     vault = rehearsal.output_dir() / "initial_passwords.vault.yml"
     assert vault.read_text().startswith("$ANSIBLE_VAULT;1.2;AES256;hr2027")
-    plain = subprocess.run([str(ROOT / ".venv/bin/ansible-vault"), "view", "--vault-id",
-                            f"hr2027@{rehearsal.vault_pass}", str(vault)],
-                           capture_output=True, text=True, check=True).stdout
+    plain = subprocess.run(
+        [
+            str(ROOT / ".venv/bin/ansible-vault"),
+            "view",
+            "--vault-id",
+            f"hr2027@{rehearsal.vault_pass}",
+            str(vault),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     import yaml
 
     passwords = yaml.safe_load(plain)["personnel_transfer_initial_passwords"]
     assert sorted(passwords) == sorted(o.staff_no for o in hires)
     for staff_no, entry in passwords.items():
         assert len(entry["password"]) == 16
-        for place in [*rehearsal.outputs, *(p.read_text(errors="ignore") for p in
-                                            (rehearsal.project / "work").rglob("*") if p.is_file() and p != vault)]:
+        for place in [
+            *rehearsal.outputs,
+            *(
+                p.read_text(errors="ignore")
+                for p in (rehearsal.project / "work").rglob("*")
+                if p.is_file() and p != vault
+            ),
+        ]:
             assert entry["password"] not in place, f"the initial password of {staff_no} leaked"
     with ShareClient("127.0.0.1", "share", "Administrator", rehearsal.access.password) as share:
         assert share.exists("水道局/水道課") and share.exists("こども部/こども家庭センター")
@@ -284,14 +375,25 @@ def test_prepare_creates_disabled_accounts_and_vaults_their_passwords(rehearsal)
 # ---- cutover, cut short, and the rerun ---------------------------------------------------------------
 def samba(rehearsal, action):
     env = os.environ | {"LAB_RUN": str(rehearsal.run_dir), "LAB_COMPONENT": "20-samba"}
-    return subprocess.run(["bash", str(ROOT / "lab/components/20-samba.sh"), action], env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        ["bash", str(ROOT / "lab/components/20-samba.sh"), action],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def moved_into(rehearsal, ou):
     try:
-        with LdapDirectory(rehearsal.access.url, rehearsal.access.bind_dn, rehearsal.access.password,
-                           rehearsal.access.ca_file, BASE, timeout=5) as d:
+        with LdapDirectory(
+            rehearsal.access.url,
+            rehearsal.access.bind_dn,
+            rehearsal.access.password,
+            rehearsal.access.ca_file,
+            BASE,
+            timeout=5,
+        ) as d:
             return sum(1 for _ in d.search(f"{ou},{DEPT_OU}", "(objectClass=user)", ["cn"], scope="subtree"))
     except Exception:  # noqa: BLE001 - the server may be busy with the apply; ask again
         return 0
@@ -299,8 +401,14 @@ def moved_into(rehearsal, ou):
 
 def test_cutover_fails_clearly_when_the_directory_stops_mid_apply(rehearsal):
     proc = subprocess.Popen(
-        rehearsal.command("--diff", "-e", f"workplan_id={rehearsal.plan_id}", "-e", f"workplan_now={CUTOVER_AT}"),
-        cwd=rehearsal.project, env=rehearsal.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        rehearsal.command(
+            "--diff", "-e", f"workplan_id={rehearsal.plan_id}", "-e", f"workplan_now={CUTOVER_AT}"
+        ),
+        cwd=rehearsal.project,
+        env=rehearsal.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     deadline = time.monotonic() + 600
     stopped = False
@@ -418,14 +526,23 @@ def can_read(user, password, path):
 def test_access_follows_the_new_department_and_a_retiree_cannot_bind(rehearsal):
     import yaml
 
-    org = {d["code"]: d for d in yaml.safe_load((ROOT / TRANSFER / "organisation.yml").read_text())
-           ["jichitai_departments"]}
+    org = {
+        d["code"]: d
+        for d in yaml.safe_load((ROOT / TRANSFER / "organisation.yml").read_text())["jichitai_departments"]
+    }
     live = {d["code"]: d for d in personnel_lab.live_organisation()["jichitai_departments"]}
     ca = rehearsal.access.ca_file
     url = rehearsal.access.url
     settled = ("120300", "130300", "190100", "190200")  # concurrent posts, renamed and merged departments
-    mover = pick("配置換", lambda o: o.old_dept in live and o.new_dept in live and not {o.old_dept, o.new_dept} & set(settled)
-                 and not any(x.staff_no == o.staff_no and x.kind != "配置換" for x in orders()))
+    mover = pick(
+        "配置換",
+        lambda o: (
+            o.old_dept in live
+            and o.new_dept in live
+            and not {o.old_dept, o.new_dept} & set(settled)
+            and not any(x.staff_no == o.staff_no and x.kind != "配置換" for x in orders())
+        ),
+    )
     merged = pick("配置換", lambda o: o.old_dept == "190100")
     hire = pick("採用", lambda o: o.new_dept == "160400")
     retiree = pick("退職")

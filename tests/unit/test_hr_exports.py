@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
+import ansible.module_utils
 import pytest
-from test_hr_plan import ALL_KINDS, ROOT, STAFF, apply, orgs, run, seeded
 
-from ansible.module_utils import hr_transfer_exports as hx
+ansible.module_utils.__path__.append(str(Path(__file__).resolve().parents[2] / "plugins" / "module_utils"))
+from ansible.module_utils import hr_transfer_exports as hx  # noqa: E402
+from test_hr_plan import ALL_KINDS, ROOT, STAFF, apply, orgs, run, seeded  # noqa: E402
 
 
 def exports_for(result, nxt=True):
@@ -20,7 +23,7 @@ def exports_for(result, nxt=True):
 
 def rows_of(table):
     header, rows = table
-    return [dict(zip(header, r)) for r in rows]
+    return [dict(zip(header, r, strict=True)) for r in rows]
 
 
 def test_skysea_files_follow_the_plan():
@@ -30,7 +33,9 @@ def test_skysea_files_follow_the_plan():
     assert orgs_rows["190300"]["区分"] == "新設" and orgs_rows["130300"]["区分"] == "名称変更"
     assert orgs_rows["190100"]["区分"] == "廃止（後継 190300）"
     users = {r["職員番号"]: r for r in rows_of(ex.skysea_users())}
-    assert users["270001"]["組織パス"] == "こども部/こども家庭センター" and users["270001"]["異動区分"] == "採用"
+    assert (
+        users["270001"]["組織パス"] == "こども部/こども家庭センター" and users["270001"]["異動区分"] == "採用"
+    )
     assert users["200001"]["状態"] == "退職"
     assert users["200003"]["組織コード"] == "140100" and users["200003"]["異動区分"] == "配置換・兼務"
     assert users["200006"]["状態"] == "休職" and users["200006"]["組織パス"] == "企画財政部/DX推進課"
@@ -63,18 +68,63 @@ def test_pcs_move_with_their_users_and_the_input_is_not_touched():
     ex = exports_for(run(ALL_KINDS, d))
     header = ["資産番号", "種別", "設置場所", "所属", "利用者"]
     rows = [
-        {"資産番号": "NB-1", "種別": "ノートPC", "設置場所": "守口市役所本庁舎 3階", "所属": "人事課の旧パス", "利用者": "x"},
-        {"資産番号": "NB-2", "種別": "ノートPC", "設置場所": "守口市役所本庁舎 4階", "所属": "総務部/人事課", "利用者": "鈴木　一郎"},
-        {"資産番号": "NB-3", "種別": "ノートPC", "設置場所": "守口市役所本庁舎 2階", "所属": "市民税務部/課税課", "利用者": "a"},
-        {"資産番号": "DT-1", "種別": "デスクトップPC", "設置場所": "守口市役所本庁舎 4階", "所属": "総務部/人事課", "利用者": "鈴木　一郎"},
-        {"資産番号": "NB-4", "種別": "ノートPC", "設置場所": "守口市役所本庁舎 1階", "所属": "市長公室/秘書課", "利用者": "山田 太郎"},
-        {"資産番号": "NB-5", "種別": "ノートPC", "設置場所": "守口市水道局", "所属": "水道局/水道総務課", "利用者": "共用"},
-        {"資産番号": "NB-6", "種別": "ノートPC", "設置場所": "本庁", "所属": "企画財政部/デジタル戦略課", "利用者": "田中　健"},
+        {
+            "資産番号": "NB-1",
+            "種別": "ノートPC",
+            "設置場所": "守口市役所本庁舎 3階",
+            "所属": "人事課の旧パス",
+            "利用者": "x",
+        },
+        {
+            "資産番号": "NB-2",
+            "種別": "ノートPC",
+            "設置場所": "守口市役所本庁舎 4階",
+            "所属": "総務部/人事課",
+            "利用者": "鈴木　一郎",
+        },
+        {
+            "資産番号": "NB-3",
+            "種別": "ノートPC",
+            "設置場所": "守口市役所本庁舎 2階",
+            "所属": "市民税務部/課税課",
+            "利用者": "a",
+        },
+        {
+            "資産番号": "DT-1",
+            "種別": "デスクトップPC",
+            "設置場所": "守口市役所本庁舎 4階",
+            "所属": "総務部/人事課",
+            "利用者": "鈴木　一郎",
+        },
+        {
+            "資産番号": "NB-4",
+            "種別": "ノートPC",
+            "設置場所": "守口市役所本庁舎 1階",
+            "所属": "市長公室/秘書課",
+            "利用者": "山田 太郎",
+        },
+        {
+            "資産番号": "NB-5",
+            "種別": "ノートPC",
+            "設置場所": "守口市水道局",
+            "所属": "水道局/水道総務課",
+            "利用者": "共用",
+        },
+        {
+            "資産番号": "NB-6",
+            "種別": "ノートPC",
+            "設置場所": "本庁",
+            "所属": "企画財政部/デジタル戦略課",
+            "利用者": "田中　健",
+        },
     ]
     original = [dict(r) for r in rows]
     new_rows, changes = ex.ledger(header, rows, {"ノートPC"}, {})
     by_asset = {r["資産番号"]: r for r in new_rows}
-    assert by_asset["NB-2"]["所属"] == "市民税務部/課税課" and by_asset["NB-2"]["設置場所"] == "守口市役所本庁舎 2階"
+    assert (
+        by_asset["NB-2"]["所属"] == "市民税務部/課税課"
+        and by_asset["NB-2"]["設置場所"] == "守口市役所本庁舎 2階"
+    )
     assert by_asset["DT-1"]["所属"] == "総務部/人事課"  # desktops stay
     assert by_asset["NB-4"]["利用者"] == "未割当"  # a retiree's PC comes back (space-insensitive name match)
     assert by_asset["NB-5"]["所属"] == "水道局/水道課"  # an abolished department's PC goes to its successor
@@ -83,14 +133,41 @@ def test_pcs_move_with_their_users_and_the_input_is_not_touched():
     assert {c[0] for c in changes} == {"NB-2", "NB-4", "NB-5", "NB-6"}
 
 
-def test_files_are_the_same_before_and_after_prepare():
+LEDGER = [
+    {
+        "資産番号": "NB-2",
+        "種別": "ノートPC",
+        "設置場所": "4階",
+        "所属": "総務部/人事課",
+        "利用者": "鈴木　一郎",
+    },
+    {"資産番号": "NB-3", "種別": "ノートPC", "設置場所": "2階", "所属": "市民税務部/課税課", "利用者": "a"},
+    {
+        "資産番号": "NB-4",
+        "種別": "ノートPC",
+        "設置場所": "1階",
+        "所属": "市長公室/秘書課",
+        "利用者": "山田　太郎",
+    },
+]
+
+
+def files_of(result):
+    ex = exports_for(result)
+    ledger = ex.ledger(list(LEDGER[0]), [dict(r) for r in LEDGER], {"ノートPC"}, {})
+    people = sorted((p.staff_no, p.old_dept, p.new_dept, p.title) for p in result.people.values())
+    tables = [ex.skysea_organisation(), ex.skysea_users(), ex.skysea_managers(), ex.workflow_routes()]
+    return [*tables, ledger, people]
+
+
+def test_files_are_the_same_before_prepare_after_it_and_after_cutover():
     d = seeded(STAFF)
-    first = exports_for(run(ALL_KINDS, d))
-    tables = [first.skysea_organisation(), first.skysea_users(), first.skysea_managers(), first.workflow_routes()]
+    first = files_of(run(ALL_KINDS, d))
+    assert first[4][1], "the ledger has PCs to move"
     apply(run(ALL_KINDS, d), d, "prepare")
-    later = exports_for(run(ALL_KINDS, d))
-    assert tables == [later.skysea_organisation(), later.skysea_users(), later.skysea_managers(),
-                      later.workflow_routes()]
+    assert files_of(run(ALL_KINDS, d)) == first
+    apply(run(ALL_KINDS, d), d, "cutover")
+    assert files_of(run(ALL_KINDS, d)) == first
 
 
 def test_cp932_rendering_keeps_extension_kanji_and_refuses_what_it_cannot_carry():
@@ -106,6 +183,9 @@ def test_the_committed_april_files_are_what_the_generator_makes():
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, str(ROOT / "tools/generate_transfer_list.py"), "--check"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "tools/generate_transfer_list.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 0, out.stderr

@@ -4,12 +4,14 @@ proves the same against the lab's share."""
 
 from __future__ import annotations
 
-from test_hr_plan import orgs
+from pathlib import Path
 
-from ansible.module_utils import hr_transfer_folders as hf
-from ansible.module_utils import smb_acl
+import ansible.module_utils
 
-SIDS = {}
+ansible.module_utils.__path__.append(str(Path(__file__).resolve().parents[2] / "plugins" / "module_utils"))
+from ansible.module_utils import hr_transfer_folders as hf  # noqa: E402
+from ansible.module_utils import smb_acl  # noqa: E402
+from test_hr_plan import orgs  # noqa: E402
 
 
 def sids_for(*orgs_):
@@ -25,9 +27,12 @@ def sids_for(*orgs_):
 
 
 def state_as_seeded(current, sids):
-    return {d.share_folder: hf.wanted_dacl(hf.department_rights(d), sids, (smb_acl.SID_ADMINISTRATORS,
-                                                                          smb_acl.SID_SYSTEM))[0]
-            for d in current.departments.values()}
+    return {
+        d.share_folder: hf.wanted_dacl(
+            hf.department_rights(d), sids, (smb_acl.SID_ADMINISTRATORS, smb_acl.SID_SYSTEM)
+        )[0]
+        for d in current.departments.values()
+    }
 
 
 def test_reorganisation_creates_renames_and_archives():
@@ -47,11 +52,20 @@ def test_reorganisation_creates_renames_and_archives():
     assert create.missing_groups == ["g-190300-staff", "g-190300-managers"]
     # the plan names groups, not SIDs, so it reads the same before and after the groups exist
     assert create.describe(["Administrators", "SYSTEM"]) == [
-        "allow Administrators full", "allow SYSTEM full", "allow g-190300-managers full", "allow g-190300-staff modify",
+        "allow Administrators full",
+        "allow SYSTEM full",
+        "allow g-190300-managers full",
+        "allow g-190300-staff modify",
     ]
     archive = next(op for op in ops if op.path == "水道局/水道総務課")
-    assert sorted(archive.rights) == sorted([("g-190100-staff", "read"), ("g-190100-managers", "read"),
-                                             ("g-190300-staff", "read"), ("g-190300-managers", "read")])
+    assert sorted(archive.rights) == sorted(
+        [
+            ("g-190100-staff", "read"),
+            ("g-190100-managers", "read"),
+            ("g-190300-staff", "read"),
+            ("g-190300-managers", "read"),
+        ]
+    )
     assert [op.kind for op in hf.ops_for(ops, "prepare")] == ["create", "create"]
     assert len(hf.ops_for(ops, "cutover", pending_prepare=False)) == 3
 
@@ -67,7 +81,9 @@ def test_converged_share_needs_nothing_and_drift_is_corrected():
     assert [(op.kind, op.path) for op in ops] == [("set_acl", "総務部/人事課")]
     state["総務部/人事課"] = None
     ops, _ = hf.plan(current, current, diff, state, sids)
-    assert [(op.kind, op.path, op.reason) for op in ops] == [("create", "総務部/人事課", "120200 人事課 フォルダなし")]
+    assert [(op.kind, op.path, op.reason) for op in ops] == [
+        ("create", "総務部/人事課", "120200 人事課 フォルダなし")
+    ]
 
 
 def test_a_rename_that_finds_both_folders_stops():
@@ -76,13 +92,20 @@ def test_a_rename_that_finds_both_folders_stops():
     state = state_as_seeded(current, sids)
     state["企画財政部/DX推進課"] = state["企画財政部/デジタル戦略課"]
     _ops, problems = hf.plan(current, nxt, diff, state, sids)
-    assert problems == ["130300: 旧フォルダ 企画財政部/デジタル戦略課 と新フォルダ 企画財政部/DX推進課 が両方あります（手で統合してください）"]
+    assert problems == [
+        "130300: 旧フォルダ 企画財政部/デジタル戦略課 と新フォルダ 企画財政部/DX推進課 が両方あります"
+        "（手で統合してください）"
+    ]
 
 
 def test_security_descriptor_round_trip():
-    dacl = smb_acl.Dacl((smb_acl.Ace(smb_acl.SID_ADMINISTRATORS, smb_acl.RIGHTS["full"]),
-                         smb_acl.Ace("S-1-5-21-3136906453-3692384034-2622737221-1109", smb_acl.RIGHTS["modify"]),
-                         smb_acl.Ace("S-1-5-21-1-2-3-4", smb_acl.RIGHTS["read"], flags=0, type=smb_acl.ACE_DENIED)))
+    dacl = smb_acl.Dacl(
+        (
+            smb_acl.Ace(smb_acl.SID_ADMINISTRATORS, smb_acl.RIGHTS["full"]),
+            smb_acl.Ace("S-1-5-21-3136906453-3692384034-2622737221-1109", smb_acl.RIGHTS["modify"]),
+            smb_acl.Ace("S-1-5-21-1-2-3-4", smb_acl.RIGHTS["read"], flags=0, type=smb_acl.ACE_DENIED),
+        )
+    )
     data = smb_acl.pack_sd(dacl)
     assert smb_acl.unpack_sd(data) == dacl
     reordered = smb_acl.Dacl(tuple(reversed(dacl.aces)))

@@ -43,7 +43,12 @@ def test_codes_are_width_normalised_but_names_are_not():
     row = "２００００１,塚本　ﾀﾛｳ,ﾂｶﾓﾄ ﾀﾛｳ,配置換,１１０１００,１２０１００,主事,２０２７／４／１"
     (order,), issues, _ = hl.parse(csv_bytes(row))
     assert issues == []
-    assert (order.staff_no, order.old_dept, order.new_dept, order.date) == ("200001", "110100", "120100", "2027-04-01")
+    assert (order.staff_no, order.old_dept, order.new_dept, order.date) == (
+        "200001",
+        "110100",
+        "120100",
+        "2027-04-01",
+    )
     assert order.kana == "ツカモト タロウ"  # half-width kana become full-width
     assert order.name == "塚本　ﾀﾛｳ"  # a name is kept exactly as HR wrote it
 
@@ -90,8 +95,16 @@ def test_every_bad_row_is_reported_with_its_line():
     lines = sorted({i.line for i in issues})
     assert lines == [4, 5, 6, 7, 8, 9]
     text = "\n".join(i.render() for i in issues)
-    for expected in ("4行目", "職員番号が不正", "氏名が空", "異動区分 '異動'", "発令日が日付ではありません",
-                     "採用には氏名カナが必要", "採用には新職名が必要", "列数が見出しと違います"):
+    for expected in (
+        "4行目",
+        "職員番号が不正",
+        "氏名が空",
+        "異動区分 '異動'",
+        "発令日が日付ではありません",
+        "採用には氏名カナが必要",
+        "採用には新職名が必要",
+        "列数が見出しと違います",
+    ):
         assert expected in text
 
 

@@ -15,8 +15,12 @@ from ansible.module_utils import hr_transfer_org as ho  # noqa: E402
 
 BASE = "DC=lab,DC=jichitai,DC=test"
 DEPT_OU = f"OU=Departments,{BASE}"
-LIVE = yaml.safe_load((ROOT / "inventories/moriguchi/group_vars/all/organisation.yml").read_text(encoding="utf-8"))
-NEXT = yaml.safe_load((ROOT / "inventories/moriguchi/transfers/2027-04/organisation.yml").read_text(encoding="utf-8"))
+LIVE = yaml.safe_load(
+    (ROOT / "inventories/moriguchi/group_vars/all/organisation.yml").read_text(encoding="utf-8")
+)
+NEXT = yaml.safe_load(
+    (ROOT / "inventories/moriguchi/transfers/2027-04/organisation.yml").read_text(encoding="utf-8")
+)
 
 
 def load(data, label="test"):
@@ -28,7 +32,11 @@ def test_live_master_loads_with_ous_by_code():
     dept = org.departments["120200"]
     assert dept.ou == f"OU=120200,{DEPT_OU}" and dept.groups["staff"] == "g-120200-staff"
     assert org.retiree_ou == f"OU=退職者,{BASE}" and org.is_manager("課長") and not org.is_manager("主事")
-    assert org.resolve("１２０２００") is dept and org.resolve("人事課") is dept and org.resolve("人事係") is None
+    assert (
+        org.resolve("１２０２００") is dept
+        and org.resolve("人事課") is dept
+        and org.resolve("人事係") is None
+    )
 
 
 def test_reorganisation_diff():
@@ -53,9 +61,15 @@ def test_every_problem_of_a_bad_master_at_once():
     with pytest.raises(ho.OrgError) as err:
         load(bad)
     text = "\n".join(err.value.problems)
-    for expected in ("所属コード 110100 が重複", "groups に staff と managers が必要", "write は使えません",
-                     "internet_mynumber は使えません", "グループ g-130200-staff が 130100 と 130200 で重複",
-                     "share_folder がありません", "'12A' は 6 桁の数字ではありません"):
+    for expected in (
+        "所属コード 110100 が重複",
+        "groups に staff と managers が必要",
+        "write は使えません",
+        "internet_mynumber は使えません",
+        "グループ g-130200-staff が 130100 と 130200 で重複",
+        "share_folder がありません",
+        "'12A' は 6 桁の数字ではありません",
+    ):
         assert expected in text, text
 
 
@@ -69,8 +83,14 @@ def test_a_code_keeps_its_ou_and_groups():
 def test_predecessors_must_exist_and_have_one_successor():
     nxt = copy.deepcopy(NEXT)
     extra = copy.deepcopy(next(d for d in nxt["jichitai_departments"] if d["code"] == "190300"))
-    extra.update(code="190400", name="水道第二課", share_folder="水道局/水道第二課", skysea_group="水道局/水道第二課",
-                 groups={"staff": "g-190400-staff", "managers": "g-190400-managers"}, predecessors=["190100", "999999"])
+    extra.update(
+        code="190400",
+        name="水道第二課",
+        share_folder="水道局/水道第二課",
+        skysea_group="水道局/水道第二課",
+        groups={"staff": "g-190400-staff", "managers": "g-190400-managers"},
+        predecessors=["190100", "999999"],
+    )
     nxt["jichitai_departments"].append(extra)
     with pytest.raises(ho.OrgError) as err:
         ho.diff(load(LIVE), load(nxt))

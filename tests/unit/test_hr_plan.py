@@ -24,7 +24,9 @@ from ansible.module_utils.ldap_directory import ConnectionLost, DirectoryError  
 BASE = "DC=lab,DC=jichitai,DC=test"
 DEPT_OU = f"OU=Departments,{BASE}"
 TRANSFER = ROOT / "inventories/moriguchi/transfers/2027-04"
-LIVE = yaml.safe_load((ROOT / "inventories/moriguchi/group_vars/all/organisation.yml").read_text(encoding="utf-8"))
+LIVE = yaml.safe_load(
+    (ROOT / "inventories/moriguchi/group_vars/all/organisation.yml").read_text(encoding="utf-8")
+)
 NEXT = yaml.safe_load((TRANSFER / "organisation.yml").read_text(encoding="utf-8"))
 OPTIONS = {
     "effective_date": "2027-04-01",
@@ -104,10 +106,15 @@ class FakeDirectory:
         for key, e in self.entries.items():
             if "user" in e.get("objectClass", []):
                 accounts[e["employeeID"]] = Account(
-                    dn=e["dn"], staff_no=e["employeeID"], name=e.get("displayName", ""),
-                    kana=e.get("msDS-PhoneticDisplayName", ""), title=e.get("title", ""),
-                    department=e.get("department", ""), uac=int(e.get("userAccountControl", 512)),
-                    groups={n for n, g in groups.items() if key in g["members"]}, info=e.get("info", ""),
+                    dn=e["dn"],
+                    staff_no=e["employeeID"],
+                    name=e.get("displayName", ""),
+                    kana=e.get("msDS-PhoneticDisplayName", ""),
+                    title=e.get("title", ""),
+                    department=e.get("department", ""),
+                    uac=int(e.get("userAccountControl", 512)),
+                    groups={n for n, g in groups.items() if key in g["members"]},
+                    info=e.get("info", ""),
                 )
         return Snapshot(accounts=accounts, groups=groups, ous=ous)
 
@@ -119,7 +126,8 @@ def orgs(nxt=NEXT):
 
 
 def seeded(people):
-    """A directory with the live organisation and PEOPLE: [(staff_no, name, dept, title, enabled, concurrent)]."""
+    """A directory with the live organisation and PEOPLE:
+    [(staff_no, name, dept, title, enabled, concurrent posts)]."""
     d = FakeDirectory()
     current, _n, _d = orgs(None)
     d.add(f"OU=Departments,{BASE}", {"objectClass": ["organizationalUnit"]})
@@ -128,13 +136,24 @@ def seeded(people):
         d.add(dept.ou, {"objectClass": ["organizationalUnit"], "description": dept.name})
         for role, group in dept.groups.items():
             label = "職員" if role == "staff" else "管理職"
-            d.add(f"CN={group},{dept.ou}", {"objectClass": ["group"], "sAMAccountName": group,
-                                            "description": f"{dept.name} {label}"})
+            d.add(
+                f"CN={group},{dept.ou}",
+                {"objectClass": ["group"], "sAMAccountName": group, "description": f"{dept.name} {label}"},
+            )
     for staff_no, name, code, title, enabled, concurrent in people:
         dept = current.departments[code]
         dn = f"CN=u{staff_no},{dept.ou}"
-        d.add(dn, {"objectClass": ["user"], "employeeID": staff_no, "displayName": name, "title": title,
-                   "department": dept.name, "userAccountControl": 512 if enabled else 514})
+        d.add(
+            dn,
+            {
+                "objectClass": ["user"],
+                "employeeID": staff_no,
+                "displayName": name,
+                "title": title,
+                "department": dept.name,
+                "userAccountControl": 512 if enabled else 514,
+            },
+        )
         groups = [dept.groups["staff"]] + ([dept.groups["managers"]] if current.is_manager(title) else [])
         groups += [current.departments[c].groups["staff"] for c in concurrent]
         for group in groups:
@@ -191,8 +210,13 @@ def test_every_kind_of_order_lands_where_it_should_and_a_second_plan_is_empty():
     assert d.entries[hire.dn.lower()]["has_password"] and hire.info == "OPS-MOVE 2027-04-01 採用"
     assert account(d, "200003").parent == f"OU=120200,{DEPT_OU}"  # prepare moves nobody
     apply(run(ALL_KINDS, d), d, "cutover")
-    a = {no: account(d, no) for no in ("200001", "270001", "279001", "200002", "200003", "200004", "200005", "200006")}
-    assert a["200001"].parent == f"OU=退職者,{BASE}" and not a["200001"].enabled and a["200001"].groups == set()
+    a = {
+        no: account(d, no)
+        for no in ("200001", "270001", "279001", "200002", "200003", "200004", "200005", "200006")
+    }
+    assert (
+        a["200001"].parent == f"OU=退職者,{BASE}" and not a["200001"].enabled and a["200001"].groups == set()
+    )
     assert a["270001"].enabled and a["270001"].groups == {"g-160400-staff"}
     assert a["279001"].enabled and a["279001"].title == "主査" and a["279001"].department == "人事課"
     assert a["200002"].title == "課長" and a["200002"].groups == {"g-110100-staff", "g-110100-managers"}
@@ -215,7 +239,9 @@ def test_reorganisation_creates_renames_abolishes_and_nests_route_groups():
     snap = d.snapshot()
     assert snap.ous[f"ou=190300,{DEPT_OU}".lower()]["description"] == "水道課"
     assert snap.ous[f"ou=130300,{DEPT_OU}".lower()]["description"] == "DX推進課"
-    assert snap.ous[f"ou=190100,{DEPT_OU}".lower()]["description"].startswith("廃止（2027-04-01 機構改革、後継 190300")
+    assert snap.ous[f"ou=190100,{DEPT_OU}".lower()]["description"].startswith(
+        "廃止（2027-04-01 機構改革、後継 190300"
+    )
     route = snap.groups["g-xfer-lgwan-mynumber"]["members"]
     assert f"cn=g-160400-staff,ou=160400,{DEPT_OU}".lower() in route  # the new department's route
     assert f"cn=g-110100-staff,ou=110100,{DEPT_OU}".lower() not in route  # 秘書課 has internet_lgwan only
@@ -235,7 +261,9 @@ def test_an_interrupted_apply_converges_without_doubles():
         apply(run(ALL_KINDS, d), d)  # re-plan from what is there, apply the rest
         got = d.snapshot()
         assert got.accounts == expected.accounts, f"cut after {cut}"
-        assert {k: g["members"] for k, g in got.groups.items()} == {k: g["members"] for k, g in expected.groups.items()}
+        assert {k: g["members"] for k, g in got.groups.items()} == {
+            k: g["members"] for k, g in expected.groups.items()
+        }
         assert run(ALL_KINDS, d).ops == []
 
 
@@ -259,7 +287,9 @@ def test_bad_input_is_reported_all_at_once_with_line_numbers():
     for issue in result.issues:
         by_line.setdefault(issue.line, []).append(issue.message)
     assert "新所属 999999 は新しい所属マスタ（新）にありません" in by_line[2]
-    assert any("別の氏名でも使われています" in m for m in by_line[3]) and any("別の氏名" in m for m in by_line[4])
+    assert any("別の氏名でも使われています" in m for m in by_line[3]) and any(
+        "別の氏名" in m for m in by_line[4]
+    )
     assert any("発令日が日付ではありません" in m for m in by_line[5])
     assert "AD にアカウントがありません（退職）" in by_line[6]
     assert any("既に AD にアカウントがあります" in m for m in by_line[7])
@@ -293,7 +323,9 @@ def test_an_abolished_department_must_be_emptied():
 def test_cutover_diff_of_a_new_account_is_the_same_before_and_after_prepare():
     d = seeded(STAFF)
     planned = run(ALL_KINDS, d)
-    at_plan = hr_transfer_plan.render_diff(planned, "cutover", planned.ops_for("cutover", pending_prepare=False))
+    at_plan = hr_transfer_plan.render_diff(
+        planned, "cutover", planned.ops_for("cutover", pending_prepare=False)
+    )
     apply(planned, d, "prepare")
     later = run(ALL_KINDS, d)
     at_apply = hr_transfer_plan.render_diff(later, "cutover", later.ops_for("cutover", pending_prepare=True))
@@ -315,9 +347,22 @@ def roster_snapshot():
 
     generator = gen.Generator()
     generator.generate()
-    rows = list(csv.DictReader(io.StringIO(gen.render_csv(gen.ROSTER_HEADER, generator.roster_rows(), "utf-8").decode())))
-    people = [(r["職員番号"], r["氏名"], r["所属"], r["職名"], r["状態"] == "在職", list(filter(None, r["兼務"].split(";"))))
-              for r in rows]
+    rows = list(
+        csv.DictReader(
+            io.StringIO(gen.render_csv(gen.ROSTER_HEADER, generator.roster_rows(), "utf-8").decode())
+        )
+    )
+    people = [
+        (
+            r["職員番号"],
+            r["氏名"],
+            r["所属"],
+            r["職名"],
+            r["状態"] == "在職",
+            list(filter(None, r["兼務"].split(";"))),
+        )
+        for r in rows
+    ]
     return seeded(people)
 
 

@@ -1,0 +1,296 @@
+"""Benchmark: plan and apply of the April 400-order transfer list against the lab (§6-3(7) OPS-MOVE),
+beside the naive way - one module call per user and attribute in a loop (community.general.ldap_attrs
+through ansible-playbook) - in the same run.
+
+    python -m bench.personnel [--naive-calls 60] [--keep]
+
+Steps: restore the lab directory to its seeded state and seed the staff of the roster
+(tools/personnel_lab.py); time the check run of playbooks/personnel_transfer.yml (the work plan); time
+the naive loop on a sample of the same changes; time the apply runs (prepare, then cutover); restore.
+The naive way is measured on a sample and extrapolated to the whole list (it would take long): its
+per-call cost times the number of calls the list needs (one per changed attribute, group membership,
+move and created entry; community.general has no module for an OU move, so a move is counted at the
+same per-call cost). Goals: plan < 15 s, apply < 60 s, at least 10x faster than the naive way.
+Needs the lab (make lab-up) and python-ldap for community.general.ldap_attrs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import personnel_lab  # noqa: E402
+
+PLAYBOOK = "playbooks/personnel_transfer.yml"
+GOALS = {"plan": 15.0, "apply": 60.0, "speedup": 10.0}
+
+
+def env(vault_pass: Path) -> dict:
+    out = {k: v for k, v in os.environ.items() if not k.startswith(("JICHITAI_", "ANSIBLE_"))}
+    out.update(
+        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+        ANSIBLE_CALLBACKS_ENABLED="workplan",
+        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
+        ANSIBLE_VAULT_IDENTITY_LIST=f"lab@{ROOT / 'inventories/lab/.vault-pass.lab'}",
+        JICHITAI_WORKPLAN_LAB="1",
+        JICHITAI_WORKPLAN_DIR=str(vault_pass.parent / "plans"),
+        JICHITAI_HR_VAULT_ID=f"bench@{vault_pass}",
+    )
+    return out
+
+
+def playbook(environment, *args, output_root, ca_file):
+    cmd = [
+        str(ROOT / ".venv/bin/ansible-playbook"),
+        PLAYBOOK,
+        "-e",
+        "workplan_unplanned_ok=true",
+        "-e",
+        f"jichitai_ldap_ca_file={ca_file}",
+        "-e",
+        "workplan_unplanned_reason=benchmark",
+        "-e",
+        f"personnel_transfer_output_root={output_root}",
+        *args,
+    ]
+    started = time.monotonic()
+    proc = subprocess.run(cmd, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=1800)
+    seconds = time.monotonic() - started
+    if proc.returncode != 0:
+        raise SystemExit(
+            f"bench: {' '.join(args)} failed (rc {proc.returncode}):\n"
+            f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        )
+    return seconds, tasks(proc.stdout)
+
+
+def tasks(stdout):
+    """{task name: result of the AD host} from the json callback."""
+    report = json.JSONDecoder().raw_decode(stdout[stdout.index("{") :])[0]
+    out = {}
+    for play in report["plays"]:
+        for task in play["tasks"]:
+            for result in task["hosts"].values():
+                out[task["task"]["name"]] = result
+    return out
+
+
+def module_time(results, *names):
+    parts = []
+    for name, result in results.items():
+        if any(n in name for n in names) and "timings" in result:
+            parts.append(result["timings"])
+    return parts
+
+
+def naive_changes(results):
+    """(dn, attribute, value, state) of every single change the naive way would make, from the plan's diff."""
+    changes, counted = [], 0
+    for result in [r for n, r in results.items() if n.startswith("Cut over AD")]:
+        for person in result.get("people", []):
+            after, before = person["after"], person["before"]
+            dn = before.get("DN") or after.get("DN")
+            if not before:  # a new account: one ldap_entry call and one per attribute
+                counted += 8
+                continue
+            if before.get("DN") != after.get("DN"):
+                counted += 1  # the move (no community.general module: counted, not run)
+            for attr, key in (("title", "職名"),):
+                if before.get(key) != after.get(key):
+                    changes.append((dn, attr, after.get(key), "exact"))
+            if before.get("所属") != after.get("所属") and after.get("所属") != "退職":
+                changes.append((dn, "department", after["所属"].split(" ", 1)[1], "exact"))
+            if before.get("状態") != after.get("状態"):
+                changes.append(
+                    (dn, "userAccountControl", "512" if after["状態"] == "有効" else "514", "exact")
+                )
+            for group in sorted(set(after.get("グループ", [])) - set(before.get("グループ", []))):
+                changes.append((group, "member", dn, "present"))
+            for group in sorted(set(before.get("グループ", [])) - set(after.get("グループ", []))):
+                changes.append((group, "member", dn, "absent"))
+    return changes, counted
+
+
+def naive_run(environment, access, sample, group_dns, workdir):
+    items = []
+    for dn, attr, value, state in sample:
+        target = group_dns.get(dn, dn)
+        items.append({"dn": target, "attributes": {attr: value}, "state": state})
+    play = [
+        {
+            "name": "Naive way: one community.general.ldap_attrs call per user and attribute",
+            "hosts": "localhost",
+            "connection": "local",
+            "gather_facts": False,
+            "vars": {"ansible_python_interpreter": str(ROOT / ".venv/bin/python")},
+            "tasks": [
+                {
+                    "name": "Set one attribute of one entry",
+                    "community.general.ldap_attrs": {
+                        "server_uri": access.url,
+                        "bind_dn": access.bind_dn,
+                        "bind_pw": access.password,
+                        "ca_path": access.ca_file,
+                        "dn": "{{ item.dn }}",
+                        "attributes": "{{ item.attributes }}",
+                        "state": "{{ item.state }}",
+                    },
+                    "loop": items,
+                    "no_log": True,
+                }
+            ],
+        }
+    ]
+    path = workdir / "naive.yml"
+    path.write_text(json.dumps(play, ensure_ascii=False))
+    naive_env = dict(
+        environment, ANSIBLE_CALLBACKS_ENABLED="", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.minimal"
+    )
+    started = time.monotonic()
+    proc = subprocess.run(
+        [str(ROOT / ".venv/bin/ansible-playbook"), "-i", "localhost,", str(path)],
+        cwd=workdir,
+        env=naive_env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    seconds = time.monotonic() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: the naive loop failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
+    return seconds
+
+
+def run(naive_calls=60, keep=False):
+    access = personnel_lab.lab_access()
+    try:
+        access.directory().close()
+    except Exception as exc:  # noqa: BLE001
+        raise SystemExit(
+            f"bench: the lab's Samba AD does not answer ({exc}); start it with make lab-up"
+        ) from exc
+    figures = {}
+    with tempfile.TemporaryDirectory(prefix="bench-personnel-") as tmp:
+        work = Path(tmp)
+        vault_pass = work / "hr-vault-pass"
+        vault_pass.write_text("bench-vault-pass\n")
+        vault_pass.chmod(0o600)
+        roster = work / "roster.csv"
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "tools/generate_transfer_list.py"),
+                "--out",
+                str(work / "gen"),
+                "--roster",
+                str(roster),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        environment = env(vault_pass)
+        started = time.monotonic()
+        personnel_lab.restore(access)
+        seeded = personnel_lab.seed(access, roster)
+        figures["seed"] = time.monotonic() - started
+        try:
+            figures["plan"], planned = playbook(
+                environment,
+                "--check",
+                "--diff",
+                "-e",
+                "workplan_now=2027-03-15T10:00",
+                output_root=work / "out",
+                ca_file=access.ca_file,
+            )
+            ad_timings = module_time(planned, "Prepare AD", "Cut over AD")
+            figures["plan_ad_read"] = sum(t.get("read", 0) for t in ad_timings)
+            figures["plan_ad_plan"] = sum(t.get("plan", 0) for t in ad_timings)
+            changes, counted = naive_changes(planned)
+            figures["naive_full_calls"] = len(changes) + counted
+            with access.directory() as d:
+                group_dns = {
+                    a["sAMAccountName"][0]: dn
+                    for dn, a in d.search(access.base_dn, "(objectClass=group)", ["sAMAccountName"])
+                }
+            sample = [c for c in changes if c[3] != "absent"][:naive_calls]
+            figures["naive_sample_calls"] = len(sample)
+            figures["naive_sample"] = naive_run(environment, access, sample, group_dns, work)
+            figures["naive_per_call"] = figures["naive_sample"] / max(1, len(sample))
+            figures["naive_full"] = figures["naive_per_call"] * figures["naive_full_calls"]
+            figures["prepare"], prep = playbook(
+                environment,
+                "--diff",
+                "-e",
+                "workplan_now=2027-03-25T19:00",
+                output_root=work / "out",
+                ca_file=access.ca_file,
+            )
+            figures["cutover"], cut = playbook(
+                environment,
+                "--diff",
+                "-e",
+                "workplan_now=2027-03-31T21:00",
+                output_root=work / "out",
+                ca_file=access.ca_file,
+            )
+            figures["apply"] = figures["prepare"] + figures["cutover"]
+            writes = [
+                t.get("ldap_writes", 0)
+                for t in module_time(prep, "Prepare AD") + module_time(cut, "Cut over AD")
+            ]
+            applied = [
+                t.get("apply", 0) for t in module_time(prep, "Prepare AD") + module_time(cut, "Cut over AD")
+            ]
+            figures["ldap_writes"] = sum(writes)
+            figures["ad_apply"] = sum(applied)
+            figures["speedup"] = figures["naive_full"] / figures["apply"]
+        finally:
+            if not keep:
+                personnel_lab.restore(access)
+    figures["seeded_accounts"] = seeded["created"]
+    return figures
+
+
+def report(f):
+    def mark(ok):
+        return "ok" if ok else "MISSED"
+
+    return [
+        f"personnel: seed {f['seeded_accounts']} staff accounts in the lab: {f['seed']:.1f} s "
+        "(set-up, not measured)",
+        f"personnel: plan (check run, 400 orders, all systems): {f['plan']:.1f} s, of which AD read "
+        f"{f['plan_ad_read']:.1f} s and planning {f['plan_ad_plan']:.2f} s "
+        f"[goal < {GOALS['plan']:.0f} s: {mark(f['plan'] < GOALS['plan'])}]",
+        f"personnel: apply prepare {f['prepare']:.1f} s + cutover {f['cutover']:.1f} s = {f['apply']:.1f} s "
+        f"({f['ldap_writes']} LDAP writes in {f['ad_apply']:.1f} s over one connection) "
+        f"[goal < {GOALS['apply']:.0f} s: {mark(f['apply'] < GOALS['apply'])}]",
+        f"personnel: naive (one community.general.ldap_attrs call per user and attribute): measured "
+        f"{f['naive_sample_calls']} calls in {f['naive_sample']:.1f} s = "
+        f"{f['naive_per_call']:.2f} s per call; "
+        f"the list needs {f['naive_full_calls']} calls -> {f['naive_full']:.0f} s extrapolated",
+        f"personnel: speed-up over the naive way: {f['speedup']:.0f}x "
+        f"[goal >= {GOALS['speedup']:.0f}x: {mark(f['speedup'] >= GOALS['speedup'])}]",
+    ]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--naive-calls", type=int, default=60, help="naive calls to measure (default 60)")
+    parser.add_argument("--keep", action="store_true", help="leave the transferred staff in the lab")
+    args = parser.parse_args(argv)
+    for line in report(run(args.naive_calls, args.keep)):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
