@@ -278,7 +278,8 @@ def main():
         for lease in lookups:
             key = (lease.get("ip-address"), lease.get("hw-address"))
             if key in found:
-                found[key]["peers"].append(client.name)
+                if client.name not in found[key]["peers"]:
+                    found[key]["peers"].append(client.name)
             else:
                 found[key] = lease_entry(lease, client.name)
     if not any(peer["reachable"] for peer in peers):

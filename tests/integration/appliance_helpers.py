@@ -5,6 +5,7 @@ Playbooks run through ansible-playbook with the JSON callback, as an operator wo
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -186,6 +187,30 @@ def wait_ha(clients: dict, states: dict[str, tuple[str, ...]], timeout: float = 
         if time.monotonic() > deadline:
             raise AssertionError(f"HA states {seen}, wanted {states}")
         time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def restored_pair(clients: dict):
+    """The pair's configurations are put back, and test leases removed, when the block ends."""
+    healthy = dict.fromkeys(PAIR, ("hot-standby",))
+    wait_ha(clients, healthy, timeout=60)
+    saved = {host: clients[host].config_get() for host in PAIR}
+    try:
+        yield saved
+    finally:
+        kea_component("up")  # a peer a test stopped comes back with its saved configuration
+        for host in PAIR:
+            if clients[host].config_get() != saved[host]:
+                clients[host].config_set(saved[host])
+                clients[host].config_write()
+                wait_ha(clients, dict.fromkeys(PAIR, ("hot-standby", "waiting", "syncing", "ready")))
+            for lease in clients[host].leases_in_subnets([subnet_of(clients[host])["id"]]):
+                clients[host].command("lease4-del", {"ip-address": lease["ip-address"]})
+        wait_ha(clients, healthy, timeout=60)
+
+
+def snapshot(clients: dict) -> dict[str, set]:
+    return {host: reservation_set(clients[host]) for host in PAIR}
 
 
 def kea_component(action: str, *args: str) -> None:

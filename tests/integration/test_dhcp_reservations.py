@@ -21,7 +21,9 @@ from appliance_helpers import (
     module_utils,
     perfdhcp,
     reservation_set,
+    restored_pair,
     run_playbook,
+    snapshot,
     subnet_of,
     wait_ha,
 )
@@ -36,19 +38,10 @@ HEALTHY = ("hot-standby",)
 
 @pytest.fixture
 def pair(lab, lab_vars):
-    """Kea clients of both peers; afterwards the pair is restored to what it held before the test."""
+    """Kea clients of both peers; afterwards the pair holds again what it held before the test."""
     clients = kea_clients(lab_vars)
-    wait_ha(clients, dict.fromkeys(PAIR, HEALTHY))
-    saved = {host: clients[host].config_get() for host in PAIR}
-    yield clients
-    for host in PAIR:
-        if clients[host].config_get() != saved[host]:
-            clients[host].config_set(saved[host])
-            clients[host].config_write()
-            wait_ha(clients, dict.fromkeys(PAIR, HEALTHY + ("waiting", "syncing", "ready")))
-        for lease in clients[host].leases_in_subnets([subnet_of(clients[host])["id"]]):
-            clients[host].command("lease4-del", {"ip-address": lease["ip-address"]})
-    wait_ha(clients, dict.fromkeys(PAIR, HEALTHY))
+    with restored_pair(clients):
+        yield clients
 
 
 def ledger_with(*extra, scope=0):
@@ -70,10 +63,6 @@ def reservations(rows, state="present", phases=("check", "apply", "again"), **op
 def assert_unchanged(pair, before):
     for host in PAIR:
         assert reservation_set(pair[host]) == before[host], f"{host} was changed"
-
-
-def snapshot(pair):
-    return {host: reservation_set(pair[host]) for host in PAIR}
 
 
 def test_reservation_added_by_dhcp_sync_is_handed_out_to_a_dhcp_client(pair):
@@ -106,6 +95,13 @@ def test_reservation_added_by_dhcp_sync_is_handed_out_to_a_dhcp_client(pair):
     assert [lease["ip-address"] for lease in leases] == [NEW_PRINTER["ip"]], report
     # the standby learnt the lease through HA
     assert [lease["ip-address"] for lease in pair["dhcp02"].leases_by_mac(NEW_PRINTER["mac"])] == [NEW_PRINTER["ip"]]
+
+    # dhcp_info finds the lease by MAC and by address, on both peers
+    info = run_playbook(dhcp_play("dhcp_info", {"macs": [NEW_PRINTER["mac"]], "addresses": [NEW_PRINTER["ip"]]}))
+    leases = info.result("apply")["leases"]
+    assert [(x["ip"], x["mac"], x["state"], x["peers"]) for x in leases] == [
+        (NEW_PRINTER["ip"], NEW_PRINTER["mac"], "assigned", ["dhcp01", "dhcp02"])
+    ]
 
     # the ledger without the printer takes the reservation away again (state exact)
     restored = sync({"jichitai_dhcp_scopes": LAB_SCOPES})
@@ -156,15 +152,30 @@ BAD_INPUT = [
 ]
 
 
+@pytest.fixture(scope="module")
+def bad_input_runs(lab, lab_vars):
+    """Every bad-input case, each in check mode and for real, in one play; the pair before and after."""
+    clients = kea_clients(lab_vars)
+    before = snapshot(clients)
+    tasks = []
+    for case in BAD_INPUT:
+        args = {"peers": "{{ lab_peers }}", "subnet": LAB_SUBNET, "reservations": case.values[0]}
+        tasks += [{"name": f"{case.id} {phase}", "dhcp_reservations": args, "check_mode": phase == "check",
+                   "ignore_errors": True} for phase in ("check", "apply")]
+    play = dhcp_play("dhcp_reservations", {}, phases=())
+    play[0]["tasks"] += tasks
+    return run_playbook(play), before, snapshot(clients)
+
+
 @pytest.mark.parametrize("rows,message", BAD_INPUT)
-def test_bad_input_is_refused_and_both_peers_stay_unchanged(pair, rows, message):
-    before = snapshot(pair)
-    run = run_playbook(reservations(rows, phases=("check", "apply")))
+def test_bad_input_is_refused_and_both_peers_stay_unchanged(request, bad_input_runs, rows, message):
+    run, before, after = bad_input_runs
+    case = request.node.callspec.id
     for phase in ("check", "apply"):
-        result = run.result(phase)
+        result = run.result(f"{case} {phase}")
         assert result.get("failed") and not result["changed"]
         assert message in result["msg"] and "nothing was changed on any peer" in result["msg"]
-    assert_unchanged(pair, before)
+    assert after == before
 
 
 def test_every_bad_row_is_named_in_one_error(pair):
