@@ -285,7 +285,7 @@ def evaluate(
                     "start": start.isoformat(),
                     "end": end.isoformat(),
                     "assumed": False,
-                    "ja": "受付窓口の対応時間（平日 8:30〜18:00）外の作業です。"
+                    "ja": f"受付窓口の対応時間（平日 {desk_rule['time'].replace('-', '〜')}）外の作業です。"
                     "緊急時以外は原則として対応時間内に実施します（§5-2(2)①）",
                     "en": "non-disruptive maintenance outside the support-"
                     "desk hours (spec §5-2(2)①: within them as a rule)",
@@ -339,7 +339,7 @@ def evaluate(
                         "end": hit[1].isoformat(),
                         "assumed": bool(slot.get("assumed")),
                         "ja": f"{label}（{slot.get('where', '')}）"
-                        "の時間外業務 {_fmt(a)}〜{b:%H:%M} と重なります",
+                        f"の時間外業務 {_fmt(a)}〜{b:%H:%M} と重なります",
                         "en": f"overlaps the off-hours service '{slot.get('id')}' {_fmt(a)}-{b:%H:%M}",
                     }
                 )

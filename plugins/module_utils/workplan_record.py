@@ -298,5 +298,5 @@ def estimate(records: list[dict], default_minutes: float, forks: int, override: 
         "override": override is not None,
         "schedule": schedule,
         "basis": f"変更のあるタスクごとに{default_minutes:g}分（タスク変数 "
-        "workplan_task_minutes で個別指定可）× ホスト群数（同時実行数 {forks}）",
+        f"workplan_task_minutes で個別指定可）× ホスト群数（同時実行数 {forks}）",
     }

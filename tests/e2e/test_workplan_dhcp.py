@@ -53,7 +53,7 @@ def pair(lab, lab_vars):
 def snapshot(tmp_path):
     project = tmp_path / "project"
     shutil.copytree(ROOT, project, ignore=lambda d, names: [n for n in names if n in SKIP])
-    (project / "lab" / "run").symlink_to(ROOT / "lab" / "run")
+    (project / "lab" / "run").symlink_to(os.environ.get("LAB_RUN", ROOT / "lab" / "run"))
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "snapshot"]):
         subprocess.run(
             ["git", "-c", "user.email=ops@example.invalid", "-c", "user.name=ops", *args],

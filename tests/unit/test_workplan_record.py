@@ -199,6 +199,7 @@ def test_estimate_counts_batches_of_hosts_per_changing_task():
     records.append(make({"changed": False}, host="h0", seq=9))
     est = rec.estimate(records, default_minutes=2, forks=5)
     assert est["minutes"] == 4  # one task, 7 hosts, 5 at a time: 2 batches of 2 minutes
+    assert est["basis"].endswith("（同時実行数 5）")
     assert est["schedule"][0]["hosts"] == [f"h{i}" for i in range(7)]
     assert rec.estimate(records, 2, 5, override=45)["minutes"] == 45
     own = [make({"changed": True}, minutes=10)]
