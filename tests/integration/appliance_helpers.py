@@ -27,7 +27,9 @@ SNMP_DRIVE = REPO / "lab" / "snmp" / "drive.py"
 PAIR = ("dhcp01", "dhcp02")
 # the lab Kea servers' DHCP ports (lab/components/30-kea.sh); dhcp01 is the primary that serves
 DHCP_PORT = {"dhcp01": 6701, "dhcp02": 6702}
-LAB_SCOPES = yaml.safe_load((LAB_INVENTORY / "group_vars" / "pair_dhcp.yml").read_text())["jichitai_dhcp_scopes"]
+LAB_SCOPES = yaml.safe_load((LAB_INVENTORY / "group_vars" / "pair_dhcp.yml").read_text())[
+    "jichitai_dhcp_scopes"
+]
 LAB_SUBNET = LAB_SCOPES[0]["subnet"]
 
 
@@ -73,8 +75,15 @@ class Run:
         return self.rc != 0
 
 
-def run_playbook(playbook: Path | list, extra_vars: dict | None = None, check: bool = False,
-                 diff: bool = True, timeout: int = 300, env: dict | None = None, limit: str | None = None) -> Run:
+def run_playbook(
+    playbook: Path | list,
+    extra_vars: dict | None = None,
+    check: bool = False,
+    diff: bool = True,
+    timeout: int = 300,
+    env: dict | None = None,
+    limit: str | None = None,
+) -> Run:
     """ansible-playbook on the lab inventory; plays given as a path or as a list of play dicts."""
     with tempfile.TemporaryDirectory() as tmp:
         if not isinstance(playbook, Path):
@@ -94,14 +103,19 @@ def run_playbook(playbook: Path | list, extra_vars: dict | None = None, check: b
             cmd.append("--check")
         if diff:
             cmd.append("--diff")
-        run_env = os.environ | {
-            "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
-            "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
-            "ANSIBLE_CALLBACKS_ENABLED": "workplan",
-            "JICHITAI_WORKPLAN_LAB": "1",
-        } | (env or {})
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=run_env, cwd=REPO,
-                              check=False)
+        run_env = (
+            os.environ
+            | {
+                "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
+                "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
+                "ANSIBLE_CALLBACKS_ENABLED": "workplan",
+                "JICHITAI_WORKPLAN_LAB": "1",
+            }
+            | (env or {})
+        )
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout, env=run_env, cwd=REPO, check=False
+        )
     start = proc.stdout.find("{")
     if start < 0:
         raise AssertionError(f"ansible-playbook gave no JSON (rc {proc.returncode}): {proc.stderr[-3000:]}")
@@ -112,19 +126,20 @@ def run_playbook(playbook: Path | list, extra_vars: dict | None = None, check: b
 PHASES = {"check": True, "apply": False, "again": False}
 
 
-def module_play(module: str, args: dict, hosts: str = "localhost", phases=("apply",),
-                pre_tasks: list | None = None) -> list[dict]:
+def module_play(
+    module: str, args: dict, hosts: str = "localhost", phases=("apply",), pre_tasks: list | None = None
+) -> list[dict]:
     """One play running a module once per phase (check: check mode; apply, again: for real).
 
     Each phase is a task named after it; failures are results, not aborts. Running the phases in one
     play keeps the test fast, and proves check mode honest: a later apply still finds the change.
     """
     tasks = [
-        {"name": phase, module: args, "check_mode": PHASES[phase], "ignore_errors": True}
-        for phase in phases
+        {"name": phase, module: args, "check_mode": PHASES[phase], "ignore_errors": True} for phase in phases
     ]
-    return [{"name": "appliance test", "hosts": hosts, "gather_facts": False,
-             "tasks": (pre_tasks or []) + tasks}]
+    return [
+        {"name": "appliance test", "hosts": hosts, "gather_facts": False, "tasks": (pre_tasks or []) + tasks}
+    ]
 
 
 # ---- the Kea pair -------------------------------------------------------------------------------
@@ -132,8 +147,11 @@ def kea_clients(lab_vars) -> dict:
     kea = module_utils("kea_client")
     return {
         host: kea.KeaClient(
-            host, lab_vars(host)["jichitai_kea_api_url"], lab_vars(host)["jichitai_kea_api_user"],
-            lab_vars(host)["jichitai_kea_api_password"], timeout=5,
+            host,
+            lab_vars(host)["jichitai_kea_api_url"],
+            lab_vars(host)["jichitai_kea_api_user"],
+            lab_vars(host)["jichitai_kea_api_password"],
+            timeout=5,
         )
         for host in PAIR
     }
@@ -143,10 +161,10 @@ def kea_clients(lab_vars) -> dict:
 PEERS_TASK = {
     "name": "collect the peers of the pair",
     "ansible.builtin.set_fact": {
-        "lab_peers": "{{ lab_peers | default([]) + [{'name': item, 'url': hostvars[item].jichitai_kea_api_url,"
-                     " 'user': hostvars[item].jichitai_kea_api_user,"
-                     " 'password': hostvars[item].jichitai_kea_api_password}"
-                     " | combine((peer_override | default({}))[item] | default({}))] }}",
+        "lab_peers": "{{ lab_peers | default([]) + [{'name': item,"
+        " 'url': hostvars[item].jichitai_kea_api_url, 'user': hostvars[item].jichitai_kea_api_user,"
+        " 'password': hostvars[item].jichitai_kea_api_password}"
+        " | combine((peer_override | default({}))[item] | default({}))] }}",
     },
     "loop": list(PAIR),
     "no_log": True,
@@ -155,8 +173,9 @@ PEERS_TASK = {
 
 def dhcp_play(module: str, args: dict, phases=("apply",)) -> list[dict]:
     """A play running a DHCP module on the lab pair (option peers from the inventory)."""
-    return module_play(module, {"peers": "{{ lab_peers }}"} | args, hosts="dhcp01", phases=phases,
-                       pre_tasks=[PEERS_TASK])
+    return module_play(
+        module, {"peers": "{{ lab_peers }}"} | args, hosts="dhcp01", phases=phases, pre_tasks=[PEERS_TASK]
+    )
 
 
 def subnet_of(client, prefix: str = LAB_SUBNET) -> dict:
@@ -177,7 +196,7 @@ def wait_ha(clients: dict, states: dict[str, tuple[str, ...]], timeout: float = 
     kea = module_utils("kea_client")
     while True:
         seen = {}
-        for host, wanted in states.items():
+        for host in states:
             try:
                 seen[host] = (clients[host].ha_state() or {}).get("state")
             except kea.KeaError as exc:
@@ -214,17 +233,40 @@ def snapshot(clients: dict) -> dict[str, set]:
 
 
 def kea_component(action: str, *args: str) -> None:
-    proc = subprocess.run(["bash", str(KEA_COMPONENT), action, *args], capture_output=True, text=True,
-                          timeout=120, check=False)
+    proc = subprocess.run(
+        ["bash", str(KEA_COMPONENT), action, *args], capture_output=True, text=True, timeout=120, check=False
+    )
     assert proc.returncode == 0, f"30-kea.sh {action} {' '.join(args)}: {proc.stderr}"
 
 
 def perfdhcp(mac: str, server: str = "dhcp01", relay_port: int = 6799) -> str:
     """One DORA exchange by a real DHCP client (perfdhcp, relayed from 127.0.0.1); its report."""
     proc = subprocess.run(
-        ["perfdhcp", "-4", "-l", "127.0.0.1", "-L", str(relay_port), "-N", str(DHCP_PORT[server]),
-         "-o", "82,1300", "-b", f"mac={mac}", "-R", "1", "-r", "1", "-p", "3", "127.0.0.1"],
-        capture_output=True, text=True, timeout=30, check=False,
+        [
+            "perfdhcp",
+            "-4",
+            "-l",
+            "127.0.0.1",
+            "-L",
+            str(relay_port),
+            "-N",
+            str(DHCP_PORT[server]),
+            "-o",
+            "82,1300",
+            "-b",
+            f"mac={mac}",
+            "-R",
+            "1",
+            "-r",
+            "1",
+            "-p",
+            "3",
+            "127.0.0.1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
     )
     return proc.stdout + proc.stderr
 
@@ -243,12 +285,18 @@ UPS_ARGS = {
 
 
 def drive_nut(ups: str, state: str) -> None:
-    proc = subprocess.run([sys.executable, str(NUT_DRIVE), ups, state], capture_output=True, text=True,
-                          timeout=30, check=False)
+    proc = subprocess.run(
+        [sys.executable, str(NUT_DRIVE), ups, state], capture_output=True, text=True, timeout=30, check=False
+    )
     assert proc.returncode == 0, proc.stderr
 
 
 def drive_snmp(state: str) -> None:
-    proc = subprocess.run([str(VENV_BIN / "python"), str(SNMP_DRIVE), state], capture_output=True, text=True,
-                          timeout=30, check=False)
+    proc = subprocess.run(
+        [str(VENV_BIN / "python"), str(SNMP_DRIVE), state],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr

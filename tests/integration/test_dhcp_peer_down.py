@@ -46,8 +46,11 @@ def test_a_stopped_peer_is_reported_and_never_changed_behind_its_back(pair):
     info = run_playbook(dhcp_play("dhcp_info", {"subnet": LAB_SUBNET})).result("apply")
     assert not info.get("failed") and info["pair_healthy"] is False
     dhcp01, dhcp02 = info["peers"]
-    assert (dhcp01["reachable"], dhcp01["ha_state"], dhcp01["partner_state"]) == (True, "partner-down",
-                                                                                   "unavailable")
+    assert (dhcp01["reachable"], dhcp01["ha_state"], dhcp01["partner_state"]) == (
+        True,
+        "partner-down",
+        "unavailable",
+    )
     assert dhcp02["reachable"] is False
     assert "dhcp02: cannot reach the control agent at http://127.0.0.1:8002/" in dhcp02["error"]
     assert info["subnets"][0]["pool_size"] == 250
@@ -82,6 +85,10 @@ def test_a_stopped_peer_is_reported_and_never_changed_behind_its_back(pair):
     # ... until it is converged on the first peer
     run = run_playbook(reservations(("check", "apply", "again"), converge=True))
     check, apply, again = (run.result(phase) for phase in ("check", "apply", "again"))
-    assert check["changed"] and check["changes"] == [] and [p["changed"] for p in check["peers"]] == [False, True]
+    assert (
+        check["changed"]
+        and check["changes"] == []
+        and [p["changed"] for p in check["peers"]] == [False, True]
+    )
     assert apply["changed"] and not again["changed"]
     assert snapshot(pair) == dict.fromkeys(PAIR, before["dhcp01"] | {PRINTER_ROW})

@@ -56,8 +56,9 @@ def sync(extra_vars, check=False):
 
 def reservations(rows, state="present", phases=("check", "apply", "again"), **options):
     """A play running dhcp_reservations on the lab pair for each phase."""
-    return dhcp_play("dhcp_reservations", {"subnet": LAB_SUBNET, "state": state, "reservations": rows} | options,
-                     phases)
+    return dhcp_play(
+        "dhcp_reservations", {"subnet": LAB_SUBNET, "state": state, "reservations": rows} | options, phases
+    )
 
 
 def assert_unchanged(pair, before):
@@ -94,10 +95,14 @@ def test_reservation_added_by_dhcp_sync_is_handed_out_to_a_dhcp_client(pair):
     leases = pair["dhcp01"].leases_by_mac(NEW_PRINTER["mac"])
     assert [lease["ip-address"] for lease in leases] == [NEW_PRINTER["ip"]], report
     # the standby learnt the lease through HA
-    assert [lease["ip-address"] for lease in pair["dhcp02"].leases_by_mac(NEW_PRINTER["mac"])] == [NEW_PRINTER["ip"]]
+    assert [lease["ip-address"] for lease in pair["dhcp02"].leases_by_mac(NEW_PRINTER["mac"])] == [
+        NEW_PRINTER["ip"]
+    ]
 
     # dhcp_info finds the lease by MAC and by address, on both peers
-    info = run_playbook(dhcp_play("dhcp_info", {"macs": [NEW_PRINTER["mac"]], "addresses": [NEW_PRINTER["ip"]]}))
+    info = run_playbook(
+        dhcp_play("dhcp_info", {"macs": [NEW_PRINTER["mac"]], "addresses": [NEW_PRINTER["ip"]]})
+    )
     leases = info.result("apply")["leases"]
     assert [(x["ip"], x["mac"], x["state"], x["peers"]) for x in leases] == [
         (NEW_PRINTER["ip"], NEW_PRINTER["mac"], "assigned", ["dhcp01", "dhcp02"])
@@ -112,7 +117,10 @@ def test_present_absent_and_exact_through_the_module(pair):
     before = snapshot(pair)
     row = dict(NEW_PRINTER, ip="198.18.100.26")
     added = before["dhcp01"] | {(row["mac"], row["ip"], row["hostname"])}
-    for state, rows, after in (("present", [row], added), ("absent", [{"mac": row["mac"]}], before["dhcp01"])):
+    for state, rows, after in (
+        ("present", [row], added),
+        ("absent", [{"mac": row["mac"]}], before["dhcp01"]),
+    ):
         run = run_playbook(reservations(rows, state))
         check, apply, again = (run.result(phase) for phase in ("check", "apply", "again"))
         assert check["changed"] and not check.get("failed"), check.get("msg")
@@ -135,20 +143,39 @@ def test_present_absent_and_exact_through_the_module(pair):
 
 
 BAD_INPUT = [
-    pytest.param([{"mac": "02:4a:00:10:05:zz", "ip": "198.18.100.25", "hostname": "x"}],
-                 "row 1 (x): invalid MAC address '02:4a:00:10:05:zz'", id="invalid-mac"),
-    pytest.param([{"mac": "02:4a:00:10:05:01", "ip": "198.18.100.256", "hostname": "x"}],
-                 "row 1 (x): invalid IPv4 address '198.18.100.256'", id="invalid-ip"),
-    pytest.param([{"mac": "02:4a:00:10:05:01", "ip": "198.18.10.25", "hostname": "x"}],
-                 "address 198.18.10.25 is outside the subnet 198.18.100.0/22", id="outside-subnet"),
-    pytest.param([{"mac": "02:4a:00:10:05:01", "ip": "198.18.103.20", "hostname": "x"}],
-                 "address 198.18.103.20 is inside the dynamic pool 198.18.103.1-198.18.103.250", id="inside-pool"),
-    pytest.param([{"mac": "02:4a:00:10:05:01", "ip": "198.18.100.25", "hostname": "a"},
-                  {"mac": "02:4a:00:10:05:02", "ip": "198.18.100.25", "hostname": "b"}],
-                 "row 2 (b): address 198.18.100.25 is also reserved by row 1 (a)", id="one-address-twice"),
-    pytest.param([{"mac": "02:4a:00:10:05:01", "ip": "198.18.100.21", "hostname": "x"}],
-                 "address 198.18.100.21 is already reserved on the appliance for 02:4a:00:10:01:01",
-                 id="address-reserved-for-another-mac"),
+    pytest.param(
+        [{"mac": "02:4a:00:10:05:zz", "ip": "198.18.100.25", "hostname": "x"}],
+        "row 1 (x): invalid MAC address '02:4a:00:10:05:zz'",
+        id="invalid-mac",
+    ),
+    pytest.param(
+        [{"mac": "02:4a:00:10:05:01", "ip": "198.18.100.256", "hostname": "x"}],
+        "row 1 (x): invalid IPv4 address '198.18.100.256'",
+        id="invalid-ip",
+    ),
+    pytest.param(
+        [{"mac": "02:4a:00:10:05:01", "ip": "198.18.10.25", "hostname": "x"}],
+        "address 198.18.10.25 is outside the subnet 198.18.100.0/22",
+        id="outside-subnet",
+    ),
+    pytest.param(
+        [{"mac": "02:4a:00:10:05:01", "ip": "198.18.103.20", "hostname": "x"}],
+        "address 198.18.103.20 is inside the dynamic pool 198.18.103.1-198.18.103.250",
+        id="inside-pool",
+    ),
+    pytest.param(
+        [
+            {"mac": "02:4a:00:10:05:01", "ip": "198.18.100.25", "hostname": "a"},
+            {"mac": "02:4a:00:10:05:02", "ip": "198.18.100.25", "hostname": "b"},
+        ],
+        "row 2 (b): address 198.18.100.25 is also reserved by row 1 (a)",
+        id="one-address-twice",
+    ),
+    pytest.param(
+        [{"mac": "02:4a:00:10:05:01", "ip": "198.18.100.21", "hostname": "x"}],
+        "address 198.18.100.21 is already reserved on the appliance for 02:4a:00:10:01:01",
+        id="address-reserved-for-another-mac",
+    ),
 ]
 
 
@@ -160,8 +187,15 @@ def bad_input_runs(lab, lab_vars):
     tasks = []
     for case in BAD_INPUT:
         args = {"peers": "{{ lab_peers }}", "subnet": LAB_SUBNET, "reservations": case.values[0]}
-        tasks += [{"name": f"{case.id} {phase}", "dhcp_reservations": args, "check_mode": phase == "check",
-                   "ignore_errors": True} for phase in ("check", "apply")]
+        tasks += [
+            {
+                "name": f"{case.id} {phase}",
+                "dhcp_reservations": args,
+                "check_mode": phase == "check",
+                "ignore_errors": True,
+            }
+            for phase in ("check", "apply")
+        ]
     play = dhcp_play("dhcp_reservations", {}, phases=())
     play[0]["tasks"] += tasks
     return run_playbook(play), before, snapshot(clients)
@@ -200,14 +234,22 @@ def test_every_bad_row_is_named_in_one_error(pair):
 def test_address_leased_to_another_mac_is_refused(pair):
     before = snapshot(pair)
     now = int(time.time())
-    lease = {"ip-address": "198.18.100.60", "hw-address": "02:4a:00:99:00:60", "hostname": "pc-visitor",
-             "subnet-id": subnet_of(pair["dhcp01"])["id"], "valid-lft": 3600, "expire": now + 3600}
+    lease = {
+        "ip-address": "198.18.100.60",
+        "hw-address": "02:4a:00:99:00:60",
+        "hostname": "pc-visitor",
+        "subnet-id": subnet_of(pair["dhcp01"])["id"],
+        "valid-lft": 3600,
+        "expire": now + 3600,
+    }
     pair["dhcp01"].command("lease4-add", lease)
     rows = [{"mac": "02:4a:00:10:06:00", "ip": "198.18.100.60", "hostname": "prn-new"}]
     result = run_playbook(reservations(rows, phases=("apply",))).result("apply")
     assert result.get("failed")
-    assert "row 1 (prn-new): address 198.18.100.60 is leased to 02:4a:00:99:00:60 (pc-visitor) on dhcp01" \
+    assert (
+        "row 1 (prn-new): address 198.18.100.60 is leased to 02:4a:00:99:00:60 (pc-visitor) on dhcp01"
         in result["msg"]
+    )
     assert_unchanged(pair, before)
     # the lease's own MAC may have the address reserved
     own = [{"mac": "02:4a:00:99:00:60", "ip": "198.18.100.60", "hostname": "pc-visitor"}]
@@ -219,7 +261,10 @@ def test_wrong_credentials_fail_clearly_and_change_nothing(pair):
     override = {"peer_override": {"dhcp02": {"password": "not-the-lab-password"}}}
     result = run_playbook(reservations([NEW_PRINTER], phases=("apply",)), override).result("apply")
     assert result.get("failed") and not result["changed"]
-    assert "dhcp02: the control agent at http://127.0.0.1:8002/ refused the credentials (HTTP 401)" in result["msg"]
+    assert (
+        "dhcp02: the control agent at http://127.0.0.1:8002/ refused the credentials (HTTP 401)"
+        in result["msg"]
+    )
     assert "not-the-lab-password" not in str(result)
     assert_unchanged(pair, before)
 

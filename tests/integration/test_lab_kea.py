@@ -30,7 +30,9 @@ def test_both_peers_serve_the_ledger_scope(lab, lab_vars):
         dhcp4 = clients[host].config_get()["Dhcp4"]
         subnet = next(s for s in dhcp4["subnet4"] if s["subnet"] == LAB_SUBNET)
         assert {(r["hw-address"], r["ip-address"]) for r in subnet["reservations"]} == ledger
-        assert subnet["pools"][0]["pool"].replace(" ", "") == f"{scope['pool']['start']}-{scope['pool']['end']}"
+        assert (
+            subnet["pools"][0]["pool"].replace(" ", "") == f"{scope['pool']['start']}-{scope['pool']['end']}"
+        )
 
 
 def test_wrong_password_is_refused_by_the_control_agent(lab, lab_vars):

@@ -1,4 +1,4 @@
-"""The lab's UPSes are real: LIST UPS on NUT upsd and an SNMP GET of upsBatteryStatus, via the lab inventory."""
+"""The lab's UPSes are real: LIST UPS on NUT upsd and an SNMP GET of upsBatteryStatus (lab inventory)."""
 
 from __future__ import annotations
 
@@ -36,8 +36,12 @@ def test_snmp_get_of_ups_battery_status(lab, lab_vars):
     snmp = module_utils("snmp_ups")
     ups = lab_vars("ups04")
     assert ups["jichitai_ups_backend"] == "snmp"
-    client = snmp.SnmpUpsClient(ups["jichitai_ups_address"], ups["jichitai_ups_port"],
-                                community=ups["jichitai_ups_community"], timeout=2)
+    client = snmp.SnmpUpsClient(
+        ups["jichitai_ups_address"],
+        ups["jichitai_ups_port"],
+        community=ups["jichitai_ups_community"],
+        timeout=2,
+    )
     values = client.get(["battery_status", "output_source", "ident_name"])
     assert values["battery_status"] in (2, 3, 4)  # batteryNormal / batteryLow / batteryDepleted
     assert values["ident_name"] == "ups04"
@@ -46,8 +50,12 @@ def test_snmp_get_of_ups_battery_status(lab, lab_vars):
 def test_snmp_read_only_community_cannot_write(lab, lab_vars):
     snmp = module_utils("snmp_ups")
     ups = lab_vars("ups04")
-    client = snmp.SnmpUpsClient(ups["jichitai_ups_address"], ups["jichitai_ups_port"],
-                                write_community=ups["jichitai_ups_community"], timeout=2)
+    client = snmp.SnmpUpsClient(
+        ups["jichitai_ups_address"],
+        ups["jichitai_ups_port"],
+        write_community=ups["jichitai_ups_community"],
+        timeout=2,
+    )
     with pytest.raises(snmp.SnmpUpsError, match="notWritable"):
         client.set({"shutdown_after_delay": 600})
     assert client.get(["shutdown_after_delay"])["shutdown_after_delay"] == -1
