@@ -201,7 +201,7 @@ def wait_ha(clients: dict, states: dict[str, tuple[str, ...]], timeout: float = 
                 seen[host] = (clients[host].ha_state() or {}).get("state")
             except kea.KeaError as exc:
                 seen[host] = f"unreachable: {exc}"
-        if all(seen[h] in wanted for h in states):
+        if all(seen[h] in states[h] for h in states):
             return seen
         if time.monotonic() > deadline:
             raise AssertionError(f"HA states {seen}, wanted {states}")
