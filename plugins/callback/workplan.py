@@ -224,11 +224,12 @@ class CallbackModule(CallbackBase):
         if self._guards:
             guard = self._guards[0]
         elif self._refusal:
-            self._display.display(
-                f"workplan: 実施を中止しました（記録: {self._refusal.get('store')}） / apply refused",
-                color="bright red",
-                stderr=True,
+            what = (
+                "作業計画を作成できませんでした / no plan made"
+                if self._refusal.get("mode") == "plan"
+                else (f"実施を中止しました（記録: {self._refusal.get('store')}） / apply refused")
             )
+            self._display.display(f"workplan: {what}", color="bright red", stderr=True)
             return
         else:
             self._unguarded()
