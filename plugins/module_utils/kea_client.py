@@ -6,11 +6,12 @@ Every error names the peer and says what went wrong in words an operator can act
 authentication refused, appliance unreachable, DHCP service down behind its agent, command refused.
 """
 
+import base64
 import json
+import ssl
 import time
+import urllib.request
 from urllib.error import HTTPError, URLError
-
-from ansible.module_utils.urls import open_url
 
 RESULT_SUCCESS = 0
 RESULT_ERROR = 1
@@ -57,26 +58,30 @@ class KeaClient:
         self.timeout = float(timeout)
         self.validate_certs = validate_certs
         self.ca_path = ca_path
+        # one opener per client: a TLS context is built once, not per command; the appliance is
+        # reached directly (no proxy from the environment)
+        context = ssl.create_default_context(cafile=ca_path)
+        if not validate_certs:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        self._opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
+        )
 
     def command(self, command, arguments=None, allow_empty=True):
         """(result, text, arguments) of one command; KeaError unless the result is 0 (or 3 = empty)."""
         body = {"command": command, "service": [self.service]}
         if arguments is not None:
             body["arguments"] = arguments
+        headers = {"Content-Type": "application/json"}
+        if self.user:
+            token = base64.b64encode(f"{self.user}:{self.password or ''}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        data = json.dumps(body).encode()
+        request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
         try:
-            resp = open_url(
-                self.url,
-                data=json.dumps(body),
-                method="POST",
-                headers={"Content-Type": "application/json"},
-                url_username=self.user,
-                url_password=self.password,
-                force_basic_auth=bool(self.user),
-                validate_certs=self.validate_certs,
-                ca_path=self.ca_path,
-                timeout=self.timeout,
-            )
-            raw = resp.read()
+            with self._opener.open(request, timeout=self.timeout) as resp:
+                raw = resp.read()
         except HTTPError as exc:
             if exc.code in (401, 403):
                 raise KeaAuthError(
