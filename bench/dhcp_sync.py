@@ -1,4 +1,4 @@
-"""Syncing ledger reservations to the lab DHCP pair: one dhcp_reservations call against one call per reservation.
+"""Ledger reservations to the lab DHCP pair: one dhcp_reservations call against one call per reservation.
 
     python -m bench dhcp_sync [--count 500] [--keep]
 
@@ -27,8 +27,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 KEA = ROOT / "lab" / "components" / "30-kea.sh"
-SCOPES = yaml.safe_load((ROOT / "inventories/lab/group_vars/pair_dhcp.yml").read_text())["jichitai_dhcp_scopes"]
-SCOPE = SCOPES[0]
+LEDGER = ROOT / "inventories" / "lab" / "group_vars" / "pair_dhcp.yml"
+SCOPE = yaml.safe_load(LEDGER.read_text())["jichitai_dhcp_scopes"][0]
 # addresses for the benchmark: inside the lab scope, outside its pool and its ledger reservations
 FIRST_ADDRESS = ipaddress.IPv4Address("198.18.101.1")
 
@@ -46,8 +46,11 @@ PEERS_TASK = {
 
 def reservations(count: int) -> list[dict]:
     return [
-        {"hostname": f"bench-{i:04d}", "mac": f"02:be:00:00:{i >> 8:02x}:{i & 0xFF:02x}",
-         "ip": str(FIRST_ADDRESS + i)}
+        {
+            "hostname": f"bench-{i:04d}",
+            "mac": f"02:be:00:00:{i >> 8:02x}:{i & 0xFF:02x}",
+            "ip": str(FIRST_ADDRESS + i),
+        }
         for i in range(count)
     ]
 
@@ -55,7 +58,9 @@ def reservations(count: int) -> list[dict]:
 def play(task: dict) -> list[dict]:
     base = {"subnet": SCOPE["subnet"], "peers": "{{ bench_peers }}"}
     task = dict(task, dhcp_reservations=base | task["dhcp_reservations"])
-    return [{"name": "bench dhcp_sync", "hosts": "dhcp01", "gather_facts": False, "tasks": [PEERS_TASK, task]}]
+    return [
+        {"name": "bench dhcp_sync", "hosts": "dhcp01", "gather_facts": False, "tasks": [PEERS_TASK, task]}
+    ]
 
 
 def one_call(rows: list[dict]) -> list[dict]:
@@ -63,17 +68,23 @@ def one_call(rows: list[dict]) -> list[dict]:
 
 
 def loop_calls(rows: list[dict]) -> list[dict]:
-    return play({
-        "name": "one call per reservation",
-        "dhcp_reservations": {"state": "present", "reservations": ["{{ item }}"]},
-        "loop": rows,
-        "loop_control": {"label": "{{ item.hostname }}"},
-    })
+    return play(
+        {
+            "name": "one call per reservation",
+            "dhcp_reservations": {"state": "present", "reservations": ["{{ item }}"]},
+            "loop": rows,
+            "loop_control": {"label": "{{ item.hostname }}"},
+        }
+    )
 
 
 def back_to_ledger() -> list[dict]:
-    return play({"name": "back to the ledger",
-                 "dhcp_reservations": {"state": "exact", "reservations": SCOPE["reservations"]}})
+    return play(
+        {
+            "name": "back to the ledger",
+            "dhcp_reservations": {"state": "exact", "reservations": SCOPE["reservations"]},
+        }
+    )
 
 
 def ansible_env() -> dict:
@@ -93,7 +104,11 @@ def run_play(plays: list[dict], workdir: Path) -> tuple[float, dict]:
     started = time.monotonic()
     proc = subprocess.run(
         [str(ROOT / ".venv/bin/ansible-playbook"), "-i", str(ROOT / "inventories/lab"), str(path)],
-        capture_output=True, text=True, env=ansible_env(), cwd=ROOT, check=False,
+        capture_output=True,
+        text=True,
+        env=ansible_env(),
+        cwd=ROOT,
+        check=False,
     )
     elapsed = time.monotonic() - started
     start = proc.stdout.find("{")
@@ -105,7 +120,8 @@ def run_play(plays: list[dict], workdir: Path) -> tuple[float, dict]:
             for result in task["hosts"].values()
             if result.get("failed")
         ]
-        raise RuntimeError(f"ansible-playbook failed (rc {proc.returncode}): {failures[:3] or proc.stderr[-2000:]}")
+        detail = failures[:3] or proc.stderr[-2000:]
+        raise RuntimeError(f"ansible-playbook failed (rc {proc.returncode}): {detail}")
     return elapsed, report
 
 
@@ -113,7 +129,10 @@ def reservation_counts(report: dict, task_name: str) -> dict:
     task = next(t for t in report["plays"][0]["tasks"] if t["task"]["name"] == task_name)
     result = task["hosts"]["dhcp01"]
     last = result["results"][-1] if "results" in result else result
-    return {"total": last["summary"]["total"], "peers_changed": [p["name"] for p in last["peers"] if p["changed"]]}
+    return {
+        "total": last["summary"]["total"],
+        "peers_changed": [p["name"] for p in last["peers"] if p["changed"]],
+    }
 
 
 def kea_running() -> bool:
@@ -149,7 +168,8 @@ def report_lines(f: dict) -> list[str]:
     return [
         f"dhcp_sync: {f['count']} reservations to both peers of the lab Kea pair",
         f"dhcp_sync: one call            {f['one_call_s']:8.1f} s  "
-        f"({f['one_call']['total']} reservations on the pair after; changed: {', '.join(f['one_call']['peers_changed'])})",
+        f"({f['one_call']['total']} reservations on the pair after; "
+        f"changed: {', '.join(f['one_call']['peers_changed'])})",
         f"dhcp_sync: {f['count']} calls in a loop  {f['loop_s']:8.1f} s  "
         f"({f['loop_s'] / f['count'] * 1000:.0f} ms per reservation)",
         f"dhcp_sync: ratio loop / one call = {ratio:.1f}x",

@@ -60,13 +60,17 @@ class KeaClient:
         self.ca_path = ca_path
         # one opener per client: a TLS context is built once, not per command; the appliance is
         # reached directly (no proxy from the environment)
-        context = ssl.create_default_context(cafile=ca_path)
-        if not validate_certs:
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-        self._opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
-        )
+        handlers = [urllib.request.ProxyHandler({})]
+        if url.lower().startswith("https:"):
+            try:
+                context = ssl.create_default_context(cafile=ca_path)
+            except (OSError, ssl.SSLError) as exc:
+                raise KeaError(name, f"cannot load the CA bundle {ca_path}: {exc}") from exc
+            if not validate_certs:
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            handlers.append(urllib.request.HTTPSHandler(context=context))
+        self._opener = urllib.request.build_opener(*handlers)
 
     def command(self, command, arguments=None, allow_empty=True):
         """(result, text, arguments) of one command; KeaError unless the result is 0 (or 3 = empty)."""
