@@ -225,7 +225,23 @@ def restored_pair(clients: dict):
                 wait_ha(clients, dict.fromkeys(PAIR, ("hot-standby", "waiting", "syncing", "ready")))
             for lease in clients[host].leases_in_subnets([subnet_of(clients[host])["id"]]):
                 clients[host].command("lease4-del", {"ip-address": lease["ip-address"]})
-        wait_ha(clients, healthy, timeout=60)
+        wait_healthy(clients)
+
+
+def wait_healthy(clients: dict, timeout: float = 60) -> None:
+    """Wait until every peer is in hot-standby and sees its partner in hot-standby too."""
+    deadline = time.monotonic() + timeout
+    kea = module_utils("kea_client")
+    while True:
+        try:
+            views = [clients[host].ha_state() or {} for host in PAIR]
+        except kea.KeaError:
+            views = []
+        if views and all(v.get("state") == v.get("partner_state") == "hot-standby" for v in views):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the pair is not healthy: {views}")
+        time.sleep(0.2)
 
 
 def snapshot(clients: dict) -> dict[str, set]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from appliance_helpers import LAB_SUBNET, PAIR, kea_clients
+from appliance_helpers import LAB_SUBNET, PAIR, kea_clients, wait_healthy
 
 pytestmark = pytest.mark.lab
 
 
 def test_both_peers_report_a_healthy_hot_standby_pair(lab, lab_vars):
     clients = kea_clients(lab_vars)
+    # a peer learns its partner's state from the next heartbeat (250 ms in the lab)
+    wait_healthy(clients, timeout=15)
     roles = {}
     for host in PAIR:
         status = clients[host].status()
