@@ -79,7 +79,7 @@ main() {
   kind="$(stand_in "$host")"
   case "$action" in
     off)
-      if [[ "$kind" != shared ]] && ! is_on "$host" "$kind"; then
+      if ! is_on "$host" "$kind"; then
         echo "$host: already off"
       elif power_off "$host" "$kind"; then
         echo "CHANGED: $host off"
@@ -91,7 +91,7 @@ main() {
       if [[ -e "$BROKEN_DIR/$host" ]]; then
         lab_log "$host is broken (fault injected with '$0 break $host'): power applied, nothing comes up"
         echo "$host: does not come back"
-      elif [[ "$kind" != shared ]] && is_on "$host" "$kind"; then
+      elif is_on "$host" "$kind"; then
         echo "$host: already on"
       elif power_on "$host" "$kind"; then
         echo "CHANGED: $host on"

@@ -121,6 +121,7 @@ def ups_adhoc(hosts: str, args: str) -> None:
     subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=120, check=True)
 
 
+DRIVE = [str(BIN / "python"), str(REPO / "lab" / "nut" / "drive.py")]
 UPS_ARGS = (
     "backend={{ jichitai_ups_backend }} address={{ jichitai_ups_address }} port={{ jichitai_ups_port }} "
     "name={{ jichitai_ups_name }} user={{ jichitai_ups_user | default(omit) }} "
@@ -132,21 +133,23 @@ UPS_ARGS = (
 
 @pytest.fixture
 def restore_lab(lab):
-    """Whatever a test does, the stand-ins run again and the UPSes are back as they were."""
+    """Whatever a test does, every stand-in runs again afterwards."""
     yield lab
     for host in STAND_INS:
         power("fix", host)
     for host in reversed(STAND_INS):
         if not is_on(host):
             power("on", host)
-    subprocess.run(
-        [str(BIN / "python"), str(REPO / "lab/nut/drive.py"), "ups01", "online"],
-        capture_output=True,
-        check=False,
-    )
+    assert all(is_on(h) for h in STAND_INS), "the lab was not restored"
+
+
+@pytest.fixture
+def restore_upses(lab):
+    """The UPSes back on mains power, no shutdown scheduled and their lab delays as the lab sets them."""
+    yield
+    subprocess.run(DRIVE + ["ups01", "online"], capture_output=True, timeout=60, check=False)
     ups_adhoc("ups04", UPS_ARGS + " state=cancelled")
     ups_adhoc("ups01:ups02:ups03", UPS_ARGS + " state=configured shutdown_delay=60 startup_delay=120")
-    assert all(is_on(h) for h in STAND_INS), "the lab was not restored"
 
 
 def test_plan_in_check_mode_touches_nothing(restore_lab, tmp_path):
@@ -163,7 +166,7 @@ def test_plan_in_check_mode_touches_nothing(restore_lab, tmp_path):
     assert not list(tmp_path.glob("shutdown-*"))
 
 
-def test_shutdown_then_startup_in_dependency_order(restore_lab, tmp_path):
+def test_shutdown_then_startup_in_dependency_order(restore_lab, restore_upses, tmp_path):
     down = playbook("outage_shutdown.yml", tmp_path)
     assert down.returncode == 0, down.stdout[-4000:]
     steps = record(tmp_path, "shutdown")["steps"]
@@ -201,9 +204,10 @@ def test_shutdown_then_startup_in_dependency_order(restore_lab, tmp_path):
     assert "結果: 完了" in report and "LDAPS バインド" in report and "疎通 30 / 30 拠点" in report
 
 
-def test_ups_on_battery_or_unreachable_aborts_before_any_host_is_touched(restore_lab, tmp_path):
-    drive = [str(BIN / "python"), str(REPO / "lab/nut/drive.py"), "ups01", "on_battery"]
-    subprocess.run(drive, capture_output=True, text=True, timeout=60, check=True)
+def test_ups_on_battery_or_unreachable_aborts_before_any_host_is_touched(
+    restore_lab, restore_upses, tmp_path
+):
+    subprocess.run(DRIVE + ["ups01", "on_battery"], capture_output=True, text=True, timeout=60, check=True)
     inventory = lab_inventory_with(tmp_path, "ups04", jichitai_ups_port=1169)  # nothing listens there
     result = playbook("outage_shutdown.yml", tmp_path, "-e", "outage_precheck_timeout=2", inventory=inventory)
     assert result.returncode != 0
@@ -246,11 +250,8 @@ def test_startup_halts_at_the_tier_that_does_not_come_back_and_resumes(restore_l
     assert all(s["ok"] and s["seconds"] < 15 for s in early), early  # healthy tiers pass at once
     assert time.monotonic() - started < 300
 
-    again = playbook("outage_startup.yml", tmp_path, "-e", "outage_gate_timeout=60")
-    assert again.returncode == 0, again.stdout[-3000:]
-    starts = [
-        s
-        for s in record(tmp_path, "startup")["steps"]
-        if s["step"] == "power_on" and s["check"] == "lab_start"
-    ]
-    assert len(starts) == len(STAND_INS) and all(s["detail"].endswith("already on") for s in starts), starts
+    # what was up stayed as it was: only the two stand-ins that were off were started
+    powered = {
+        s["host"]: s["detail"] for s in run["steps"] if s["step"] == "power_on" and s["check"] == "lab_start"
+    }
+    assert {h for h, detail in powered.items() if not detail.endswith("already on")} == {"backup01", "mail01"}
