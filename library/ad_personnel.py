@@ -110,7 +110,7 @@ requirements:
   - ldap3
   - ansible-vault (for I(password_file))
 notes:
-  - Runs on the controller (C(delegate_to: localhost)); supports check mode and diff mode.
+  - "Runs on the controller (C(delegate_to: localhost)); supports check mode and diff mode."
   - Accounts are found by C(employeeID) (the staff number); OUs and groups by the department code.
 """
 
@@ -141,7 +141,7 @@ summary:
   type: dict
   sample: {"orders": 400, "people": 380, "changes": 1210, "prepare_changes": 130, "cutover_changes": 1080}
 people:
-  description: Per person, the orders and the account before and after (no secrets).
+  description: Per person of the list, the orders, old and new department, title and status (no secrets).
   returned: always
   type: list
   elements: dict
@@ -190,8 +190,6 @@ def person_record(person):
         "title": person.title,
         "status": person.status,
         "concurrent": person.concurrent,
-        "before": person.before,
-        "after": person.after,
     }
 
 

@@ -9,12 +9,12 @@ short_description: Write the import files of a personnel transfer for the system
 description:
   - From the HR transfer list, the organisation masters and the directory (read once over LDAPS),
     computes the state after the transfers and writes, into I(output_dir), the files the city's
-    systems import by hand, CP932 CSV with CRLF as those systems expect:
+    systems import by hand, CP932 CSV with CRLF as those systems expect -
     C(skysea_organisation.csv) (SKYSEA organisation tree), C(skysea_users.csv) (every user with
     organisation and title), C(skysea_managers.csv) (managers for the overtime-limit settings),
     C(workflow_routes.csv) (approvers per department and step), C(transfer_internet_lgwan.csv) and
     C(transfer_lgwan_mynumber.csv) (transfer-system users with their approver and AD group),
-    and, with I(ledger), C(pc_assets.csv): a copy of the asset ledger in which the PCs that move
+    and, with I(ledger), C(pc_assets.csv) - a copy of the asset ledger in which the PCs that move
     with their users carry the new department and location (the input ledger is never rewritten).
   - C(SHA256SUMS) lists the checksum of every file; the result carries the checklist lines of the
     manual imports for the work plan.
@@ -108,7 +108,7 @@ options:
 requirements:
   - ldap3
 notes:
-  - Runs on the controller (C(delegate_to: localhost)); supports check mode and diff mode.
+  - "Runs on the controller (C(delegate_to: localhost)); supports check mode and diff mode."
 """
 
 EXAMPLES = r"""
@@ -347,12 +347,14 @@ def main():
         for key, (view_before, view_after) in by_person.items():
             if view_before != view_after:
                 diff.append({"before_header": f"異動者 {key}", "before": view_before, "after": view_after})
-        for asset, old_row, new_row in pc_changes:
+        shown = {pc.split(" ", 1)[0] for _b, a in by_person.values() for pc in a.get("PC", [])}
+        rest = [(old_row, new_row) for asset, old_row, new_row in pc_changes if asset not in shown]
+        if rest:  # PCs of renamed and abolished departments (the movers' PCs are under each person)
             diff.append(
                 {
-                    "before_header": f"PC {asset}",
-                    "before": {k: old_row.get(k) for k in ("利用者", "所属", "設置場所")},
-                    "after": {k: new_row.get(k) for k in ("利用者", "所属", "設置場所")},
+                    "before_header": f"PC 資産台帳（所属名の変更・廃止による {len(rest)} 台）",
+                    "before": [describe_pc(old) for old, _new in rest],
+                    "after": [describe_pc(new) for _old, new in rest],
                 }
             )
     if changed and not module.check_mode:

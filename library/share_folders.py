@@ -82,7 +82,7 @@ requirements:
   - smbprotocol
   - ldap3
 notes:
-  - Runs on the controller (C(delegate_to: localhost)); supports check mode and diff mode.
+  - "Runs on the controller (C(delegate_to: localhost)); supports check mode and diff mode."
 """
 
 EXAMPLES = r"""
