@@ -8,6 +8,9 @@ LAB_COMPONENT=outage
 source "$(dirname "$0")/../lib.sh"
 
 COMP="$LAB_DIR/components"
+
+# component NAME ARGS... : run one lab component script (lab/components/NAME.sh) as lab/up.sh does
+component() { LAB_COMPONENT="$1" bash "$COMP/$1.sh" "${@:2}"; }
 BROKEN_DIR="$LAB_RUN/outage/broken"
 mkdir -p "$BROKEN_DIR"
 
@@ -51,25 +54,25 @@ is_on() {
 
 power_off() {
   case "$2" in
-    samba) bash "$COMP/20-samba.sh" down ;;
+    samba) component 20-samba down ;;
     shared) lab_log "$1 shares the lab's only DC with ad01: nothing of its own to stop" ; return 1 ;;
-    kea) bash "$COMP/30-kea.sh" stop-peer "$1" ;;
-    nshost | gw) bash "$COMP/60-hosts.sh" stop-host "$1" ;;
+    kea) component 30-kea stop-peer "$1" ;;
+    nshost | gw) component 60-hosts stop-host "$1" ;;
   esac
 }
 
 power_on() {
   case "$2" in
-    samba) bash "$COMP/20-samba.sh" up ;;
+    samba) component 20-samba up ;;
     shared) lab_log "$1 shares the lab's only DC with ad01: nothing of its own to start" ; return 1 ;;
     kea)
       if grep -q 'start-peer)' "$COMP/30-kea.sh"; then
-        bash "$COMP/30-kea.sh" start-peer "$1"
+        component 30-kea start-peer "$1"
       else
-        bash "$COMP/30-kea.sh" up  # starts whichever peer is missing
+        component 30-kea up  # starts whichever peer is missing
       fi
       ;;
-    nshost | gw) bash "$COMP/60-hosts.sh" start-host "$1" ;;
+    nshost | gw) component 60-hosts start-host "$1" ;;
   esac
 }
 

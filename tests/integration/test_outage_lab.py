@@ -185,7 +185,8 @@ def test_shutdown_then_startup_in_dependency_order(restore_lab, restore_upses, t
     ends = [s["end"] for s in steps]
     assert ends == sorted(ends), "a host was recorded down before one of an earlier tier"
     assert not any(is_on(h) for h in STAND_INS)
-    assert not port_open(636) and not port_open(445) and not port_open(8001) and not port_open(8002)
+    assert not port_open(636) and not port_open(445)  # Samba (LDAPS, SMB) is down
+    assert [s["method"] for s in steps if s["host"].startswith("dhcp")] == ["kea_api", "kea_api"]
     assert not port_open(22, "198.18.10.20")
 
     again = playbook("outage_shutdown.yml", tmp_path, "-e", "outage_precheck_timeout=1")
