@@ -1,6 +1,7 @@
-"""Benchmark: plan and apply of the April 400-order transfer list against the lab (§6-3(7) OPS-MOVE),
-beside the naive way - one module call per user and attribute in a loop (community.general.ldap_attrs
-through ansible-playbook) - in the same run.
+"""Personnel transfers: plan and apply of the 400-order April list against the lab, beside the naive way.
+
+§6-3(7) OPS-MOVE. The naive way is one module call per user and attribute in a loop
+(community.general.ldap_attrs through ansible-playbook), measured in the same run.
 
     python -m bench.personnel [--naive-calls 60] [--keep]
 
