@@ -98,10 +98,11 @@ options:
 """
 
 EXAMPLES = r"""
+---
 # inventories/moriguchi/pcs.asset_ledger.yml
 plugin: asset_ledger
 path: ledgers/pc_assets.csv
-
+---
 # another city's export in CP932 with its own headers, plus a constructed group
 plugin: asset_ledger
 path: ledgers/端末台帳.csv
