@@ -137,10 +137,9 @@ def restore_lab(lab):
     yield lab
     for host in STAND_INS:
         power("fix", host)
-    for host in reversed(STAND_INS):
-        if not is_on(host):
-            power("on", host)
-    assert all(is_on(h) for h in STAND_INS), "the lab was not restored"
+    said_on = {h: power("on", h) for h in reversed(STAND_INS) if not is_on(h)}
+    left = [h for h in STAND_INS if not is_on(h)]
+    assert not left, {h: (said_on[h].stdout, said_on[h].stderr[-2000:]) for h in left if h in said_on}
 
 
 @pytest.fixture
@@ -189,7 +188,13 @@ def test_shutdown_then_startup_in_dependency_order(restore_lab, restore_upses, t
     assert [s["method"] for s in steps if s["host"].startswith("dhcp")] == ["kea_api", "kea_api"]
     assert not port_open(22, "198.18.10.20")
 
-    again = playbook("outage_shutdown.yml", tmp_path, "-e", "outage_precheck_timeout=1")
+    # a second shutdown is refused before it touches anything: the pairs no longer answer
+    again = playbook(
+        "outage_shutdown.yml",
+        tmp_path,
+        "-e",
+        '{"outage_precheck_timeout": 1, "outage_precheck_checks": ["pairs"]}',
+    )
     assert again.returncode != 0
     assert "outage pre-checks failed, nothing was shut down" in said(again)
     assert "ad01 ldaps" in said(again) and "dhcp01 kea_ha" in said(again)
@@ -256,7 +261,7 @@ def test_startup_halts_at_the_tier_that_does_not_come_back_and_resumes(restore_l
     assert resumed.returncode == 0, resumed.stdout[-3000:]
     run = record(tmp_path, "startup")
     assert not run["halted"]
-    assert is_on("backup01") and is_on("mail01")
+    assert is_on("backup01") and is_on("mail01"), resumed.stdout[-3000:]
     early = [s for s in run["steps"] if s["tier"] <= 4 and s["step"] == "gate"]
     assert all(s["ok"] and s["seconds"] < 15 for s in early), early  # healthy tiers pass at once
     assert time.monotonic() - started < 300
