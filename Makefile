@@ -55,10 +55,7 @@ lab-status:
 	bash lab/status.sh
 
 demo: venv system-deps
-	$(BIN)/ansible-inventory -i inventories/moriguchi --graph segment_lgwan | head -n 20
-	$(BIN)/ansible-playbook -i inventories/moriguchi playbooks/validate_inventory.yml
-	bash lab/up.sh
-	$(BIN)/ansible-playbook playbooks/validate_inventory.yml
+	bash tools/demo.sh
 
 bench: venv system-deps
 	$(BIN)/python -m bench

@@ -5,6 +5,8 @@
                                          (paths inside them point at RUN_DIR; files go to OUT_DIR)
   labctl.py wait-ha [TIMEOUT_S]          wait until both peers report a healthy HA pair
   labctl.py status                       print each peer's HA state; exit 1 unless healthy
+  labctl.py drop-reservation ADDRESS     remove one reservation from both peers by hand, as at the
+                                         appliance console: the drift playbooks/dhcp_sync.yml finds
 
 The control-agent password is read from standard input (never from the command line).
 """
@@ -150,8 +152,11 @@ def render(run_dir, scopes_file, password, out_dir=None):
         _write_json(f"{out_dir}/kea-ctrl-agent-{name}.conf", ctrl_agent_config(name, run_dir, password))
 
 
-def command(name, password, cmd, timeout=3):
-    body = json.dumps({"command": cmd, "service": ["dhcp4"]}).encode()
+def command(name, password, cmd, timeout=3, arguments=None):
+    message = {"command": cmd, "service": ["dhcp4"]}
+    if arguments is not None:
+        message["arguments"] = arguments
+    body = json.dumps(message).encode()
     token = base64.b64encode(f"{API_USER}:{password}".encode()).decode()
     req = urllib.request.Request(
         f"http://127.0.0.1:{PEERS[name]['ca_port']}/",
@@ -172,6 +177,23 @@ def ha_states(password):
         except (OSError, urllib.error.URLError, KeyError, IndexError, ValueError) as exc:
             states[name] = f"unreachable ({exc})"
     return states
+
+
+def drop_reservation(password, address):
+    for name in PEERS:
+        config = command(name, password, "config-get")["arguments"]
+        for subnet in config["Dhcp4"].get("subnet4", []):
+            subnet["reservations"] = [
+                r for r in subnet.get("reservations", []) if r.get("ip-address") != address
+            ]
+        steps = (("config-set", {"Dhcp4": config["Dhcp4"]}), ("config-write", {}))
+        for cmd, arguments in steps:
+            answer = command(name, password, cmd, arguments=arguments)
+            if answer.get("result") != 0:
+                print(f"{name}: {cmd} failed: {answer.get('text')}", file=sys.stderr)
+                return 1
+        print(f"{name}: reservation {address} removed")
+    return 0
 
 
 def main(argv):
@@ -196,6 +218,8 @@ def main(argv):
         for name, state in states.items():
             print(f"{name}: {state}")
         return 0 if all(s in HEALTHY for s in states.values()) else 1
+    if argv[1] == "drop-reservation":
+        return drop_reservation(password, argv[2])
     sys.exit(__doc__)
 
 
