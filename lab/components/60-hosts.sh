@@ -92,7 +92,8 @@ EOF
 ensure_bridge() {
   local br="$1" addr="$2"
   ip link show "$br" >/dev/null 2>&1 || ip link add "$br" type bridge
-  ip -4 addr show dev "$br" | grep -q " ${addr%/*}/" || ip addr add "$addr" dev "$br"
+  # read the list first: grep -q closing the pipe early fails the pipeline under pipefail
+  [[ "$(ip -4 addr show dev "$br")" == *" ${addr%/*}/"* ]] || ip addr add "$addr" dev "$br"
   ip link set "$br" up
 }
 
@@ -148,7 +149,7 @@ gw_up() {
 
 gw_addr_up() {
   local addr="${GW_ADDR[$1]}"
-  ip -n "$GW_NS" -4 addr show dev eth0 | grep -q " $addr/" || ip -n "$GW_NS" addr add "$addr/24" dev eth0
+  [[ "$(ip -n "$GW_NS" -4 addr show dev eth0)" == *" $addr/"* ]] || ip -n "$GW_NS" addr add "$addr/24" dev eth0
 }
 
 gw_addr_down() { ip -n "$GW_NS" addr del "${GW_ADDR[$1]}/24" dev eth0 2>/dev/null || true; }
