@@ -45,6 +45,7 @@ bin/jichitai-ops show "$plan_id"
 bin/jichitai-ops show "$plan_id" --format paths
 
 step "6. A new plan against the repaired pair finds nothing to change"
+lab_secret vault_lab_kea_api_password | python lab/kea/labctl.py wait-ha 30
 bin/jichitai-ops plan playbooks/dhcp_sync.yml --window-start "$start" --window-end "$end" 2>&1 | tail -n 6
 
 printf '\nThe lab keeps running; stop it with: make lab-down\n'
