@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import ansible.module_utils
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
@@ -33,6 +34,10 @@ os.environ.setdefault("ANSIBLE_FORCE_COLOR", "0")
 # Variables as playbooks see them: without this, ad-hoc runs from the repository root would read the
 # top-level group_vars/ as playbook-directory variables, above the inventory's own group_vars.
 os.environ.setdefault("ANSIBLE_PLAYBOOK_DIR", str(REPO / "playbooks"))
+
+# Tests import the project's module_utils as Ansible's controller does: ansible.module_utils.<name>.
+if str(REPO / "plugins" / "module_utils") not in ansible.module_utils.__path__:
+    ansible.module_utils.__path__.append(str(REPO / "plugins" / "module_utils"))
 
 
 def pytest_configure(config):

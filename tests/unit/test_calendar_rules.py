@@ -1,27 +1,16 @@
 """Service calendar rules (group_vars/all/service_calendar.yml) on fixed dates, Asia/Tokyo."""
 
 import datetime as dt
-import importlib
-import sys
-import types
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
+from ansible.module_utils import workplan_calendar as cal
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _workplan_utils(name):
-    if "jichitai_workplan" not in sys.modules:
-        pkg = types.ModuleType("jichitai_workplan")
-        pkg.__path__ = [str(ROOT / "plugins" / "module_utils")]
-        sys.modules["jichitai_workplan"] = pkg
-    return importlib.import_module(f"jichitai_workplan.{name}")
-
-
-cal = _workplan_utils("workplan_calendar")
 TZ = ZoneInfo("Asia/Tokyo")
 CALENDAR = yaml.safe_load((ROOT / "group_vars/all/service_calendar.yml").read_text())[
     "jichitai_service_calendar"

@@ -2,25 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
-
-MODULE_UTILS = Path(__file__).resolve().parents[2] / "plugins" / "module_utils"
-
-
-def load(name: str):
-    """Import a module_utils file under the name Ansible gives it."""
-    spec = importlib.util.spec_from_file_location(f"ansible.module_utils.{name}", MODULE_UTILS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-kr = load("kea_reservations")
+from ansible.module_utils import kea_reservations as kr
 
 SUBNET = {
     "id": 1,

@@ -2,26 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
-
-MODULE_UTILS = Path(__file__).resolve().parents[2] / "plugins" / "module_utils"
-
-
-def load(name: str):
-    """Import a module_utils file under the name Ansible gives it."""
-    spec = importlib.util.spec_from_file_location(f"ansible.module_utils.{name}", MODULE_UTILS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-uc = load("ups_common")
-nut = load("nut_client")
+from ansible.module_utils import nut_client as nut
+from ansible.module_utils import ups_common as uc
 
 NUT_VARS = {
     "ups.status": "OL",
@@ -60,8 +43,15 @@ def test_nut_numbers_and_delays():
 
 
 SNMP_ONLINE = {
-    "battery_status": 2, "minutes_remaining": 45, "charge": 100, "input_voltage": 101, "output_source": 3,
-    "output_load": 28, "shutdown_after_delay": -1, "startup_after_delay": -1, "auto_restart": 2,
+    "battery_status": 2,
+    "minutes_remaining": 45,
+    "charge": 100,
+    "input_voltage": 101,
+    "output_source": 3,
+    "output_load": 28,
+    "shutdown_after_delay": -1,
+    "startup_after_delay": -1,
+    "auto_restart": 2,
 }
 
 
@@ -117,16 +107,19 @@ def test_startup_must_come_after_shutdown():
         "startup_delay (120 s) must be longer than shutdown_delay (200 s), "
         "or the UPS would switch back on before it has switched off"
     ]
-    assert "shutdown_delay must be 0 or more seconds (got -5)" in uc.plan_snmp(
-        SNMP_ONLINE, "scheduled", shutdown_delay=-5
-    )[3]
+    assert (
+        "shutdown_delay must be 0 or more seconds (got -5)"
+        in uc.plan_snmp(SNMP_ONLINE, "scheduled", shutdown_delay=-5)[3]
+    )
 
 
 def test_snmp_schedule_writes_the_countdown_last():
     before, after, writes, errors = uc.plan_snmp(SNMP_ONLINE, "scheduled", 300, 900, True)
     assert errors == []
     assert list(writes.items()) == [
-        ("auto_restart", 1), ("startup_after_delay", 900), ("shutdown_after_delay", 300),
+        ("auto_restart", 1),
+        ("startup_after_delay", 900),
+        ("shutdown_after_delay", 300),
     ]
     assert before["shutdown_scheduled"] is False and after["shutdown_scheduled"] is True
     pending = dict(SNMP_ONLINE, shutdown_after_delay=250, startup_after_delay=850, auto_restart=1)

@@ -1,25 +1,10 @@
 """What a plan is made from, and every difference apply must refuse (a real git repository)."""
 
-import importlib
 import subprocess
-import sys
-import types
-from pathlib import Path
 
 import pytest
+from ansible.module_utils import workplan_basis as basis
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _workplan_utils(name):
-    if "jichitai_workplan" not in sys.modules:
-        pkg = types.ModuleType("jichitai_workplan")
-        pkg.__path__ = [str(ROOT / "plugins" / "module_utils")]
-        sys.modules["jichitai_workplan"] = pkg
-    return importlib.import_module(f"jichitai_workplan.{name}")
-
-
-basis = _workplan_utils("workplan_basis")
 CLI = {"subset": None, "tags": ("all",), "skip_tags": (), "start_at_task": None}
 
 

@@ -1,25 +1,9 @@
 """Work plan model: clock, digests, plan ids, lead times (MNT-WORKPLAN)."""
 
 import datetime as dt
-import importlib
-import sys
-import types
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _workplan_utils(name):
-    if "jichitai_workplan" not in sys.modules:
-        pkg = types.ModuleType("jichitai_workplan")
-        pkg.__path__ = [str(ROOT / "plugins" / "module_utils")]
-        sys.modules["jichitai_workplan"] = pkg
-    return importlib.import_module(f"jichitai_workplan.{name}")
-
-
-model = _workplan_utils("workplan_model")
+from ansible.module_utils import workplan_model as model
 
 
 def test_time_without_offset_is_tokyo():

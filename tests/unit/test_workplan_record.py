@@ -3,23 +3,8 @@
 The result dicts are the shapes ansible-core 2.19 hands a callback (measured with a recording
 callback on copy, lineinfile loops, command, raw, wait_for and no_log tasks in check mode)."""
 
-import importlib
-import sys
-import types
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _workplan_utils(name):
-    if "jichitai_workplan" not in sys.modules:
-        pkg = types.ModuleType("jichitai_workplan")
-        pkg.__path__ = [str(ROOT / "plugins" / "module_utils")]
-        sys.modules["jichitai_workplan"] = pkg
-    return importlib.import_module(f"jichitai_workplan.{name}")
-
-
-rec = _workplan_utils("workplan_record")
+from ansible.module_utils import workplan_record as rec
 
 
 def make(result, status="ok", action="ansible.builtin.copy", planning=True, host="web01", seq=1, **kw):

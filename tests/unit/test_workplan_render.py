@@ -1,28 +1,11 @@
 """作業計画書 and 作業報告書 renderings: Markdown, HTML and an .xlsx that opens and holds the rows."""
 
-import importlib
-import sys
-import types
-from pathlib import Path
 
 import openpyxl
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _workplan_utils(name):
-    if "jichitai_workplan" not in sys.modules:
-        pkg = types.ModuleType("jichitai_workplan")
-        pkg.__path__ = [str(ROOT / "plugins" / "module_utils")]
-        sys.modules["jichitai_workplan"] = pkg
-    return importlib.import_module(f"jichitai_workplan.{name}")
-
-
-rec = _workplan_utils("workplan_record")
-plan_mod = _workplan_utils("workplan_plan")
-render = _workplan_utils("workplan_render")
-model = _workplan_utils("workplan_model")
+from ansible.module_utils import workplan_plan as plan_mod
+from ansible.module_utils import workplan_record as rec
+from ansible.module_utils import workplan_render as render
 
 
 def record(host, task, result, seq, status="ok", action="ansible.builtin.copy", **kw):

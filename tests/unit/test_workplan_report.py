@@ -1,24 +1,8 @@
 """作業報告書: planned beside actual, every verdict, unplanned changes first."""
 
-import importlib
-import sys
-import types
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _workplan_utils(name):
-    if "jichitai_workplan" not in sys.modules:
-        pkg = types.ModuleType("jichitai_workplan")
-        pkg.__path__ = [str(ROOT / "plugins" / "module_utils")]
-        sys.modules["jichitai_workplan"] = pkg
-    return importlib.import_module(f"jichitai_workplan.{name}")
-
-
-report_mod = _workplan_utils("workplan_report")
+from ansible.module_utils import workplan_report as report_mod
 
 
 def entry(state, after="x\n"):

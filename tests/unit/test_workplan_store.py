@@ -1,26 +1,12 @@
 """The plan store and the approval record: who approved which digest, and every refusal."""
 
-import importlib
 import json
-import sys
-import types
 from pathlib import Path
 
 import pytest
+from ansible.module_utils import workplan_model as model
+from ansible.module_utils import workplan_store as store
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _workplan_utils(name):
-    if "jichitai_workplan" not in sys.modules:
-        pkg = types.ModuleType("jichitai_workplan")
-        pkg.__path__ = [str(ROOT / "plugins" / "module_utils")]
-        sys.modules["jichitai_workplan"] = pkg
-    return importlib.import_module(f"jichitai_workplan.{name}")
-
-
-store = _workplan_utils("workplan_store")
-model = _workplan_utils("workplan_model")
 PLAN_ID = "20261201T100000-0a1b2c3d"
 BLOCK = {"severity": "block", "rule": "resident_counter_sundays", "ja": "総合窓口課 の時間外業務と重なります"}
 
