@@ -26,22 +26,6 @@ description:
 version_added: "1.0.0"
 author: jichitai-ops
 options:
-  hr_list:
-    description: Path of the HR transfer list on the controller.
-    type: path
-    required: true
-  organisation:
-    description:
-      - The current organisation master as variables (C(jichitai_departments),
-        C(jichitai_org_manager_titles), C(jichitai_org_retiree_ou)).
-    type: dict
-    required: true
-  organisation_next:
-    description:
-      - The organisation master in force after the effective date (a reorganisation, 機構改革).
-        Omit when the organisation does not change. Departments list C(predecessors) to name the
-        departments they replace.
-    type: dict
   phase:
     description: Which part of the plan to apply.
     type: str
@@ -49,51 +33,6 @@ options:
     required: true
   effective_date:
     description: Effective date (発令日) used in notes; defaults to the most frequent date of the list.
-    type: str
-  ldap_url:
-    description: C(ldaps://host:port) of a domain controller. Plain LDAP is refused.
-    type: str
-    required: true
-  ldap_bind_dn:
-    description: Account used to bind (DN or user principal name).
-    type: str
-    required: true
-  ldap_bind_password:
-    description: Its password.
-    type: str
-    required: true
-  ldap_ca_file:
-    description: CA certificate file; the server certificate is always verified against it.
-    type: path
-    required: true
-  ldap_base_dn:
-    description: Base DN of the domain.
-    type: str
-    required: true
-  departments_ou:
-    description: OU holding one OU per department code, relative to I(ldap_base_dn).
-    type: str
-    default: OU=Departments
-  account_prefix:
-    description: Prefix of the account name before the staff number (C(u) gives C(u123456)).
-    type: str
-    default: u
-  upn_suffix:
-    description: User principal name suffix; defaults to the DNS name of I(ldap_base_dn).
-    type: str
-  kana_attribute:
-    description: Attribute that holds the name in kana.
-    type: str
-    default: msDS-PhoneticDisplayName
-  route_groups:
-    description:
-      - Group per transfer route that the transfer systems read; department staff groups are nested in it.
-    type: dict
-    default: {internet_lgwan: g-xfer-internet-lgwan, lgwan_mynumber: g-xfer-lgwan-mynumber}
-  route_groups_ou:
-    description: Container for the route groups when they have to be created, relative to I(ldap_base_dn).
-    type: str
-    default: CN=Users
   password_file:
     description: Vault-encrypted file that receives the initial passwords of new accounts.
     type: path
@@ -106,6 +45,9 @@ options:
     description: Length of generated initial passwords.
     type: int
     default: 16
+extends_documentation_fragment:
+  - directory_connection
+  - hr_transfer_plan
 requirements:
   - ldap3
   - ansible-vault (for I(password_file))

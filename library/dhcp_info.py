@@ -18,26 +18,6 @@ version_added: "1.0.0"
 author:
   - jichitai-ops contributors
 options:
-  peers:
-    description: The peers of the pair (see M(dhcp_reservations)).
-    type: list
-    elements: dict
-    required: true
-    suboptions:
-      name:
-        description: Peer name (the inventory host name).
-        type: str
-        required: true
-      url:
-        description: URL of the peer's Kea Control Agent.
-        type: str
-        required: true
-      user:
-        description: Basic-auth user of the Control Agent.
-        type: str
-      password:
-        description: Basic-auth password of the Control Agent.
-        type: str
   subnet:
     description: Report only this subnet (prefix); every subnet when omitted.
     type: str
@@ -51,22 +31,8 @@ options:
     type: list
     elements: str
     default: []
-  service:
-    description: Kea service behind the Control Agent.
-    type: str
-    choices: [dhcp4]
-    default: dhcp4
-  timeout:
-    description: Seconds to wait for each API answer.
-    type: float
-    default: 10.0
-  validate_certs:
-    description: Verify the Control Agent's TLS certificate (HTTPS URLs).
-    type: bool
-    default: true
-  ca_path:
-    description: CA bundle for verifying the Control Agent's certificate.
-    type: path
+extends_documentation_fragment:
+  - kea_api
 notes:
   - Supports check mode; the module only reads.
   - Pool use counts the addresses inside the dynamic pools that hold an active lease on any peer.

@@ -29,24 +29,6 @@ options:
       - The peers of the pair, in order. The first reachable peer is the reference when O(converge=true).
       - Build it from the inventory (C(jichitai_kea_api_url), C(jichitai_kea_api_user),
         C(jichitai_kea_api_password)).
-    type: list
-    elements: dict
-    required: true
-    suboptions:
-      name:
-        description: Peer name used in messages and results (the inventory host name).
-        type: str
-        required: true
-      url:
-        description: URL of the peer's Kea Control Agent.
-        type: str
-        required: true
-      user:
-        description: Basic-auth user of the Control Agent.
-        type: str
-      password:
-        description: Basic-auth password of the Control Agent.
-        type: str
   subnet:
     description: The subnet whose reservations are managed, as a prefix (C(10.10.16.0/20)).
     type: str
@@ -90,22 +72,8 @@ options:
     description: Seconds to wait for a changed peer to serve again in its HA relationship before the next one.
     type: float
     default: 30.0
-  service:
-    description: Kea service behind the Control Agent.
-    type: str
-    choices: [dhcp4]
-    default: dhcp4
-  timeout:
-    description: Seconds to wait for each API answer.
-    type: float
-    default: 10.0
-  validate_certs:
-    description: Verify the Control Agent's TLS certificate (HTTPS URLs).
-    type: bool
-    default: true
-  ca_path:
-    description: CA bundle for verifying the Control Agent's certificate.
-    type: path
+extends_documentation_fragment:
+  - kea_api
 notes:
   - Supports check mode and diff mode. The diff has one entry per reservation.
   - The configuration of a peer is replaced whole by C(config-set). A change made on that peer by other

@@ -23,20 +23,6 @@ description:
 version_added: "1.0.0"
 author: jichitai-ops
 options:
-  hr_list:
-    description: Path of the HR transfer list.
-    type: path
-    required: true
-  organisation:
-    description: The current organisation master as variables.
-    type: dict
-    required: true
-  organisation_next:
-    description: The organisation master from the effective date (reorganisation); omit when unchanged.
-    type: dict
-  effective_date:
-    description: Effective date; defaults to the most frequent date of the list.
-    type: str
   output_dir:
     description: Folder that receives the files (created when missing).
     type: path
@@ -62,49 +48,9 @@ options:
     type: str
     default: cp932
     choices: [cp932, utf-8-sig]
-  ldap_url:
-    description: C(ldaps://) URL of a domain controller.
-    type: str
-    required: true
-  ldap_bind_dn:
-    description: Account used to bind.
-    type: str
-    required: true
-  ldap_bind_password:
-    description: Its password.
-    type: str
-    required: true
-  ldap_ca_file:
-    description: CA certificate the server certificate is verified against.
-    type: path
-    required: true
-  ldap_base_dn:
-    description: Base DN of the domain.
-    type: str
-    required: true
-  departments_ou:
-    description: OU holding one OU per department code, relative to I(ldap_base_dn).
-    type: str
-    default: OU=Departments
-  account_prefix:
-    description: Prefix of the account name before the staff number.
-    type: str
-    default: u
-  upn_suffix:
-    description: User principal name suffix; defaults to the DNS name of I(ldap_base_dn).
-    type: str
-  kana_attribute:
-    description: Attribute that holds the name in kana.
-    type: str
-    default: msDS-PhoneticDisplayName
-  route_groups:
-    description: Group per transfer route that the transfer systems read.
-    type: dict
-    default: {internet_lgwan: g-xfer-internet-lgwan, lgwan_mynumber: g-xfer-lgwan-mynumber}
-  route_groups_ou:
-    description: Container of the route groups, relative to I(ldap_base_dn).
-    type: str
-    default: CN=Users
+extends_documentation_fragment:
+  - directory_connection
+  - hr_transfer_plan
 requirements:
   - ldap3
 notes:

@@ -51,33 +51,13 @@ options:
     default: true
   ldap_url:
     description: C(ldaps://) URL of a domain controller, to look up group SIDs.
-    type: str
-    required: true
-  ldap_bind_dn:
-    description: Account used to bind.
-    type: str
-    required: true
-  ldap_bind_password:
-    description: Its password.
-    type: str
-    required: true
-  ldap_ca_file:
-    description: CA certificate the LDAPS server certificate is verified against.
-    type: path
-    required: true
-  ldap_base_dn:
-    description: Base DN of the domain.
-    type: str
-    required: true
-  departments_ou:
-    description: OU holding one OU per department code, relative to I(ldap_base_dn).
-    type: str
-    default: OU=Departments
   admin_sids:
     description: SIDs that keep full control on every department folder.
     type: list
     elements: str
     default: [S-1-5-32-544, S-1-5-18]
+extends_documentation_fragment:
+  - directory_connection
 requirements:
   - smbprotocol
   - ldap3

@@ -51,38 +51,10 @@ options:
     description: Seconds to wait for NUT tracking to confirm each change.
     type: float
     default: 15.0
-  backend:
-    description: Protocol of the UPS (inventory C(jichitai_ups_backend)).
-    type: str
-    required: true
-    choices: [nut, snmp]
-  address:
-    description: Address of C(upsd) or of the UPS's SNMP agent (inventory C(jichitai_ups_address)).
-    type: str
-    required: true
-  port:
-    description: TCP port of C(upsd) or UDP port of the SNMP agent (3493 for nut, 161 for snmp when omitted).
-    type: int
-  name:
-    description: UPS name known to C(upsd) (inventory C(jichitai_ups_name)). Required with C(backend=nut).
-    type: str
-  user:
-    description: C(upsd) user with C(actions = SET) and C(instcmds) rights (inventory C(jichitai_ups_user)).
-    type: str
-  password:
-    description: Password of O(user) (inventory C(jichitai_ups_password), from the vault).
-    type: str
   community:
     description: SNMP read community, also used for the read-back (inventory C(jichitai_ups_community)).
-    type: str
-    default: public
-  write_community:
-    description: SNMP write community (inventory C(jichitai_ups_write_community), from the vault).
-    type: str
-  timeout:
-    description: Seconds to wait for each protocol answer.
-    type: float
-    default: 5.0
+extends_documentation_fragment:
+  - ups_connection
 requirements:
   - pysnmp >= 7 (for C(backend=snmp))
 notes:

@@ -16,40 +16,12 @@ version_added: "1.0.0"
 author:
   - jichitai-ops contributors
 options:
-  backend:
-    description: Protocol of the UPS (inventory C(jichitai_ups_backend)).
-    type: str
-    required: true
-    choices: [nut, snmp]
-  address:
-    description: Address of C(upsd) or of the UPS's SNMP agent (inventory C(jichitai_ups_address)).
-    type: str
-    required: true
-  port:
-    description: TCP port of C(upsd) or UDP port of the SNMP agent (3493 for nut, 161 for snmp when omitted).
-    type: int
-  name:
-    description:
-      - UPS name known to C(upsd) (inventory C(jichitai_ups_name)). Required with C(backend=nut).
-      - With C(backend=snmp) only used to label the result.
-    type: str
   user:
     description: C(upsd) user. Reading needs no login; accepted so one set of options serves both UPS modules.
-    type: str
-  password:
-    description: Password of O(user).
-    type: str
-  community:
-    description: SNMP read community (inventory C(jichitai_ups_community)).
-    type: str
-    default: public
   write_community:
     description: Not used for reading; accepted so one set of options serves both UPS modules.
-    type: str
-  timeout:
-    description: Seconds to wait for each answer.
-    type: float
-    default: 5.0
+extends_documentation_fragment:
+  - ups_connection
 requirements:
   - pysnmp >= 7 (for C(backend=snmp))
 notes:

@@ -1,0 +1,49 @@
+# Copyright: jichitai-ops contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Options of the modules that plan from the HR transfer list (hr_transfer_run.PLAN_ARGS).
+The LDAPS options come from the directory_connection fragment."""
+
+
+class ModuleDocFragment:
+    DOCUMENTATION = r"""
+options:
+  hr_list:
+    description: Path of the HR transfer list on the controller.
+    type: path
+    required: true
+  organisation:
+    description:
+      - The current organisation master as variables (C(jichitai_departments),
+        C(jichitai_org_manager_titles), C(jichitai_org_retiree_ou)).
+    type: dict
+    required: true
+  organisation_next:
+    description:
+      - The organisation master in force after the effective date (a reorganisation, 機構改革).
+        Omit when the organisation does not change. Departments list C(predecessors) to name the
+        departments they replace.
+    type: dict
+  effective_date:
+    description: Effective date (発令日); defaults to the most frequent date of the list.
+    type: str
+  account_prefix:
+    description: Prefix of the account name before the staff number (C(u) gives C(u123456)).
+    type: str
+    default: u
+  upn_suffix:
+    description: User principal name suffix; defaults to the DNS name of I(ldap_base_dn).
+    type: str
+  kana_attribute:
+    description: Attribute that holds the name in kana.
+    type: str
+    default: msDS-PhoneticDisplayName
+  route_groups:
+    description:
+      - Group per transfer route that the transfer systems read; department staff groups are nested in it.
+    type: dict
+    default: {internet_lgwan: g-xfer-internet-lgwan, lgwan_mynumber: g-xfer-lgwan-mynumber}
+  route_groups_ou:
+    description: Container for the route groups when they have to be created, relative to I(ldap_base_dn).
+    type: str
+    default: CN=Users
+"""
