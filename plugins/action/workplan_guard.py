@@ -157,33 +157,25 @@ ansible_stats:
 """
 
 import contextlib
-import importlib
 import json
 import os
 import re
-import sys
-import types
 
+import ansible.module_utils
 from ansible import context
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import load_extra_vars
 
+# The controller does not put the modules' module_utils path on ansible.module_utils; plugins/module_utils
+# is added here so the work-plan code imports as it does for the modules and the tests.
+_MODULE_UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils")
+if _MODULE_UTILS not in ansible.module_utils.__path__:
+    ansible.module_utils.__path__.append(_MODULE_UTILS)
 
-def _utils(name):
-    """plugins/module_utils/workplan_*.py, importable on the controller as a private package."""
-    if "jichitai_workplan" not in sys.modules:
-        pkg = types.ModuleType("jichitai_workplan")
-        pkg.__path__ = [
-            os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils")
-        ]
-        sys.modules["jichitai_workplan"] = pkg
-    return importlib.import_module(f"jichitai_workplan.{name}")
-
-
-model = _utils("workplan_model")
-basis_mod = _utils("workplan_basis")
-calendar_mod = _utils("workplan_calendar")
-store_mod = _utils("workplan_store")
+from ansible.module_utils import workplan_basis as basis_mod
+from ansible.module_utils import workplan_calendar as calendar_mod
+from ansible.module_utils import workplan_model as model
+from ansible.module_utils import workplan_store as store_mod
 
 SECRET_NAME = re.compile(r"pass|secret|token|key|community|vault|credential", re.IGNORECASE)
 

@@ -25,38 +25,30 @@ requirements:
   - enable in configuration (C(callbacks_enabled = workplan)); python C(openpyxl) and C(holidays)
 """
 
-import importlib
 import json
 import os
 import re
 import secrets
-import sys
-import types
 from collections import defaultdict
 
+import ansible.module_utils
 from ansible import context
 from ansible.playbook.handler import Handler
 from ansible.plugins.callback import CallbackBase
 from ansible.release import __version__ as ansible_version
 
+# The controller does not put the modules' module_utils path on ansible.module_utils; plugins/module_utils
+# is added here so the work-plan code imports as it does for the modules and the tests.
+_MODULE_UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils")
+if _MODULE_UTILS not in ansible.module_utils.__path__:
+    ansible.module_utils.__path__.append(_MODULE_UTILS)
 
-def _utils(name):
-    """plugins/module_utils/workplan_*.py, importable on the controller as a private package."""
-    if "jichitai_workplan" not in sys.modules:
-        pkg = types.ModuleType("jichitai_workplan")
-        pkg.__path__ = [
-            os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils")
-        ]
-        sys.modules["jichitai_workplan"] = pkg
-    return importlib.import_module(f"jichitai_workplan.{name}")
-
-
-model = _utils("workplan_model")
-basis_mod = _utils("workplan_basis")
-record_mod = _utils("workplan_record")
-plan_mod = _utils("workplan_plan")
-store_mod = _utils("workplan_store")
-render_mod = _utils("workplan_render")
+from ansible.module_utils import workplan_basis as basis_mod
+from ansible.module_utils import workplan_model as model
+from ansible.module_utils import workplan_plan as plan_mod
+from ansible.module_utils import workplan_record as record_mod
+from ansible.module_utils import workplan_render as render_mod
+from ansible.module_utils import workplan_store as store_mod
 
 # Args whose text ends up in a diff: a secret-looking variable in them hides the diff.
 CONTENT_ARGS = {"content", "line", "block", "value", "text", "data", "body"}
