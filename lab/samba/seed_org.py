@@ -19,10 +19,14 @@ import sys
 import time
 from pathlib import Path
 
+import ansible.module_utils
 import yaml
 from ldap3 import BASE, MODIFY_ADD, MODIFY_REPLACE, SUBTREE, Connection, Server, Tls
 from ldap3.core.exceptions import LDAPBindError, LDAPInvalidCredentialsResult
-from ntacl import RIGHTS, SID_ADMINISTRATORS, SID_SYSTEM, Ace, Dacl, ShareClient
+
+# The folders and their DACLs are written with the same SMB code the share_folders module uses.
+ansible.module_utils.__path__.append(str(Path(__file__).resolve().parents[2] / "plugins" / "module_utils"))
+from ansible.module_utils.smb_acl import RIGHTS, SID_ADMINISTRATORS, SID_SYSTEM, Ace, Dacl, ShareClient
 
 BASE_DN = "DC=lab,DC=jichitai,DC=test"
 REALM_DNS = "lab.jichitai.test"
@@ -189,7 +193,10 @@ def seed_share(share: ShareClient, seeder: Seeder, org: dict) -> None:
     sids = seeder.group_sids()
 
     def apply(path: str, dacl: Dacl | None) -> None:
-        created, changed = share.ensure_dir(path, dacl)
+        created = share.mkdir(path)
+        changed = dacl is not None and share.get_dacl(path) != dacl
+        if changed:
+            share.set_dacl(path, dacl)
         seeder._count("created" if created else "updated" if changed else "unchanged")
 
     apply("", root)
@@ -236,7 +243,7 @@ def main() -> int:
     seeder = Seeder(conn)
     seeder.load_existing()
     seed_directory(seeder, org, users, user_password)
-    share = ShareClient(args.server, args.share, "LAB\\Administrator", admin_password)
+    share = ShareClient(args.server, args.share, "LAB\\Administrator", admin_password, encrypt=False)
     try:
         seed_share(share, seeder, org)
     finally:
