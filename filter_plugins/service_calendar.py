@@ -13,27 +13,20 @@ guard uses, so a playbook that schedules work (a power outage, a patch night) se
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import os
-import sys
-import types
 
+import ansible.module_utils
 
-def _calendar_module():
-    if "jichitai_workplan" not in sys.modules:
-        pkg = types.ModuleType("jichitai_workplan")
-        pkg.__path__ = [
-            os.path.join(
-                os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plugins", "module_utils"
-            )
-        ]
-        sys.modules["jichitai_workplan"] = pkg
-    return importlib.import_module("jichitai_workplan.workplan_calendar")
+# The controller does not put plugins/module_utils on ansible.module_utils for filters; add it, as the
+# work-plan callback and actions do, so every plugin shares one copy of the calendar code.
+_MODULE_UTILS = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plugins", "module_utils"
+)
+if _MODULE_UTILS not in ansible.module_utils.__path__:
+    ansible.module_utils.__path__.append(_MODULE_UTILS)
 
-
-def _model_module():
-    _calendar_module()
-    return importlib.import_module("jichitai_workplan.workplan_model")
+from ansible.module_utils import workplan_calendar as calendar_mod  # noqa: E402
+from ansible.module_utils import workplan_model as model_mod  # noqa: E402
 
 
 def _departments(departments):
@@ -43,7 +36,7 @@ def _departments(departments):
 
 
 def service_calendar_conflicts(calendar, start, end, disruptive=True, departments=None, support_desk=None):
-    cal, model = _calendar_module(), _model_module()
+    cal, model = calendar_mod, model_mod
     return cal.evaluate(
         calendar,
         model.parse_time(start),
@@ -55,19 +48,17 @@ def service_calendar_conflicts(calendar, start, end, disruptive=True, department
 
 
 def service_calendar_blocked(calendar, start, end, disruptive=True, departments=None):
-    return _calendar_module().blocked(
-        service_calendar_conflicts(calendar, start, end, disruptive, departments)
-    )
+    return calendar_mod.blocked(service_calendar_conflicts(calendar, start, end, disruptive, departments))
 
 
 def service_calendar_day(calendar, day):
     value = day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)[:10])
-    return _calendar_module().day_info(value, calendar)
+    return calendar_mod.day_info(value, calendar)
 
 
 def jp_holiday(day, country="JP"):
     value = day if isinstance(day, dt.date) else dt.date.fromisoformat(str(day)[:10])
-    return _calendar_module().public_holiday(value, country) or ""
+    return calendar_mod.public_holiday(value, country) or ""
 
 
 class FilterModule:
