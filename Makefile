@@ -57,8 +57,9 @@ lab-status:
 demo: venv system-deps
 	bash tools/demo.sh
 
+# every benchmark (each starts the lab parts it needs), or one: make bench BENCH=personnel
 bench: venv system-deps
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) work .pytest_cache .ruff_cache
