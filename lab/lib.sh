@@ -65,4 +65,12 @@ lab_wait_tcp() {
   lab_die "$host:$port did not open within ${timeout}s"
 }
 
+# lab_serialise "$0" "$@" : run a component's changes one at a time (lab/up.sh, lab/down.sh and tests may
+# call it concurrently); status needs no lock. flock -o: the servers it starts do not inherit the lock.
+lab_serialise() {
+  local script="$1"; shift
+  [[ "${1:-}" == status || -n "${__LAB_LOCKED:-}" ]] && return 0
+  __LAB_LOCKED=1 exec flock -o "$LAB_RUN/pids/.$(basename "$script" .sh).lock" bash "$script" "$@"
+}
+
 lab_require_root() { [[ "$(id -u)" -eq 0 ]] || lab_die "the lab needs root (network namespaces, ports < 1024)"; }

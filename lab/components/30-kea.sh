@@ -9,11 +9,7 @@
 #   usage: 30-kea.sh up|down|status|stop-peer NAME
 source "$(dirname "$0")/../lib.sh"
 source "$LAB_DIR/secrets.sh"
-# one change at a time: lab/up.sh, lab/down.sh and tests may run this component concurrently
-# (flock -o: the servers started below do not inherit the lock)
-if [[ "${1:-}" != status && -z "${__LAB_LOCKED:-}" ]]; then
-  __LAB_LOCKED=1 exec flock -o "$LAB_RUN/pids/.$(basename "$0" .sh).lock" bash "$0" "$@"
-fi
+lab_serialise "$0" "$@"
 
 KEA_DIR="$LAB_RUN/kea"
 PEERS=(dhcp01 dhcp02)
@@ -22,17 +18,6 @@ declare -A CA_PORT=([dhcp01]=8001 [dhcp02]=8002)
 SCOPES_FILE="$REPO_DIR/inventories/lab/group_vars/pair_dhcp.yml"
 LABCTL=("$REPO_DIR/.venv/bin/python" "$LAB_DIR/kea/labctl.py")
 export KEA_PIDFILE_DIR="$KEA_DIR" KEA_LOCKFILE_DIR="$KEA_DIR"
-
-# lab_running is fooled by a process that exited but was not reaped yet (kill -0 still works):
-# forget such a record so the process is started again.
-forget_dead() {
-  local f pid
-  f="$(lab_pidfile "$1")"
-  [[ -s "$f" ]] || return 0
-  pid="$(cat "$f")"
-  [[ "$(ps -o stat= -p "$pid" 2>/dev/null)" == Z* ]] && rm -f "$f"
-  return 0
-}
 
 api_password() { lab_secret vault_lab_kea_api_password; }
 
@@ -51,7 +36,6 @@ render_missing() {
 
 start_peer() {
   local peer="$1"
-  forget_dead "kea-dhcp4-$peer"; forget_dead "kea-ca-$peer"
   lab_running "kea-dhcp4-$peer" || rm -f "$KEA_DIR/kea-dhcp4-$peer.kea-dhcp4.pid"
   lab_running "kea-ca-$peer" || rm -f "$KEA_DIR/kea-ctrl-agent-$peer.kea-ctrl-agent.pid"
   lab_running "kea-dhcp4-$peer" ||

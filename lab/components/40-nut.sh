@@ -5,11 +5,7 @@
 # instant commands. State is rebuilt from lab/nut/online.dev at every start.
 source "$(dirname "$0")/../lib.sh"
 source "$LAB_DIR/secrets.sh"
-# one change at a time: lab/up.sh, lab/down.sh and tests may run this component concurrently
-# (flock -o: the servers started below do not inherit the lock)
-if [[ "${1:-}" != status && -z "${__LAB_LOCKED:-}" ]]; then
-  __LAB_LOCKED=1 exec flock -o "$LAB_RUN/pids/.$(basename "$0" .sh).lock" bash "$0" "$@"
-fi
+lab_serialise "$0" "$@"
 
 NUT_DIR="$LAB_RUN/nut"
 CONF="$NUT_DIR/conf"
@@ -17,17 +13,6 @@ STATE="$NUT_DIR/state"
 UPSES=(ups01 ups02 ups03)
 NUT_USER="jichitai-ops"
 export NUT_CONFPATH="$CONF" NUT_STATEPATH="$STATE" NUT_ALTPIDPATH="$STATE"
-
-# lab_running is fooled by a process that exited but was not reaped yet (kill -0 still works):
-# forget such a record so the process is started again.
-forget_dead() {
-  local f pid
-  f="$(lab_pidfile "$1")"
-  [[ -s "$f" ]] || return 0
-  pid="$(cat "$f")"
-  [[ "$(ps -o stat= -p "$pid" 2>/dev/null)" == Z* ]] && rm -f "$f"
-  return 0
-}
 
 write_config() {
   local ups
@@ -69,8 +54,7 @@ wait_ready() {
 up() {
   [[ -x /lib/nut/upsd ]] || lab_die "nut-server is not installed (make system-deps)"
   local ups all=1
-  for ups in "${UPSES[@]}"; do forget_dead "nut-$ups"; lab_running "nut-$ups" || all=0; done
-  forget_dead nut-upsd
+  for ups in "${UPSES[@]}"; do lab_running "nut-$ups" || all=0; done
   lab_running nut-upsd || all=0
   if [[ $all -eq 0 ]]; then
     down

@@ -7,27 +7,12 @@
 # Written values live in the agent's memory: every start begins from lab/snmp/ups04.snmprec.
 source "$(dirname "$0")/../lib.sh"
 source "$LAB_DIR/secrets.sh"
-# one change at a time: lab/up.sh, lab/down.sh and tests may run this component concurrently
-# (flock -o: the servers started below do not inherit the lock)
-if [[ "${1:-}" != status && -z "${__LAB_LOCKED:-}" ]]; then
-  __LAB_LOCKED=1 exec flock -o "$LAB_RUN/pids/.$(basename "$0" .sh).lock" bash "$0" "$@"
-fi
+lab_serialise "$0" "$@"
 
 SNMP_DIR="$LAB_RUN/snmp"
 VENV="$LAB_RUN/snmpsim-venv"
 REQS="$LAB_DIR/snmp/requirements.txt"
 PROC="snmpsim-ups04"
-
-# lab_running is fooled by a process that exited but was not reaped yet (kill -0 still works):
-# forget such a record so the process is started again.
-forget_dead() {
-  local f pid
-  f="$(lab_pidfile "$1")"
-  [[ -s "$f" ]] || return 0
-  pid="$(cat "$f")"
-  [[ "$(ps -o stat= -p "$pid" 2>/dev/null)" == Z* ]] && rm -f "$f"
-  return 0
-}
 
 ensure_venv() {
   local stamp="$VENV/.requirements"
@@ -52,7 +37,6 @@ write_data() {
 
 up() {
   ensure_venv
-  forget_dead "$PROC"
   if ! lab_running "$PROC"; then
     write_data
     lab_start "$PROC" "$VENV/bin/snmpsim-command-responder" \
