@@ -55,6 +55,17 @@ lab_stop() {
   rm -f "$f"
 }
 
+# lab_forget NAME : wait up to 10 s for the recorded process to end by itself (it was told to stop by
+# other means), then drop its record; lab_stop TERMs and KILLs what is still alive
+lab_forget() {
+  local f pid i
+  f="$(lab_pidfile "$1")"
+  [[ -s "$f" ]] || return 0
+  pid="$(cat "$f")"
+  for i in $(seq 1 100); do lab_alive "$pid" || break; sleep 0.1; done
+  if lab_alive "$pid"; then lab_stop "$1"; else rm -f "$f"; fi
+}
+
 # lab_wait_tcp HOST PORT [TIMEOUT_S] : wait until a TCP port accepts connections
 lab_wait_tcp() {
   local host="$1" port="$2" timeout="${3:-30}" i

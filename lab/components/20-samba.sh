@@ -18,24 +18,6 @@ DC_NAME="ad01"
 ORG_FILE="$REPO_DIR/inventories/moriguchi/group_vars/all/organisation.yml"
 PROC="samba"
 
-# alive PID : the process exists and is not a zombie. Orphans are reaped by the machine's init,
-# sometimes seconds later, and kill -0 still succeeds on a zombie.
-alive() { local s; s="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1; s="${s##*) }"; [[ "${s%% *}" != Z ]]; }
-
-# running NAME : the recorded process is alive
-running() { local f; f="$(lab_pidfile "$1")"; [[ -s "$f" ]] && alive "$(cat "$f")"; }
-
-# forget NAME : wait up to 10 s for the recorded process to end, then drop its record
-# (lab_stop TERMs and KILLs what is still alive)
-forget() {
-  local f pid i
-  f="$(lab_pidfile "$1")"
-  [[ -s "$f" ]] || return 0
-  pid="$(cat "$f")"
-  for i in $(seq 1 100); do alive "$pid" || break; sleep 0.1; done
-  if alive "$pid"; then lab_stop "$1"; else rm -f "$f"; fi
-}
-
 samba_child() { cat "/proc/$1/task/$1/children" 2>/dev/null | awk '{print $1}'; }
 
 provisioned_intact() {
@@ -122,7 +104,7 @@ start() {
 wait_ready() {
   local i
   for i in $(seq 1 300); do
-    running "$PROC" || return 1
+    lab_running "$PROC" || return 1
     if (exec 3<>/dev/tcp/127.0.0.1/636) 2>/dev/null && (exec 3<>/dev/tcp/127.0.0.1/445) 2>/dev/null; then
       return 0
     fi
@@ -142,12 +124,12 @@ up() {
   command -v samba >/dev/null || lab_die "samba is not installed (make system-deps)"
   [[ -s "$LAB_RUN/ca/samba.crt" ]] || lab_die "the lab CA is missing (lab/components/10-ca.sh up)"
   local attempt rc
-  if running "$PROC"; then
+  if lab_running "$PROC"; then
     wait_ready || lab_die "samba is running but LDAPS/SMB do not answer (see $LAB_RUN/log/$PROC.log)"
     seed || lab_die "seeding the running domain failed"
     return 0
   fi
-  forget "$PROC"  # a record left by a samba that died
+  lab_forget "$PROC"  # a record left by a samba that died
   for attempt in 1 2; do
     provisioned_intact || provision
     write_smb_conf
@@ -174,12 +156,12 @@ down() {
   child="$(samba_child "$pid")"
   # samba is PID 1 of its namespace: when it exits the kernel ends every process it forked
   if [[ -n "$child" ]]; then kill -TERM "$child" 2>/dev/null || true; fi
-  forget "$PROC"
+  lab_forget "$PROC"
   lab_log "samba AD DC stopped"
 }
 
 status() {
-  if running "$PROC" && (exec 3<>/dev/tcp/127.0.0.1/636) 2>/dev/null; then
+  if lab_running "$PROC" && (exec 3<>/dev/tcp/127.0.0.1/636) 2>/dev/null; then
     lab_log "samba AD DC running (pid $(cat "$(lab_pidfile "$PROC")"), LDAPS 127.0.0.1:636, SMB 127.0.0.1:445)"
   else
     lab_log "samba AD DC not running"

@@ -28,24 +28,6 @@ load_inventory() {
   done < <("$REPO_DIR/.venv/bin/python" "$LAB_DIR/hosts/lab_hosts.py" "$REPO_DIR/inventories/lab/hosts.yml")
 }
 
-# alive PID : the process exists and is not a zombie. Orphans are reaped by the machine's init,
-# sometimes seconds later, and kill -0 still succeeds on a zombie.
-alive() { local s; s="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1; s="${s##*) }"; [[ "${s%% *}" != Z ]]; }
-
-# running NAME : the recorded process is alive
-running() { local f; f="$(lab_pidfile "$1")"; [[ -s "$f" ]] && alive "$(cat "$f")"; }
-
-# forget NAME : wait up to 10 s for the recorded process to end, then drop its record
-# (lab_stop TERMs and KILLs what is still alive)
-forget() {
-  local f pid i
-  f="$(lab_pidfile "$1")"
-  [[ -s "$f" ]] || return 0
-  pid="$(cat "$f")"
-  for i in $(seq 1 100); do alive "$pid" || break; sleep 0.1; done
-  if alive "$pid"; then lab_stop "$1"; else rm -f "$f"; fi
-}
-
 ns_of() { printf 'labh-%s' "$1"; }
 link_of() { printf 'lvh-%s' "${1:0:11}"; }
 bridge_of() { printf 'labbr-%s' "${1:0:9}"; }
@@ -100,7 +82,7 @@ ensure_bridge() {
 host_up() {
   local name="$1" addr="${HOST_ADDR[$1]}" ns link br
   ns="$(ns_of "$name")"; link="$(link_of "$name")"; br="$(bridge_of "${HOST_SEG[$name]}")"
-  if running "$(proc_of "$name")" && ip netns pids "$ns" >/dev/null 2>&1; then return 0; fi
+  if lab_running "$(proc_of "$name")" && ip netns pids "$ns" >/dev/null 2>&1; then return 0; fi
   host_down "$name"
   prepare_root "$name" "$addr"
   ensure_bridge "$br" "${addr%.*}.1/24"
@@ -118,7 +100,7 @@ host_up() {
 host_signal() {
   local proc pid child
   proc="$(proc_of "$1")"
-  running "$proc" || return 0
+  lab_running "$proc" || return 0
   pid="$(cat "$(lab_pidfile "$proc")")"
   child="$(awk '{print $1}' "/proc/$pid/task/$pid/children" 2>/dev/null)"
   [[ -z "$child" ]] || kill -TERM "$child" 2>/dev/null || true
@@ -127,7 +109,7 @@ host_signal() {
 host_down() {
   local name="$1"
   host_signal "$name"
-  forget "$(proc_of "$name")"
+  lab_forget "$(proc_of "$name")"
   ip link del "$(link_of "$name")" 2>/dev/null || true
   ip netns del "$(ns_of "$name")" 2>/dev/null || true
 }
@@ -214,7 +196,7 @@ status() {
   load_inventory
   local name rc=0 up=0 gws
   for name in "${!HOST_ADDR[@]}"; do
-    if running "$(proc_of "$name")" && (exec 3<>"/dev/tcp/${HOST_ADDR[$name]}/22") 2>/dev/null; then
+    if lab_running "$(proc_of "$name")" && (exec 3<>"/dev/tcp/${HOST_ADDR[$name]}/22") 2>/dev/null; then
       up=$((up + 1))
     else
       lab_log "host $name (${HOST_ADDR[$name]}) down"; rc=1
