@@ -101,8 +101,9 @@ smb_operations:
   type: int
 """
 
-from ansible.module_utils import hr_transfer_folders, hr_transfer_org
+from ansible.module_utils import hr_transfer_folders
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.hr_transfer_run import InputProblems, load_organisations
 from ansible.module_utils.ldap_directory import HAS_LDAP3, DirectoryError, LdapDirectory
 from ansible.module_utils.smb_acl import (
     HAS_SMBPROTOCOL,
@@ -151,20 +152,10 @@ def main():
         module.fail_json(msg="the ldap3 and smbprotocol Python libraries are required on the controller")
     params = module.params
     base = params["ldap_base_dn"]
-    dept_ou = f"{params['departments_ou']},{base}"
     try:
-        current = hr_transfer_org.load(params["organisation"], base, dept_ou, label="現行の所属マスタ")
-        nxt = (
-            hr_transfer_org.load(params["organisation_next"], base, dept_ou, label="新しい所属マスタ")
-            if params.get("organisation_next")
-            else current
-        )
-        org_diff = hr_transfer_org.diff(current, nxt)
-    except hr_transfer_org.OrgError as exc:
-        module.fail_json(
-            msg="所属マスタに誤りがあります。何も変更していません:\n" + "\n".join(exc.problems),
-            errors=exc.problems,
-        )
+        current, nxt, org_diff = load_organisations(params)
+    except InputProblems as exc:
+        module.fail_json(msg=str(exc), errors=exc.problems)
     try:
         sids = group_sids(params, base)
     except DirectoryError as exc:
