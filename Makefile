@@ -17,9 +17,10 @@ help:
 	@echo "make lint | syntax | unit | lab-up | lab-down | lab-status | bench"
 
 venv: $(VENV)/.installed
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt pyproject.toml
 	python3 -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check --no-compile -r requirements.txt
+	$(BIN)/pip install -q --disable-pip-version-check --no-compile --no-deps --no-build-isolation -e .
 	touch $@
 
 # Debian packages of the lab stand-ins (Samba AD, Kea, NUT, sshd, mmdebstrap); needs root.

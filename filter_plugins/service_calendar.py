@@ -6,27 +6,16 @@
   {{ '2027-05-03' | jp_holiday }}                       -> 憲法記念日 ('' when not a holiday)
   {{ jichitai_service_calendar | service_calendar_day('2026-12-30') }} -> {open: false, closure: 年末年始}
 
-The rules are interpreted by plugins/module_utils/workplan_calendar.py, the same code the work-plan
+The rules are interpreted by jichitai_ops/service_calendar.py, the same code the work-plan
 guard uses, so a playbook that schedules work (a power outage, a patch night) sees what the guard sees.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 
-import ansible.module_utils
-
-# The controller does not put plugins/module_utils on ansible.module_utils for filters; add it, as the
-# work-plan callback and actions do, so every plugin shares one copy of the calendar code.
-_MODULE_UTILS = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plugins", "module_utils"
-)
-if _MODULE_UTILS not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(_MODULE_UTILS)
-
-from ansible.module_utils import workplan_calendar as calendar_mod  # noqa: E402
-from ansible.module_utils import workplan_model as model_mod  # noqa: E402
+from jichitai_ops import service_calendar as calendar_mod
+from jichitai_ops.workplan import model as model_mod
 
 
 def _departments(departments):

@@ -113,11 +113,12 @@ password_file:
 
 import time
 
-from ansible.module_utils import hr_transfer_ad, hr_transfer_plan
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.hr_transfer_run import PLAN_ARGS, InputProblems, plan_from_inputs
-from ansible.module_utils.hr_transfer_secrets import PasswordVault, VaultFileError, generate_password
-from ansible.module_utils.ldap_directory import HAS_LDAP3, DirectoryError
+from ansible.module_utils.directory.ldap import HAS_LDAP3, DirectoryError
+from ansible.module_utils.hr_transfer import ad as hr_transfer_ad
+from ansible.module_utils.hr_transfer import plan as hr_transfer_plan
+from ansible.module_utils.hr_transfer.passwords import PasswordVault, VaultFileError, generate_password
+from ansible.module_utils.hr_transfer.run import PLAN_ARGS, InputProblems, plan_from_inputs
 
 
 def person_record(person):

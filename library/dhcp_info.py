@@ -120,9 +120,9 @@ import ipaddress
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.kea_client import KeaAuthError, KeaError
-from ansible.module_utils.kea_pair import check_peers, clients, pair_argument_spec
-from ansible.module_utils.kea_reservations import (
+from ansible.module_utils.kea.client import KeaAuthError, KeaError
+from ansible.module_utils.kea.pair import check_peers, clients, pair_argument_spec
+from ansible.module_utils.kea.reservations import (
     active_leases_by_ip,
     find_subnet,
     normalize_mac,

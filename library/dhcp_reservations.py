@@ -187,14 +187,14 @@ import json
 import re
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.kea_pair import (
+from ansible.module_utils.kea.pair import (
     KeaError,
     KeaUnreachable,
     check_peers,
     clients,
     pair_argument_spec,
 )
-from ansible.module_utils.kea_reservations import (
+from ansible.module_utils.kea.reservations import (
     STATES,
     canonical_subnet,
     diff_items,

@@ -101,10 +101,11 @@ import csv
 import io
 import os
 
-from ansible.module_utils import hr_transfer_exports, hr_transfer_list
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.hr_transfer_run import PLAN_ARGS, InputProblems, plan_from_inputs
-from ansible.module_utils.ldap_directory import HAS_LDAP3, DirectoryError
+from ansible.module_utils.directory.ldap import HAS_LDAP3, DirectoryError
+from ansible.module_utils.hr_transfer import exports as hr_transfer_exports
+from ansible.module_utils.hr_transfer import transfer_list as hr_transfer_list
+from ansible.module_utils.hr_transfer.run import PLAN_ARGS, InputProblems, plan_from_inputs
 
 SYSTEMS = {
     "skysea_organisation.csv": ("SKYSEA", "組織インポート（管理コンソール > 組織 > インポート）"),

@@ -101,17 +101,17 @@ smb_operations:
   type: int
 """
 
-from ansible.module_utils import hr_transfer_folders
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.hr_transfer_run import InputProblems, load_organisations
-from ansible.module_utils.ldap_directory import HAS_LDAP3, DirectoryError, LdapDirectory
-from ansible.module_utils.smb_acl import (
+from ansible.module_utils.directory.ldap import HAS_LDAP3, DirectoryError, LdapDirectory
+from ansible.module_utils.directory.smb import (
     HAS_SMBPROTOCOL,
     SID_ADMINISTRATORS,
     SID_SYSTEM,
     ShareClient,
     ShareError,
 )
+from ansible.module_utils.hr_transfer import folders as hr_transfer_folders
+from ansible.module_utils.hr_transfer.run import InputProblems, load_organisations
 
 ADMIN_NAMES = {SID_ADMINISTRATORS: "Administrators", SID_SYSTEM: "SYSTEM"}
 

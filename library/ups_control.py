@@ -141,15 +141,14 @@ confirmed_by:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.nut_client import NutError
-from ansible.module_utils.ups_backend import (
+from ansible.module_utils.ups.backend import (
     UpsError,
     check_params,
     nut_client,
     snmp_client,
     snmp_control_values,
 )
-from ansible.module_utils.ups_common import (
+from ansible.module_utils.ups.common import (
     CONTROL_STATES,
     control_from_nut,
     control_from_snmp,
@@ -158,6 +157,7 @@ from ansible.module_utils.ups_common import (
     snmp_readback_problems,
     ups_argument_spec,
 )
+from ansible.module_utils.ups.nut import NutError
 
 
 def describe_nut(ups, steps):

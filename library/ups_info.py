@@ -142,8 +142,8 @@ ups:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.ups_backend import UpsError, check_params, read_status
-from ansible.module_utils.ups_common import ups_argument_spec
+from ansible.module_utils.ups.backend import UpsError, check_params, read_status
+from ansible.module_utils.ups.common import ups_argument_spec
 
 
 def main():

@@ -38,8 +38,8 @@ sys.path.insert(0, str(ROOT / "tools"))
 import ansible.module_utils  # noqa: E402
 
 ansible.module_utils.__path__.append(str(ROOT / "plugins" / "module_utils"))
-from ansible.module_utils.ldap_directory import LdapDirectory  # noqa: E402
-from ansible.module_utils.smb_acl import ShareClient, folder_dacl  # noqa: E402
+from ansible.module_utils.directory.ldap import LdapDirectory  # noqa: E402
+from ansible.module_utils.directory.smb import ShareClient, folder_dacl  # noqa: E402
 
 ORGANISATION = ROOT / "inventories" / "moriguchi" / "group_vars" / "all" / "organisation.yml"
 SAMPLE_USERS = ROOT / "lab" / "samba" / "sample_users.yml"

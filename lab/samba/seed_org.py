@@ -26,7 +26,7 @@ from ldap3.core.exceptions import LDAPBindError, LDAPInvalidCredentialsResult
 
 # The folders and their DACLs are written with the same SMB code the share_folders module uses.
 ansible.module_utils.__path__.append(str(Path(__file__).resolve().parents[2] / "plugins" / "module_utils"))
-from ansible.module_utils.smb_acl import RIGHTS, SID_ADMINISTRATORS, SID_SYSTEM, Ace, Dacl, ShareClient
+from ansible.module_utils.directory.smb import RIGHTS, SID_ADMINISTRATORS, SID_SYSTEM, Ace, Dacl, ShareClient
 
 BASE_DN = "DC=lab,DC=jichitai,DC=test"
 REALM_DNS = "lab.jichitai.test"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 LAB_RUN = Path(os.environ.get("LAB_RUN", REPO / "lab" / "run"))
-sys.path.insert(0, str(REPO / "plugins" / "module_utils"))
+sys.path.insert(0, str(REPO / "plugins" / "module_utils" / "ups"))
 
-from snmp_ups import SnmpUpsClient  # noqa: E402 - after the path set-up
+from snmp import SnmpUpsClient  # noqa: E402 - after the path set-up
 
 # upsOutputSource 3 normal / 4 bypass / 5 battery; upsBatteryStatus 2 normal / 3 low
 FIELDS = (

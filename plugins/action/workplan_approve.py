@@ -64,18 +64,11 @@ approval:
 
 import os
 
-import ansible.module_utils
 from ansible.plugins.action import ActionBase
 
-# The controller does not put the modules' module_utils path on ansible.module_utils; plugins/module_utils
-# is added here so the work-plan code imports as it does for the modules and the tests.
-_MODULE_UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils")
-if _MODULE_UTILS not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(_MODULE_UTILS)
-
-from ansible.module_utils import workplan_basis as basis_mod
-from ansible.module_utils import workplan_model as model
-from ansible.module_utils import workplan_store as store_mod
+from jichitai_ops.workplan import basis as basis_mod
+from jichitai_ops.workplan import model as model
+from jichitai_ops.workplan import store as store_mod
 
 ARGSPEC = {
     "plan_id": {"type": "str", "required": True},

@@ -31,24 +31,18 @@ import re
 import secrets
 from collections import defaultdict
 
-import ansible.module_utils
 from ansible import context
 from ansible.playbook.handler import Handler
 from ansible.plugins.callback import CallbackBase
 from ansible.release import __version__ as ansible_version
 
-# The controller does not put the modules' module_utils path on ansible.module_utils; plugins/module_utils
-# is added here so the work-plan code imports as it does for the modules and the tests.
-_MODULE_UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils")
-if _MODULE_UTILS not in ansible.module_utils.__path__:
-    ansible.module_utils.__path__.append(_MODULE_UTILS)
-
-from ansible.module_utils import workplan_basis as basis_mod
-from ansible.module_utils import workplan_model as model
-from ansible.module_utils import workplan_plan as plan_mod
-from ansible.module_utils import workplan_record as record_mod
-from ansible.module_utils import workplan_render as render_mod
-from ansible.module_utils import workplan_store as store_mod
+import jichitai_ops
+from jichitai_ops.workplan import basis as basis_mod
+from jichitai_ops.workplan import documents
+from jichitai_ops.workplan import model as model
+from jichitai_ops.workplan import plan as plan_mod
+from jichitai_ops.workplan import record as record_mod
+from jichitai_ops.workplan import store as store_mod
 
 # Args whose text ends up in a diff: a secret-looking variable in them hides the diff.
 CONTENT_ARGS = {"content", "line", "block", "value", "text", "data", "body"}
@@ -82,6 +76,26 @@ def _minutes(task):
         return None
 
 
+def engine_mismatch(root: str) -> dict | None:
+    """Why the installed engine must not serve this project, or None. An execution environment built
+    from an older checkout would write plans with other rules than the repository's plugins expect."""
+    source = os.path.join(root, "jichitai_ops", "__init__.py")
+    try:
+        with open(source, encoding="utf-8") as handle:
+            found = re.search(r'^__version__ = "([^"]+)"', handle.read(), re.M)
+    except OSError:
+        return None  # a project without the engine's source uses whichever engine is installed
+    wanted = found.group(1) if found else None
+    if wanted == jichitai_ops.__version__:
+        return None
+    return model.reason(
+        "engine_mismatch",
+        f"作業計画エンジンの版が合いません（導入済み {jichitai_ops.__version__}、リポジトリ {wanted}）",
+        f"the installed jichitai_ops engine is {jichitai_ops.__version__} ({jichitai_ops.__file__}) but "
+        f"the repository at {root} is {wanted}: rebuild the execution environment or `make venv`"
+    )
+
+
 class CallbackModule(CallbackBase):
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "notification"
@@ -100,13 +114,15 @@ class CallbackModule(CallbackBase):
         self._seq = 0
         self._occurrence = defaultdict(int)
         self._task_started = {}
+        self._engine_mismatch = None
         self._publish()
 
     def _publish(self):
         # Worker processes fork from this one, so the guard sees the token: proof the callback runs.
-        os.environ[model.RUN_ENV] = json.dumps(
-            {"token": self._token, "started": model.iso(self._started), "playbook": self._playbook}
-        )
+        info = {"token": self._token, "started": model.iso(self._started), "playbook": self._playbook}
+        if self._engine_mismatch:
+            info["engine_mismatch"] = self._engine_mismatch
+        os.environ[model.RUN_ENV] = json.dumps(info)
 
     @staticmethod
     def _planning() -> bool:
@@ -117,6 +133,9 @@ class CallbackModule(CallbackBase):
     def v2_playbook_on_start(self, playbook):
         self._playbook = os.path.abspath(playbook._file_name)
         self._root = basis_mod.project_root(self._playbook)
+        self._engine_mismatch = engine_mismatch(self._root)
+        if self._engine_mismatch:
+            self._display.error(model.format_reasons([self._engine_mismatch]))
         self._publish()
 
     def v2_playbook_on_task_start(self, task, is_conditional):
@@ -248,7 +267,7 @@ class CallbackModule(CallbackBase):
         store = guard["store"]
         plan_digest = store_mod.write_plan(store, plan)
         folder = store_mod.plan_dir(store, plan["id"])
-        written, errors = render_mod.write_plan_files(folder, plan, plan_digest)
+        written, errors = documents.write_plan_files(folder, plan, plan_digest)
         for err in errors:
             self._display.warning(f"workplan: {err}")
         blocked = [f for f in plan["flags"] if f["severity"] == "block"]
@@ -283,7 +302,7 @@ class CallbackModule(CallbackBase):
     def _save_report(self, store, plan_id, report):
         stamp = f"{model.now():%Y%m%dT%H%M%S}-{self._token[:6]}"
         folder = store_mod.report_dir(store, plan_id, stamp)
-        written, errors = render_mod.write_report_files(folder, report)
+        written, errors = documents.write_report_files(folder, report)
         latest = store_mod.plan_dir(store, plan_id)
         for path in written:
             with open(path, "rb") as fh:

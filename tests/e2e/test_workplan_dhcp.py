@@ -78,7 +78,6 @@ def run(project, *args):
         "ANSIBLE_CALLBACKS_ENABLED": "workplan",
         "JICHITAI_WORKPLAN_LAB": "1",
         "ANSIBLE_FORCE_COLOR": "0",
-        "JICHITAI_OPS_NO_REEXEC": "1",
     }
     env.pop("JICHITAI_WORKPLAN_DIR", None)
     out = subprocess.run(
@@ -110,11 +109,10 @@ def plan(project, ledger_file, now="2026-12-01T10:00"):
     plan_id = re.search(r"work plan: (\S+)", text).group(1)
     folder = project / "work" / "plans" / plan_id
     subprocess.run(
-        [sys.executable, str(project / "bin" / "jichitai-ops"), "approve", plan_id, "--by", "守口 太郎"],
+        [str(ROOT / ".venv" / "bin" / "jichitai-ops"), "approve", plan_id, "--by", "守口 太郎"],
         cwd=project,
         check=True,
         capture_output=True,
-        env=os.environ | {"JICHITAI_OPS_NO_REEXEC": "1"},
     )
     return plan_id, folder, json.loads((folder / "plan.json").read_text())
 

@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -36,7 +35,6 @@ COPY = [
     "group_vars/all",
     "templates/workplan",
     "tests/e2e/playbooks",
-    "bin/jichitai-ops",
     "inventories/lab/.vault-pass.lab",  # ansible.cfg names the lab vault identity
 ]
 INVENTORY = """\
@@ -68,7 +66,7 @@ class Project:
             elif src.exists():
                 (self.dir / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(src, self.dir / rel)
-        for pattern in ("plugins/action/workplan_*.py", "plugins/module_utils/workplan_*.py"):
+        for pattern in ("plugins/action/workplan_*.py",):
             for src in ROOT.glob(pattern):
                 (self.dir / src.parent.relative_to(ROOT)).mkdir(parents=True, exist_ok=True)
                 shutil.copy2(src, self.dir / src.relative_to(ROOT))
@@ -99,7 +97,6 @@ class Project:
             ANSIBLE_CALLBACKS_ENABLED="workplan",
             ANSIBLE_FORCE_COLOR="0",
             ANSIBLE_NOCOLOR="1",
-            JICHITAI_OPS_NO_REEXEC="1",
             PATH=f"{VENV_BIN}:{os.environ.get('PATH', '')}",
         )
         if lab:
@@ -151,7 +148,7 @@ class Project:
 
     def cli(self, *args, lab=True):
         out = subprocess.run(
-            [sys.executable, str(self.dir / "bin" / "jichitai-ops"), *args],
+            [str(VENV_BIN / "jichitai-ops"), *args],
             cwd=self.dir,
             env=self.env(lab),
             capture_output=True,
@@ -395,6 +392,17 @@ def test_apply_without_plan_id_is_refused_unless_lab_escape(project):
 def test_injected_clock_is_refused_outside_the_lab(project):
     out = project.playbook("--check", "--diff", "-e", "workplan_now=2026-12-01T10:00", lab=False, quick=True)
     assert out.returncode != 0 and "workplan_now is for the lab only" in out.text, out.text
+
+
+def test_an_engine_other_than_the_repository_s_is_refused(project):
+    """The AWX case: an execution environment built from an older checkout runs a newer project."""
+    (project.dir / "jichitai_ops").mkdir()
+    (project.dir / "jichitai_ops" / "__init__.py").write_text('__version__ = "0.0.1"\n')
+    out = project.playbook("--check", "--diff", quick=True)
+    assert out.returncode != 0, out.text
+    assert "the installed jichitai_ops engine is" in out.text and "repository" in out.text and "0.0.1" in out.text
+    assert not list(project.dir.glob("work/plans/*/plan.json"))
+    assert project.untouched()
 
 
 def test_approve_refuses_a_tampered_plan(project):

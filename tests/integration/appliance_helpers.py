@@ -144,7 +144,7 @@ def module_play(
 
 # ---- the Kea pair -------------------------------------------------------------------------------
 def kea_clients(lab_vars) -> dict:
-    kea = module_utils("kea_client")
+    kea = module_utils("kea.client")
     return {
         host: kea.KeaClient(
             host,
@@ -179,7 +179,7 @@ def dhcp_play(module: str, args: dict, phases=("apply",)) -> list[dict]:
 
 
 def subnet_of(client, prefix: str = LAB_SUBNET) -> dict:
-    reservations = module_utils("kea_reservations")
+    reservations = module_utils("kea.reservations")
     return reservations.find_subnet(client.config_get()["Dhcp4"], prefix)
 
 
@@ -193,7 +193,7 @@ def reservation_set(client, prefix: str = LAB_SUBNET) -> set[tuple[str, str, str
 def wait_ha(clients: dict, states: dict[str, tuple[str, ...]], timeout: float = 30) -> dict:
     """Wait until each peer's HA state is one of the given ones; the states seen last."""
     deadline = time.monotonic() + timeout
-    kea = module_utils("kea_client")
+    kea = module_utils("kea.client")
     while True:
         seen = {}
         for host in states:
@@ -231,7 +231,7 @@ def restored_pair(clients: dict):
 def wait_healthy(clients: dict, timeout: float = 60) -> None:
     """Wait until every peer is in hot-standby and sees its partner in hot-standby too."""
     deadline = time.monotonic() + timeout
-    kea = module_utils("kea_client")
+    kea = module_utils("kea.client")
     while True:
         try:
             views = [clients[host].ha_state() or {} for host in PAIR]

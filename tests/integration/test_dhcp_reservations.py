@@ -283,7 +283,7 @@ def test_peers_that_already_differ_are_refused_unless_converged(pair):
     before = snapshot(pair)
     # someone changed dhcp02 by hand
     config = pair["dhcp02"].config_get()
-    subnet = module_utils("kea_reservations").find_subnet(config["Dhcp4"], LAB_SUBNET)
+    subnet = module_utils("kea.reservations").find_subnet(config["Dhcp4"], LAB_SUBNET)
     subnet["reservations"].append({"hw-address": "02:4a:00:77:00:01", "ip-address": "198.18.100.77"})
     pair["dhcp02"].config_set(config)
     wait_ha(pair, dict.fromkeys(PAIR, HEALTHY))

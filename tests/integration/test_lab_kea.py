@@ -42,5 +42,5 @@ def test_wrong_password_is_refused_by_the_control_agent(lab, lab_vars):
     client.password = "not-the-lab-password"
     from appliance_helpers import module_utils
 
-    with pytest.raises(module_utils("kea_client").KeaAuthError, match="refused the credentials"):
+    with pytest.raises(module_utils("kea.client").KeaAuthError, match="refused the credentials"):
         client.status()

@@ -11,7 +11,7 @@ NUT_UPSES = ("ups01", "ups02", "ups03")
 
 
 def test_upsd_lists_every_nut_ups_of_the_inventory(lab, lab_vars):
-    nut = module_utils("nut_client")
+    nut = module_utils("ups.nut")
     first = lab_vars(NUT_UPSES[0])
     with nut.NutClient(first["jichitai_ups_address"], first["jichitai_ups_port"]) as client:
         listed = client.list_ups()
@@ -22,7 +22,7 @@ def test_upsd_lists_every_nut_ups_of_the_inventory(lab, lab_vars):
 
 
 def test_upsd_accepts_the_lab_user_for_changes(lab, lab_vars):
-    nut = module_utils("nut_client")
+    nut = module_utils("ups.nut")
     ups = lab_vars("ups01")
     with nut.NutClient(ups["jichitai_ups_address"], ups["jichitai_ups_port"]) as client:
         client.login(ups["jichitai_ups_user"], ups["jichitai_ups_password"])
@@ -33,7 +33,7 @@ def test_upsd_accepts_the_lab_user_for_changes(lab, lab_vars):
 
 
 def test_snmp_get_of_ups_battery_status(lab, lab_vars):
-    snmp = module_utils("snmp_ups")
+    snmp = module_utils("ups.snmp")
     ups = lab_vars("ups04")
     assert ups["jichitai_ups_backend"] == "snmp"
     client = snmp.SnmpUpsClient(
@@ -48,7 +48,7 @@ def test_snmp_get_of_ups_battery_status(lab, lab_vars):
 
 
 def test_snmp_read_only_community_cannot_write(lab, lab_vars):
-    snmp = module_utils("snmp_ups")
+    snmp = module_utils("ups.snmp")
     ups = lab_vars("ups04")
     client = snmp.SnmpUpsClient(
         ups["jichitai_ups_address"],

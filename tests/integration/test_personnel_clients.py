@@ -14,13 +14,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 import personnel_lab  # noqa: E402
-from ansible.module_utils.ldap_directory import (  # noqa: E402
+from ansible.module_utils.directory.ldap import (  # noqa: E402
     ConnectionLost,
     DirectoryError,
     LdapDirectory,
     user_can_bind,
 )
-from ansible.module_utils.smb_acl import AccessDenied, ShareClient, folder_dacl  # noqa: E402
+from ansible.module_utils.directory.smb import AccessDenied, ShareClient, folder_dacl  # noqa: E402
 
 pytestmark = pytest.mark.lab
 BASE = personnel_lab.BASE_DN

@@ -38,9 +38,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 import personnel_lab  # noqa: E402
-from ansible.module_utils.hr_transfer_list import parse  # noqa: E402
-from ansible.module_utils.ldap_directory import LdapDirectory, user_can_bind  # noqa: E402
-from ansible.module_utils.smb_acl import AccessDenied, ShareClient, ShareError  # noqa: E402
+from ansible.module_utils.directory.ldap import LdapDirectory, user_can_bind  # noqa: E402
+from ansible.module_utils.directory.smb import AccessDenied, ShareClient, ShareError  # noqa: E402
+from ansible.module_utils.hr_transfer.transfer_list import parse  # noqa: E402
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -90,7 +90,6 @@ class Rehearsal:
             ANSIBLE_FORCE_COLOR="0",
             ANSIBLE_NOCOLOR="1",
             JICHITAI_WORKPLAN_LAB="1",
-            JICHITAI_OPS_NO_REEXEC="1",
             JICHITAI_HR_VAULT_ID=f"hr2027@{self.vault_pass}",
             LAB_RUN=str(self.run_dir),
         )
@@ -137,8 +136,7 @@ class Rehearsal:
     def approve(self):
         out = subprocess.run(
             [
-                sys.executable,
-                str(self.project / "bin/jichitai-ops"),
+                str(ROOT / ".venv" / "bin" / "jichitai-ops"),
                 "approve",
                 self.plan_id,
                 "--by",

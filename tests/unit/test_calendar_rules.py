@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
-from ansible.module_utils import workplan_calendar as cal
+
+from jichitai_ops import service_calendar as cal
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,13 +6,9 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
-import ansible.module_utils
 import pytest
-
-ansible.module_utils.__path__.append(str(Path(__file__).resolve().parents[2] / "plugins" / "module_utils"))
-from ansible.module_utils import hr_transfer_exports as hx  # noqa: E402
+from ansible.module_utils.hr_transfer import exports as hx  # noqa: E402
 from test_hr_plan import ALL_KINDS, ROOT, STAFF, apply, orgs, run, seeded  # noqa: E402
 
 

@@ -4,13 +4,8 @@ proves the same against the lab's share."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import ansible.module_utils
-
-ansible.module_utils.__path__.append(str(Path(__file__).resolve().parents[2] / "plugins" / "module_utils"))
-from ansible.module_utils import hr_transfer_folders as hf  # noqa: E402
-from ansible.module_utils import smb_acl  # noqa: E402
+from ansible.module_utils.directory import smb as smb_acl
+from ansible.module_utils.hr_transfer import folders as hf  # noqa: E402
 from test_hr_plan import orgs  # noqa: E402
 
 

@@ -1,15 +1,10 @@
-"""The HR transfer list parser (plugins/module_utils/hr_transfer_list.py): encodings, width
+"""The HR transfer list parser (plugins/module_utils/hr_transfer/transfer_list.py): encodings, width
 normalisation, dates, and every bad row reported with its line number. No server needed."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import ansible.module_utils
 import pytest
-
-ansible.module_utils.__path__.append(str(Path(__file__).resolve().parents[2] / "plugins" / "module_utils"))
-from ansible.module_utils import hr_transfer_list as hl  # noqa: E402
+from ansible.module_utils.hr_transfer import transfer_list as hl  # noqa: E402
 
 HEADER = "職員番号,氏名,氏名カナ,異動区分,旧所属,新所属,新職名,発令日"
 

@@ -8,12 +8,10 @@ import re
 import subprocess
 from pathlib import Path
 
-import ansible.module_utils
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-ansible.module_utils.__path__.append(str(ROOT / "plugins" / "module_utils"))
-from ansible.module_utils.hr_transfer_run import PLAN_ARGS  # noqa: E402
+from ansible.module_utils.hr_transfer.run import PLAN_ARGS  # noqa: E402
 
 MODULES = ["ad_personnel", "share_folders", "import_files"]
 

@@ -1,17 +1,15 @@
-"""Organisation master loading and the reorganisation diff (plugins/module_utils/hr_transfer_org.py)."""
+"""Organisation master loading and the reorganisation diff (plugins/module_utils/hr_transfer/org.py)."""
 
 from __future__ import annotations
 
 import copy
 from pathlib import Path
 
-import ansible.module_utils
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-ansible.module_utils.__path__.append(str(ROOT / "plugins" / "module_utils"))
-from ansible.module_utils import hr_transfer_org as ho  # noqa: E402
+from ansible.module_utils.hr_transfer import org as ho  # noqa: E402
 
 BASE = "DC=lab,DC=jichitai,DC=test"
 DEPT_OU = f"OU=Departments,{BASE}"

@@ -11,15 +11,16 @@ import io
 import sys
 from pathlib import Path
 
-import ansible.module_utils
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-ansible.module_utils.__path__.append(str(ROOT / "plugins" / "module_utils"))
-from ansible.module_utils import hr_transfer_ad, hr_transfer_list, hr_transfer_org, hr_transfer_plan  # noqa: E402
-from ansible.module_utils.hr_transfer_plan import Account, Snapshot  # noqa: E402
-from ansible.module_utils.ldap_directory import ConnectionLost, DirectoryError  # noqa: E402
+from ansible.module_utils.directory.ldap import ConnectionLost, DirectoryError
+from ansible.module_utils.hr_transfer import ad as hr_transfer_ad
+from ansible.module_utils.hr_transfer import org as hr_transfer_org
+from ansible.module_utils.hr_transfer import plan as hr_transfer_plan
+from ansible.module_utils.hr_transfer import transfer_list as hr_transfer_list
+from ansible.module_utils.hr_transfer.plan import Account, Snapshot
 
 BASE = "DC=lab,DC=jichitai,DC=test"
 DEPT_OU = f"OU=Departments,{BASE}"

@@ -7,12 +7,10 @@ import string
 import subprocess
 from pathlib import Path
 
-import ansible.module_utils
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-ansible.module_utils.__path__.append(str(ROOT / "plugins" / "module_utils"))
-from ansible.module_utils import hr_transfer_secrets as hs  # noqa: E402
+from ansible.module_utils.hr_transfer import passwords as hs  # noqa: E402
 
 
 def run_command(args, data=None, binary_data=False):

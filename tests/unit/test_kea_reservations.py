@@ -1,9 +1,9 @@
-"""Reservation planning for the Kea pair (plugins/module_utils/kea_reservations.py), no server needed."""
+"""Reservation planning for the Kea pair (plugins/module_utils/kea/reservations.py), no server needed."""
 
 from __future__ import annotations
 
 import pytest
-from ansible.module_utils import kea_reservations as kr
+from ansible.module_utils.kea import reservations as kr
 
 SUBNET = {
     "id": 1,

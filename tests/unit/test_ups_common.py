@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from ansible.module_utils import nut_client as nut
-from ansible.module_utils import ups_common as uc
+from ansible.module_utils.ups import common as uc
+from ansible.module_utils.ups import nut as nut
 
 NUT_VARS = {
     "ups.status": "OL",

@@ -3,7 +3,8 @@
 import subprocess
 
 import pytest
-from ansible.module_utils import workplan_basis as basis
+
+from jichitai_ops.workplan import basis as basis
 
 CLI = {"subset": None, "tags": ("all",), "skip_tags": (), "start_at_task": None}
 

@@ -3,7 +3,8 @@
 import datetime as dt
 
 import pytest
-from ansible.module_utils import workplan_model as model
+
+from jichitai_ops.workplan import model as model
 
 
 def test_time_without_offset_is_tokyo():

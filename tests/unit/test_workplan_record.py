@@ -4,7 +4,7 @@ The result dicts are the shapes ansible-core 2.19 hands a callback (measured wit
 callback on copy, lineinfile loops, command, raw, wait_for and no_log tasks in check mode)."""
 
 
-from ansible.module_utils import workplan_record as rec
+from jichitai_ops.workplan import record as rec
 
 
 def make(result, status="ok", action="ansible.builtin.copy", planning=True, host="web01", seq=1, **kw):

@@ -3,9 +3,10 @@
 
 import openpyxl
 import pytest
-from ansible.module_utils import workplan_plan as plan_mod
-from ansible.module_utils import workplan_record as rec
-from ansible.module_utils import workplan_render as render
+
+from jichitai_ops.workplan import documents, presentation, render
+from jichitai_ops.workplan import plan as plan_mod
+from jichitai_ops.workplan import record as rec
 
 
 def record(host, task, result, seq, status="ok", action="ansible.builtin.copy", **kw):
@@ -179,7 +180,7 @@ def test_html_plan_is_escaped(plan):
 
 def test_xlsx_plan_opens_and_holds_the_rows(plan, tmp_path):
     path = tmp_path / "plan.xlsx"
-    render.write_plan_files(str(tmp_path), plan, "d" * 64)
+    documents.write_plan_files(str(tmp_path), plan, "d" * 64)
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == [
         "概要",
@@ -236,7 +237,7 @@ def test_report_renderings_show_unplanned_first(plan, tmp_path):
     report = plan_mod.assemble_report(
         plan, guard_info, actual, {}, "2026-12-13T09:31:00+09:00", "2026-12-13T09:40:00+09:00", False
     )
-    written, errors = render.write_report_files(str(tmp_path), report)
+    written, errors = documents.write_report_files(str(tmp_path), report)
     assert errors == [] and len(written) == 4
     md = (tmp_path / "report.md").read_text()
     assert md.index("## 計画外の変更") < md.index("## 計画と実績")
@@ -260,5 +261,5 @@ def test_report_renderings_show_unplanned_first(plan, tmp_path):
 
 def test_long_diffs_are_cut_in_renderings_not_in_json():
     text = "".join(f"line {i}\n" for i in range(1000))
-    shown = render.unified({"header": "f", "before": "", "after": text})
-    assert shown.count("\n") <= render.MAX_DIFF_LINES + 1 and "省略" in shown
+    shown = presentation.unified({"header": "f", "before": "", "after": text})
+    assert shown.count("\n") <= presentation.MAX_DIFF_LINES + 1 and "省略" in shown

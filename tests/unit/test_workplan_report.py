@@ -2,7 +2,8 @@
 
 
 import pytest
-from ansible.module_utils import workplan_report as report_mod
+
+from jichitai_ops.workplan import report as report_mod
 
 
 def entry(state, after="x\n"):

@@ -4,8 +4,9 @@ import json
 from pathlib import Path
 
 import pytest
-from ansible.module_utils import workplan_model as model
-from ansible.module_utils import workplan_store as store
+
+from jichitai_ops.workplan import model as model
+from jichitai_ops.workplan import store as store
 
 PLAN_ID = "20261201T100000-0a1b2c3d"
 BLOCK = {"severity": "block", "rule": "resident_counter_sundays", "ja": "総合窓口課 の時間外業務と重なります"}

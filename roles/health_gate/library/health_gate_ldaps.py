@@ -75,7 +75,7 @@ seconds:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.ldap_directory import DirectoryError, LdapDirectory
+from ansible.module_utils.directory.ldap import DirectoryError, LdapDirectory
 
 
 def main():

@@ -74,7 +74,7 @@ seconds:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.smb_acl import ShareClient, ShareError
+from ansible.module_utils.directory.smb import ShareClient, ShareError
 
 
 def main():

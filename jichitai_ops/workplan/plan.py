@@ -3,9 +3,9 @@ recorded task results. Used by the workplan callback; plain data in, plain data 
 
 from __future__ import annotations
 
-from . import workplan_record as rec
-from . import workplan_report
-from .workplan_model import KINDS, SCHEMA, parse_time, reason
+from . import record as rec
+from . import report
+from .model import KINDS, SCHEMA, parse_time, reason
 
 
 def _flag(code: str, severity: str, ja: str, en: str) -> dict:
@@ -120,7 +120,7 @@ def assemble_report(
         "run": run,
         "warnings": guard.get("warnings", []),
     }
-    return workplan_report.build(plan, records, meta)
+    return report.build(plan, records, meta)
 
 
 def unguarded_reason() -> dict:

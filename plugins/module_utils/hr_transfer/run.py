@@ -7,8 +7,11 @@ import collections
 import time
 from dataclasses import dataclass
 
-from ansible.module_utils import hr_transfer_ad, hr_transfer_list, hr_transfer_org, hr_transfer_plan
-from ansible.module_utils.ldap_directory import LdapDirectory
+from ansible.module_utils.directory.ldap import LdapDirectory
+from ansible.module_utils.hr_transfer import ad as hr_transfer_ad
+from ansible.module_utils.hr_transfer import org as hr_transfer_org
+from ansible.module_utils.hr_transfer import plan as hr_transfer_plan
+from ansible.module_utils.hr_transfer import transfer_list as hr_transfer_list
 
 DEFAULT_ROUTE_GROUPS = {"internet_lgwan": "g-xfer-internet-lgwan", "lgwan_mynumber": "g-xfer-lgwan-mynumber"}
 

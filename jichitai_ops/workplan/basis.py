@@ -7,7 +7,7 @@ import hashlib
 import os
 import subprocess
 
-from .workplan_model import digest, is_control_var, reason
+from .model import digest, is_control_var, reason
 
 SKIP_DIRS = {".git", ".venv", "work", "artifacts", "__pycache__", ".ansible", ".pytest_cache", ".ruff_cache"}
 

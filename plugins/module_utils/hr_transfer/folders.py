@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ansible.module_utils.smb_acl import RIGHTS, SID_ADMINISTRATORS, SID_SYSTEM, Ace, Dacl
+from ansible.module_utils.directory.smb import RIGHTS, SID_ADMINISTRATORS, SID_SYSTEM, Ace, Dacl
 
 PREPARE = "prepare"
 CUTOVER = "cutover"

@@ -14,8 +14,8 @@ Verdicts (ja label, whether the city must look at it):
 
 from __future__ import annotations
 
-from .workplan_model import REPORT_SCHEMA
-from .workplan_record import diff_signature, entry_key
+from .model import REPORT_SCHEMA
+from .record import diff_signature, entry_key
 
 VERDICTS = {
     "unplanned": ("計画外の変更", True),

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .workplan_model import KINDS, fmt_jp, fmt_minutes
-from .workplan_render import SEVERITY_JA, STATE_JA, listify, ordered_entries, unified
-from .workplan_report import VERDICTS
+from .model import KINDS, fmt_jp, fmt_minutes
+from .presentation import SEVERITY_JA, STATE_JA, listify, ordered_entries, unified
+from .report import VERDICTS
 
 MAX_CELL = 32000  # Excel holds at most 32,767 characters in a cell
 HEAD_FILL = "DDE7F0"

@@ -10,7 +10,7 @@ import io
 import unicodedata
 from collections import Counter
 
-from ansible.module_utils.hr_transfer_list import NEW_ACCOUNT_KINDS, RETIRE
+from ansible.module_utils.hr_transfer.transfer_list import NEW_ACCOUNT_KINDS, RETIRE
 
 ROUTE_FILES = {
     "internet_lgwan": ("transfer_internet_lgwan.csv", "無害化転送（インターネット⇔LGWAN）"),

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Options and connection handling shared by the modules that drive a Kea appliance pair."""
 
-from ansible.module_utils.kea_client import KeaAuthError, KeaClient, KeaError, KeaUnreachable
+from ansible.module_utils.kea.client import KeaAuthError, KeaClient, KeaError, KeaUnreachable
 
 PEER_OPTIONS = {
     "name": {"type": "str", "required": True},

@@ -7,7 +7,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
-from ansible.module_utils.hr_transfer_list import (
+from ansible.module_utils.hr_transfer.transfer_list import (
     CONCURRENT,
     HIRE,
     KINDS,

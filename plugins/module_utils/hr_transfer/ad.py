@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
-from ansible.module_utils.hr_transfer_plan import Account, Snapshot
-from ansible.module_utils.ldap_directory import password_value
+from ansible.module_utils.directory.ldap import password_value
+from ansible.module_utils.hr_transfer.plan import Account, Snapshot
 
 USER_ATTRS = [
     "employeeID",

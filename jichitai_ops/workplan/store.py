@@ -12,7 +12,7 @@ import os
 import socket
 import tempfile
 
-from .workplan_model import (
+from .model import (
     STORE_ENV,
     WorkplanError,
     check_plan_id,

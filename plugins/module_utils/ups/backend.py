@@ -2,9 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Open the right protocol client for a UPS and read it into the common model (ups_common)."""
 
-from ansible.module_utils.nut_client import NutClient, NutError
-from ansible.module_utils.snmp_ups import OIDS, SnmpUpsClient, SnmpUpsError
-from ansible.module_utils.ups_common import DEFAULT_PORTS, status_from_nut, status_from_snmp
+from ansible.module_utils.ups.common import DEFAULT_PORTS, status_from_nut, status_from_snmp
+from ansible.module_utils.ups.nut import NutClient, NutError
+from ansible.module_utils.ups.snmp import OIDS, SnmpUpsClient, SnmpUpsError
 
 UpsError = (NutError, SnmpUpsError)
 

@@ -1,0 +1,378 @@
+"""jichitai-ops: the engineer's command line for work plans (plan -> approve -> apply -> report).
+
+  jichitai-ops plan PLAYBOOK --window-start 2026-12-16T22:00 --window-end 2026-12-16T23:30 [-e K=V]...
+  jichitai-ops approve PLAN_ID --by 氏名 [--digest SHA256] [--override-calendar --reason 理由]
+  jichitai-ops apply PLAN_ID [-e K=V]...
+  jichitai-ops show [PLAN_ID] [--format summary|md|json|paths]
+
+plan and apply run ansible-playbook through ansible-runner (artifacts under work/runner/), with the
+workplan callback enabled, in the project found from the current folder (or JICHITAI_OPS_PROJECT).
+Plans live in work/plans/ (or JICHITAI_WORKPLAN_DIR). Exit codes: 0 done,
+1 error, 2 refused, 3 applied but the report needs review (unplanned change, failure, difference).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import signal
+import sys
+from pathlib import Path
+
+from jichitai_ops.workplan import model
+from jichitai_ops.workplan import store as store_mod
+
+
+def project_root() -> Path:
+    """The project the command works on: JICHITAI_OPS_PROJECT, else the nearest folder at or above the
+    current one that holds ansible.cfg and playbooks/."""
+    named = os.environ.get("JICHITAI_OPS_PROJECT")
+    if named:
+        return Path(named).resolve()
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "ansible.cfg").is_file() and (folder / "playbooks").is_dir():
+            return folder
+    return here
+
+
+ROOT = project_root()
+
+EXIT_OK, EXIT_ERROR, EXIT_REFUSED, EXIT_REVIEW = 0, 1, 2, 3
+
+
+def store() -> str:
+    return store_mod.store_dir(str(ROOT))
+
+
+def say(ja: str, en: str | None = None, stream=sys.stdout) -> None:
+    print(ja if en is None else f"{ja}\n  {en}", file=stream)
+
+
+def refused(exc) -> int:
+    say("できません / refused:", stream=sys.stderr)
+    print(model.format_reasons(exc.reasons), file=sys.stderr)
+    return EXIT_REFUSED
+
+
+# -- ansible-runner ---------------------------------------------------------------------------------
+
+
+def callbacks_enabled() -> str:
+    """The configured callbacks plus workplan (ansible-runner and AWX override callback settings)."""
+    from ansible.config.manager import ConfigManager
+
+    enabled = list(
+        ConfigManager(conf_file=str(ROOT / "ansible.cfg")).get_config_value("CALLBACKS_ENABLED") or []
+    )
+    if "workplan" not in enabled:
+        enabled.append("workplan")
+    return ",".join(enabled)
+
+
+def run_playbook(kind: str, playbook: str, args: list[str]):
+    import ansible_runner
+
+    stamp = model.now().strftime("%Y%m%dT%H%M%S")
+    env = {
+        # ansible-runner sets ANSIBLE_CALLBACK_PLUGINS to its own directory, which hides ansible.cfg's
+        # callback_plugins: name ours explicitly (runner appends its own).
+        "ANSIBLE_CALLBACK_PLUGINS": str(ROOT / "plugins" / "callback"),
+        "ANSIBLE_CALLBACKS_ENABLED": callbacks_enabled(),
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+    }
+    private = ROOT / "work" / "runner"
+    private.mkdir(parents=True, exist_ok=True)
+    return ansible_runner.run(
+        private_data_dir=str(private),
+        project_dir=str(ROOT),
+        ident=f"{kind}-{stamp}-{os.getpid()}",
+        playbook=str(Path(playbook).resolve()),
+        cmdline=" ".join(shlex.quote(a) for a in args),
+        envvars=env,
+        quiet=False,
+        json_mode=False,
+    )
+
+
+def stats_data(runner) -> dict:
+    for event in runner.events:
+        if event.get("event") == "playbook_on_stats":
+            return event.get("event_data", {}).get("artifact_data") or {}
+    return {}
+
+
+def guard_refusal(runner) -> dict | None:
+    for event in runner.events:
+        if event.get("event") == "runner_on_failed":
+            guard = event.get("event_data", {}).get("res", {}).get("workplan_guard")
+            if guard and guard.get("refused"):
+                return guard
+    return None
+
+
+def passthrough(opts) -> list[str]:
+    args = []
+    for value in opts.extra_vars or []:
+        args += ["-e", value]
+    for value in opts.vault_password_file or []:
+        args += ["--vault-password-file", value]
+    for value in opts.vault_id or []:
+        args += ["--vault-id", value]
+    return args
+
+
+def extra_var_names(values: list[str]) -> set[str]:
+    import yaml
+
+    names = set()
+    for value in values or []:
+        if value.startswith("@"):
+            with open(value[1:], encoding="utf-8") as fh:
+                names |= set((yaml.safe_load(fh) or {}).keys())
+        elif value.lstrip().startswith(("{", "[")):
+            names |= set((yaml.safe_load(value) or {}).keys())
+        else:
+            names |= {item.split("=", 1)[0] for item in shlex.split(value) if "=" in item}
+    return names
+
+
+# -- commands --------------------------------------------------------------------------------------
+
+
+def cmd_plan(opts) -> int:
+    args = [
+        "--check",
+        "--diff",
+        "-e",
+        f"workplan_window_start={opts.window_start}",
+        "-e",
+        f"workplan_window_end={opts.window_end}",
+    ]
+    for inv in opts.inventory or []:
+        args += ["-i", inv]
+    if opts.limit:
+        args += ["--limit", opts.limit]
+    if opts.tags:
+        args += ["--tags", opts.tags]
+    if opts.skip_tags:
+        args += ["--skip-tags", opts.skip_tags]
+    runner = run_playbook("plan", opts.playbook, args + passthrough(opts))
+    data = stats_data(runner)
+    plan_id = data.get("workplan_id")
+    if not plan_id or data.get("workplan_mode") != "plan":
+        say(
+            "作業計画を作成できませんでした（playbook に role workplan がありますか）",
+            f"no plan was made (runner status {runner.status}, rc {runner.rc})",
+            sys.stderr,
+        )
+        return EXIT_ERROR
+    try:
+        plan, _, plan_digest = store_mod.load_plan(store(), plan_id)
+    except model.WorkplanError as exc:
+        return refused(exc)
+    print()
+    show_summary(plan_id, plan, plan_digest)
+    return EXIT_OK if runner.rc == 0 else EXIT_ERROR
+
+
+def cmd_approve(opts) -> int:
+    try:
+        approval = store_mod.approve(
+            store(),
+            opts.plan_id,
+            opts.by,
+            override_calendar=opts.override_calendar,
+            override_reason=opts.reason,
+            expected_digest=opts.digest,
+            tool="jichitai-ops",
+        )
+    except model.WorkplanError as exc:
+        return refused(exc)
+    say(
+        f"承認を記録しました: {opts.plan_id}（{approval['approver']}、"
+        f"{model.fmt_jp(approval['approved_at'])}）",
+        f"approval recorded for digest sha256:{approval['plan_digest']}",
+    )
+    if approval["override_calendar"]:
+        say(f"  カレンダー例外承認: {approval['override_reason']}")
+    return EXIT_OK
+
+
+def cmd_apply(opts) -> int:
+    try:
+        plan, _, _ = store_mod.load_plan(store(), model.check_plan_id(opts.plan_id))
+    except model.WorkplanError as exc:
+        return refused(exc)
+    needed = set(plan["basis"]["run_options"].get("extra_vars", {}))
+    missing = sorted(needed - extra_var_names(opts.extra_vars))
+    if missing:
+        say(
+            f"計画時と同じ追加変数を指定してください: {', '.join(missing)}",
+            f"pass the plan's extra vars again: {', '.join(missing)}",
+            sys.stderr,
+        )
+        return EXIT_REFUSED
+    run = plan.get("run", {})
+    args = ["--diff", "-e", f"workplan_id={opts.plan_id}"]
+    for inv in run.get("inventory") or []:
+        args += ["-i", inv if os.path.isabs(inv) or "," in inv else str(ROOT / inv)]
+    if run.get("limit"):
+        args += ["--limit", run["limit"]]
+    if run.get("tags"):
+        args += ["--tags", ",".join(run["tags"])]
+    if run.get("skip_tags"):
+        args += ["--skip-tags", ",".join(run["skip_tags"])]
+    runner = run_playbook("apply", str(ROOT / plan["playbook"]), args + passthrough(opts))
+    refusal = guard_refusal(runner)
+    if refusal:
+        print(file=sys.stderr)
+        say(
+            "作業計画の実施を拒否しました（変更は行っていません） / apply refused, nothing changed:",
+            stream=sys.stderr,
+        )
+        print(model.format_reasons(refusal.get("reasons", [])), file=sys.stderr)
+        return EXIT_REFUSED
+    report_path = Path(store_mod.plan_dir(store(), opts.plan_id)) / "report.json"
+    if not report_path.is_file():
+        say("作業報告書がありません", f"no report written (runner status {runner.status})", sys.stderr)
+        return EXIT_ERROR
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    print()
+    say(
+        f"作業報告書: {report['verdict_ja']}（計画外の変更 {report['counts']['unplanned']} 件）",
+        f"report: {report_path.with_suffix('.html')}",
+    )
+    if runner.rc != 0:
+        return EXIT_ERROR
+    return EXIT_OK if report["verdict"] == "ok" else EXIT_REVIEW
+
+
+def show_summary(plan_id: str, plan: dict, plan_digest: str) -> None:
+    folder = Path(store_mod.plan_dir(store(), plan_id))
+    approval = store_mod.load_approval(store(), plan_id)
+    window = plan.get("window") or {}
+    print(f"作業計画 {plan_id}: {plan['title']}（{plan['clause']}）")
+    print(f"  作業日時: {model.fmt_jp(window.get('start'))} 〜 {model.fmt_jp(window.get('end'))}")
+    print(
+        f"  変更 {plan['summary']['changes']} 件、予測不能 {plan['summary']['unpredictable']} 件、"
+        f"対象ホスト {len(plan['hosts'])} 台、見込み {model.fmt_minutes(plan['estimate']['minutes'])}"
+    )
+    for flag in plan.get("flags", []):
+        print(f"  [{'不可' if flag['severity'] == 'block' else '注意'}] {flag['ja']}")
+    print(f"  ダイジェスト: sha256:{plan_digest}")
+    if approval:
+        ok = approval.get("plan_digest") == plan_digest
+        print(
+            f"  承認: {approval['approver']}（{model.fmt_jp(approval['approved_at'])}）"
+            + ("" if ok else " ※ダイジェスト不一致")
+        )
+    else:
+        print(f"  承認: なし → bin/jichitai-ops approve {plan_id} --by <氏名> --digest {plan_digest}")
+    report = folder / "report.json"
+    if report.is_file():
+        data = json.loads(report.read_text(encoding="utf-8"))
+        print(f"  作業報告書: {data['verdict_ja']}（{folder / 'report.html'}）")
+    print(f"  作業計画書: {folder / 'plan.html'} | plan.xlsx | plan.md")
+
+
+def cmd_show(opts) -> int:
+    if not opts.plan_id:
+        for plan_id in store_mod.list_plans(store()):
+            try:
+                plan, _, _ = store_mod.load_plan(store(), plan_id)
+                title = plan.get("title", "")
+            except (model.WorkplanError, ValueError):
+                title = "（計画なしの実施記録）"
+            approved = "承認済" if store_mod.load_approval(store(), plan_id) else "未承認"
+            print(f"{plan_id}  {approved}  {title}")
+        return EXIT_OK
+    try:
+        plan, recorded, plan_digest = store_mod.load_plan(store(), model.check_plan_id(opts.plan_id))
+    except model.WorkplanError as exc:
+        return refused(exc)
+    folder = Path(store_mod.plan_dir(store(), opts.plan_id))
+    if opts.format == "json":
+        print(json.dumps(plan, ensure_ascii=False, indent=2))
+    elif opts.format == "md":
+        print((folder / "plan.md").read_text(encoding="utf-8"))
+    elif opts.format == "paths":
+        for name in (
+            "plan.json",
+            "plan.md",
+            "plan.html",
+            "plan.xlsx",
+            "approval.json",
+            "report.html",
+            "report.xlsx",
+        ):
+            if (folder / name).exists():
+                print(folder / name)
+    else:
+        show_summary(opts.plan_id, plan, plan_digest)
+        if recorded != plan_digest:
+            say(
+                "  ※ plan.json が作成後に変更されています（承認できません）",
+                "plan.json does not match plan.sha256",
+            )
+    return EXIT_OK
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="jichitai-ops",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def ansible_opts(sp):
+        sp.add_argument("-e", "--extra-vars", action="append", help="as ansible-playbook -e")
+        sp.add_argument("--vault-password-file", action="append")
+        sp.add_argument("--vault-id", action="append")
+
+    sp = sub.add_parser("plan", help="check run with diff: writes the work plan (作業計画書)")
+    sp.add_argument("playbook")
+    sp.add_argument("--window-start", required=True, help="e.g. 2026-12-16T22:00 (Asia/Tokyo)")
+    sp.add_argument("--window-end", required=True)
+    sp.add_argument("-i", "--inventory", action="append")
+    sp.add_argument("-l", "--limit")
+    sp.add_argument("-t", "--tags")
+    sp.add_argument("--skip-tags")
+    ansible_opts(sp)
+    sp.set_defaults(func=cmd_plan)
+
+    sp = sub.add_parser("approve", help="record the city's approval of a plan digest")
+    sp.add_argument("plan_id")
+    sp.add_argument("--by", required=True, help="approver's name (承認者)")
+    sp.add_argument("--digest", help="the sha256 printed on the plan the approver read")
+    sp.add_argument("--override-calendar", action="store_true", help="approve despite a calendar conflict")
+    sp.add_argument("--reason", help="why the calendar is overridden (required with --override-calendar)")
+    sp.set_defaults(func=cmd_approve)
+
+    sp = sub.add_parser("apply", help="run an approved plan and write the work report (作業報告書)")
+    sp.add_argument("plan_id")
+    ansible_opts(sp)
+    sp.set_defaults(func=cmd_apply)
+
+    sp = sub.add_parser("show", help="list plans, or show one")
+    sp.add_argument("plan_id", nargs="?")
+    sp.add_argument("--format", choices=["summary", "md", "json", "paths"], default="summary")
+    sp.set_defaults(func=cmd_show)
+    return p
+
+
+def main(argv=None) -> int:
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `jichitai-ops show | head` ends quietly
+    opts = parser().parse_args(argv)
+    try:
+        return opts.func(opts)
+    except model.WorkplanError as exc:
+        return refused(exc)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""Writes a plan's or a report's documents beside its JSON: Markdown, HTML and Excel."""
+
+from __future__ import annotations
+
+import os
+
+from .render import render_plan, render_report
+from .store import dump_json, write_atomic
+from .xlsx import plan_workbook, report_workbook
+
+
+def write_plan_files(folder: str, plan: dict, plan_digest: str) -> tuple[list[str], list[str]]:
+    """plan.md, plan.html, plan.xlsx. Returns (written, errors); plan.json is already safe."""
+    written, errors = [], []
+    for fmt in ("md", "html"):
+        path = os.path.join(folder, f"plan.{fmt}")
+        try:
+            write_atomic(path, render_plan(plan, plan_digest, fmt))
+            written.append(path)
+        except Exception as exc:  # a rendering bug must not lose the plan itself
+            errors.append(f"{path}: {exc}")
+    path = os.path.join(folder, "plan.xlsx")
+    try:
+        plan_workbook(plan, plan_digest).save(path)
+        written.append(path)
+    except Exception as exc:
+        errors.append(f"{path}: {exc}")
+    return written, errors
+
+
+
+def write_report_files(folder: str, report: dict) -> tuple[list[str], list[str]]:
+    written, errors = [], []
+    write_atomic(os.path.join(folder, "report.json"), dump_json(report))
+    written.append(os.path.join(folder, "report.json"))
+    for fmt in ("md", "html"):
+        path = os.path.join(folder, f"report.{fmt}")
+        try:
+            write_atomic(path, render_report(report, fmt))
+            written.append(path)
+        except Exception as exc:
+            errors.append(f"{path}: {exc}")
+    path = os.path.join(folder, "report.xlsx")
+    try:
+        report_workbook(report).save(path)
+        written.append(path)
+    except Exception as exc:
+        errors.append(f"{path}: {exc}")
+    return written, errors

@@ -1,0 +1,63 @@
+"""Wording and ordering shared by every rendering of a plan or report (Markdown, HTML, Excel)."""
+
+from __future__ import annotations
+
+import difflib
+
+from .record import HIDDEN
+
+MAX_DIFF_LINES = 400
+
+STATE_JA = {
+    "changed": "変更あり",
+    "ok": "変更なし",
+    "skipped": "対象外",
+    "unpredictable": "予測不能",
+    "failed": "失敗",
+    "unreachable": "到達不能",
+    None: "—",
+}
+SEVERITY_JA = {"block": "不可", "warn": "注意"}
+
+
+def unified(diff: dict) -> str:
+    """One diff entry as unified-diff text (the no_log placeholder for hidden results)."""
+    if diff.get("hidden"):
+        return HIDDEN
+    if "prepared" in diff:
+        text = diff["prepared"]
+    else:
+        header = diff.get("header") or "対象"
+        lines = difflib.unified_diff(
+            diff.get("before", "").splitlines(True),
+            diff.get("after", "").splitlines(True),
+            fromfile=f"{header}（変更前）",
+            tofile=f"{header}（変更後）",
+            n=2,
+        )
+        text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+    lines = text.splitlines()
+    if len(lines) > MAX_DIFF_LINES:
+        lines = lines[:MAX_DIFF_LINES] + [
+            f"…（以下 {len(lines) - MAX_DIFF_LINES} 行省略。全文は JSON に記録）"
+        ]
+    return "\n".join(lines)
+
+
+
+def listify(value) -> list:
+    if value is None or value == "":
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+
+def ordered_entries(records: list[dict], *states: str) -> list[tuple[dict, dict]]:
+    """(record, entry) in the order the tasks ran, hosts by name within a task."""
+    first: dict[tuple, int] = {}
+    for rec in records:
+        task = (rec["key"], rec["occurrence"])
+        first[task] = min(first.get(task, rec["seq"]), rec["seq"])
+    pairs = [(rec, e, i) for rec in records for i, e in enumerate(rec["entries"]) if e["state"] in states]
+    pairs.sort(key=lambda p: (first[(p[0]["key"], p[0]["occurrence"])], p[0]["host"], p[2]))
+    return [(rec, e) for rec, e, _ in pairs]
