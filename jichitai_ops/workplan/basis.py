@@ -7,7 +7,7 @@ import hashlib
 import os
 import subprocess
 
-from .model import digest, is_control_var, reason
+from .model import digest, is_control_var, reason, strategy_name
 
 SKIP_DIRS = {".git", ".venv", "work", "artifacts", "__pycache__", ".ansible", ".pytest_cache", ".ruff_cache"}
 
@@ -105,9 +105,10 @@ def inventory_paths(sources: list[str]) -> list[str]:
     return [s for s in sources or [] if s and os.path.exists(s)]
 
 
-def run_options(cliargs: dict, extra_vars: dict) -> dict:
+def run_options(cliargs: dict, extra_vars: dict, strategy: str | None = None) -> dict:
     """The ansible-playbook options that change what a run does. Extra vars by name and digest only,
-    so no value (a password given with -e) is ever written into a plan."""
+    so no value (a password given with -e) is ever written into a plan; the work-plan role's own
+    variables given with -e are recorded like any other, but for the few that name the plan and window."""
 
     def as_list(value):
         if not value:
@@ -119,6 +120,7 @@ def run_options(cliargs: dict, extra_vars: dict) -> dict:
         "tags": [t for t in as_list(cliargs.get("tags")) if t != "all"],
         "skip_tags": as_list(cliargs.get("skip_tags")),
         "start_at_task": cliargs.get("start_at_task") or None,
+        "strategy": strategy_name(strategy),
         "extra_vars": {k: digest(v) for k, v in sorted(extra_vars.items()) if not is_control_var(k)},
     }
 
@@ -131,6 +133,7 @@ def build(
     cliargs: dict,
     extra_vars: dict,
     fallback_commit: str | None = None,
+    strategy: str | None = None,
 ) -> dict:
     basis = {
         "repo": repo_state(root, fallback_commit),
@@ -140,7 +143,7 @@ def build(
         },
         "inventory": sources_state(inventory_paths(inventory_sources), root),
         "inputs": sources_state(inputs, root),
-        "run_options": run_options(cliargs, extra_vars),
+        "run_options": run_options(cliargs, extra_vars, strategy),
     }
     return basis
 
@@ -209,7 +212,7 @@ def compare(planned: dict, current: dict) -> list[dict]:
             )
             out.append(reason(key, f"{ja}{state}: {path}", f"{en} changed since the plan: {path}", path=path))
     p_opt, c_opt = planned["run_options"], current["run_options"]
-    for opt in ("limit", "tags", "skip_tags", "start_at_task"):
+    for opt in ("limit", "tags", "skip_tags", "start_at_task", "strategy"):
         if p_opt.get(opt) != c_opt.get(opt):
             out.append(
                 reason(

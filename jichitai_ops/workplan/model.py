@@ -32,9 +32,24 @@ LAB_ENV = "JICHITAI_WORKPLAN_LAB"
 RUN_ENV = "JICHITAI_WORKPLAN_RUN"
 STORE_ENV = "JICHITAI_WORKPLAN_DIR"
 
-# Extra vars that steer the work-plan machinery itself, or that AWX/Semaphore inject per job:
-# left out when the plan's run options are compared with the apply run's.
-CONTROL_VAR_PREFIXES = ("workplan_", "awx_", "tower_", "semaphore_")
+# Extra vars that differ between a plan and its apply by design (which plan, its window, the lab clock and
+# the lab's unplanned-run switch), and those AWX/Semaphore inject per job: left out when the plan's run
+# options are compared with the apply run's. Every other extra var - workplan_inputs, workplan_title and
+# the rest of the work-plan role's variables included - is part of the plan's basis.
+FLOW_VARS = frozenset(
+    {
+        "workplan_id",
+        "workplan_window_start",
+        "workplan_window_end",
+        "workplan_now",
+        "workplan_unplanned_ok",
+        "workplan_unplanned_reason",
+    }
+)
+CONTROL_VAR_PREFIXES = ("awx_", "tower_", "semaphore_")
+# Strategies under which a run_once task runs once for the whole play, as the guard and the pair
+# modules (one call edits both peers) rely on. free and host_pinned run it once per host, concurrently.
+LINEAR_STRATEGIES = frozenset({"linear", "debug"})
 
 
 class WorkplanError(Exception):
@@ -129,7 +144,12 @@ def lab_enabled(environ=None) -> bool:
 
 
 def is_control_var(name: str) -> bool:
-    return name.startswith(CONTROL_VAR_PREFIXES)
+    return name in FLOW_VARS or name.startswith(CONTROL_VAR_PREFIXES)
+
+
+def strategy_name(strategy: str | None) -> str:
+    """ansible.builtin.free -> free"""
+    return str(strategy or "linear").rsplit(".", 1)[-1]
 
 
 def fmt_jp(moment) -> str:

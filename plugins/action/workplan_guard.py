@@ -161,6 +161,7 @@ import json
 import os
 import re
 
+from ansible import constants as C
 from ansible import context
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import load_extra_vars
@@ -433,8 +434,29 @@ class ActionModule(ActionBase):
             )
         return start, end, {"start": model.iso(start), "end": model.iso(end), "minutes": None}
 
+    def _strategy(self) -> str:
+        play = self._task.get_play()
+        return model.strategy_name(getattr(play, "strategy", None) or C.DEFAULT_STRATEGY)
+
+    def _linear_only(self, strategy: str) -> None:
+        if strategy not in model.LINEAR_STRATEGIES:
+            raise model.WorkplanError(
+                [
+                    model.reason(
+                        "strategy",
+                        f"実行戦略 {strategy} では作業できません（linear のみ）。一度に一台ずつ、"
+                        "計画どおりの順で変更するためです",
+                        f"strategy {strategy} is refused: work-plan plays run with the linear strategy "
+                        "only (a run_once task would run once per host, concurrently, and pairs would be "
+                        "changed outside the planned order); unset ANSIBLE_STRATEGY / strategy:",
+                    )
+                ]
+            )
+
     def _guard(self, args, task_vars, planning):
         run = self._run_info()
+        strategy = self._strategy()
+        self._linear_only(strategy)
         now, injected = self._clock(args)
         root = basis_mod.project_root(task_vars.get("playbook_dir") or os.getcwd())
         store = store_mod.store_dir(root)
@@ -447,6 +469,7 @@ class ActionModule(ActionBase):
             dict(context.CLIARGS),
             _extra_vars(self._loader),
             task_vars.get("awx_project_revision"),
+            strategy,
         )
         basis_digest = model.digest(basis)
         hosts = self._hosts(args, task_vars)

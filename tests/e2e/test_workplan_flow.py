@@ -103,7 +103,7 @@ class Project:
             env["JICHITAI_WORKPLAN_LAB"] = "1"
         return env
 
-    def playbook(self, *args, lab=True, quick=False, book=None):
+    def playbook(self, *args, lab=True, quick=False, book=None, env=None):
         cmd = [
             str(VENV_BIN / "ansible-playbook"),
             "-i",
@@ -118,7 +118,7 @@ class Project:
             *args,
         ]
         out = subprocess.run(
-            cmd, cwd=self.dir, env=self.env(lab), capture_output=True, text=True, timeout=300
+            cmd, cwd=self.dir, env=self.env(lab) | (env or {}), capture_output=True, text=True, timeout=300
         )
         out.text = out.stdout + out.stderr
         return out
@@ -138,9 +138,9 @@ class Project:
         assert out.returncode == 0, out.text
         return re.search(r"work plan: (\S+)", out.text).group(1)
 
-    def apply(self, plan_id, now=INSIDE, quick=False):
+    def apply(self, plan_id, now=INSIDE, quick=False, env=None):
         return self.playbook(
-            "--diff", "-e", f"workplan_id={plan_id}", "-e", f"workplan_now={now}", quick=quick
+            "--diff", "-e", f"workplan_id={plan_id}", "-e", f"workplan_now={now}", quick=quick, env=env
         )
 
     def untouched(self):
@@ -392,6 +392,18 @@ def test_apply_without_plan_id_is_refused_unless_lab_escape(project):
 def test_injected_clock_is_refused_outside_the_lab(project):
     out = project.playbook("--check", "--diff", "-e", "workplan_now=2026-12-01T10:00", lab=False, quick=True)
     assert out.returncode != 0 and "workplan_now is for the lab only" in out.text, out.text
+
+
+@pytest.mark.parametrize("strategy", ["free", "host_pinned"])
+def test_a_strategy_other_than_linear_is_refused_at_plan_and_apply(project, strategy):
+    """A run_once task runs once per host under free/host_pinned: nothing may run that way."""
+    plan_id = project.plan(quick=True)
+    project.approve(plan_id)
+    env = {"ANSIBLE_STRATEGY": strategy}
+    out = project.playbook("--check", "--diff", "-e", f"workplan_now={PLANNED_AT}", quick=True, env=env)
+    assert out.returncode != 0 and f"strategy {strategy} is refused" in out.text, out.text
+    assert refused(project.apply(plan_id, quick=True, env=env), f"strategy {strategy} is refused")
+    assert project.untouched()
 
 
 def test_an_engine_other_than_the_repository_s_is_refused(project):

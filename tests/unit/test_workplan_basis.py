@@ -31,9 +31,15 @@ def repo(tmp_path):
     return root
 
 
-def build(root, inputs=(), extra=None, cli=None):
+def build(root, inputs=(), extra=None, cli=None, strategy="linear"):
     return basis.build(
-        str(root), [str(root / "inventory")], list(inputs), str(root / "site.yml"), cli or CLI, extra or {}
+        str(root),
+        [str(root / "inventory")],
+        list(inputs),
+        str(root / "site.yml"),
+        cli or CLI,
+        extra or {},
+        strategy=strategy,
     )
 
 
@@ -108,6 +114,23 @@ def test_run_options_and_extra_vars_by_name_only(repo):
     reasons = basis.compare(first, later)
     assert codes(reasons) == ["run_options", "extra_vars"]
     assert "transfer_csv" in reasons[1]["en"] and "limit" in reasons[0]["en"]
+
+
+def test_work_plan_variables_given_at_apply_are_part_of_the_basis(repo):
+    """Only the plan id, the window and the lab switches may differ: -e workplan_inputs=[] at apply
+    would otherwise drop an input file from the comparison."""
+    first = build(repo, extra={"workplan_window_start": "2026-12-16T22:00"})
+    later = build(repo, extra={"workplan_id": "p", "workplan_inputs": [], "workplan_now": "x"})
+    reasons = basis.compare(first, later)
+    assert codes(reasons) == ["extra_vars"] and reasons[0]["detail"]["names"] == ["workplan_inputs"]
+    assert first["run_options"]["extra_vars"] == {}
+
+
+def test_strategy_is_recorded_and_compared(repo):
+    first = build(repo, strategy="ansible.builtin.linear")
+    assert first["run_options"]["strategy"] == "linear"
+    reasons = basis.compare(first, build(repo, strategy="free"))
+    assert codes(reasons) == ["run_options"] and "strategy" in reasons[0]["en"]
 
 
 def test_project_root_is_the_git_top(repo):
