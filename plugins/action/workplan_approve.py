@@ -2,66 +2,6 @@
 
 from __future__ import annotations
 
-DOCUMENTATION = r"""
-module: workplan_approve
-short_description: Record the approval of one work-plan digest (approval.json)
-description:
-  - Records who approved a work plan, when, and for which plan digest, in C(<store>/<plan id>/approval.json),
-    exactly as C(bin/jichitai-ops approve) does. Runs on the controller without a connection.
-  - Refuses, with every reason in Japanese and English, when plan.json no longer matches its recorded
-    digest, O(expected_digest) is given and differs, the plan is incomplete or has no window, a blocking
-    flag is open, the plan conflicts with the service calendar and O(override_calendar) is not set (an
-    override needs O(override_reason)), or the same digest is already approved.
-  - Used by the AWX workflow (after its approval node) and by the Semaphore approval template.
-version_added: "1.0.0"
-author: jichitai-ops
-options:
-  plan_id:
-    description: The plan to approve (C(workplan_id) from set_stats).
-    type: str
-    required: true
-  approver:
-    description: Name of the city official who approved.
-    type: str
-    required: true
-  expected_digest:
-    description: The sha256 printed on the plan the approver read; must match the plan file.
-    type: str
-  override_calendar:
-    description: Approve although the window conflicts with the service calendar.
-    type: bool
-    default: false
-  override_reason:
-    description: Why the calendar is overridden; required with O(override_calendar).
-    type: str
-  tool:
-    description: What recorded the approval (shown in approval.json).
-    type: str
-    default: ansible
-attributes:
-  check_mode:
-    support: full
-    description: Validates only; writes nothing.
-  diff_mode:
-    support: none
-    description: No diff.
-"""
-
-EXAMPLES = r"""
-- name: Record the approval given in the AWX approval node
-  workplan_approve:
-    plan_id: "{{ workplan_id }}"
-    approver: "{{ approver_name }}"
-    tool: awx
-"""
-
-RETURN = r"""
-approval:
-  description: The approval record (plan_id, plan_digest, approver, approved_at, override_calendar, ...).
-  returned: success, not in check mode
-  type: dict
-"""
-
 import os
 
 from ansible.plugins.action import ActionBase
