@@ -9,7 +9,7 @@ export PY_COLORS := 0
 
 PLAYBOOKS := $(wildcard playbooks/*.yml)
 
-.PHONY: help venv system-deps lint collections syntax unit test demo lab-up lab-down lab-status bench clean
+.PHONY: help venv system-deps lint collections ee syntax unit test demo lab-up lab-down lab-status bench clean
 
 help:
 	@echo "make demo   - set up, start the lab and run the main job against it"
@@ -36,6 +36,12 @@ lint: venv
 collections: venv
 	$(BIN)/ansible-galaxy collection install --offline -r requirements.yml 2>&1 | tee /dev/stderr | grep -q "Nothing to do"
 
+# The execution environment's build context from execution-environment.yml, offline; building the
+# image (ansible-builder build) needs a container engine.
+ee: venv
+	rm -rf work/ee
+	$(BIN)/ansible-builder create -f execution-environment.yml -c work/ee --output-filename Containerfile
+
 syntax: venv
 	@set -e; for p in $(PLAYBOOKS); do $(BIN)/ansible-playbook --syntax-check -i inventories/lab $$p >/dev/null && echo "syntax ok: $$p"; done
 	@set -e; for p in $(PLAYBOOKS); do $(BIN)/ansible-playbook --syntax-check -i inventories/moriguchi $$p >/dev/null; done
@@ -43,7 +49,7 @@ syntax: venv
 unit: venv
 	$(BIN)/pytest -q tests/unit
 
-test: venv system-deps lint collections syntax
+test: venv system-deps lint collections ee syntax
 	$(BIN)/pytest -q tests
 
 lab-up: venv system-deps
