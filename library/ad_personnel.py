@@ -1,4 +1,7 @@
 #!/usr/bin/python
+# Copyright: jichitai-ops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Personnel transfers in Active Directory over one LDAPS connection (§6-3(7) OPS-MOVE).
 
 DOCUMENTATION = r"""
@@ -24,7 +27,8 @@ description:
   - Every run re-reads the directory and re-plans, so a run cut short (server stopped, connection
     lost) converges when run again, and a run after a complete one changes nothing.
 version_added: "1.0.0"
-author: jichitai-ops
+author:
+  - jichitai-ops maintainers (@jichitai-ops)
 options:
   phase:
     description: Which part of the plan to apply.
@@ -46,6 +50,7 @@ options:
     type: int
     default: 16
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - directory_connection
   - hr_transfer_plan
 requirements:
@@ -54,6 +59,13 @@ requirements:
 notes:
   - "Runs on the controller (C(delegate_to: localhost)); supports check mode and diff mode."
   - Accounts are found by C(employeeID) (the staff number); OUs and groups by the department code.
+attributes:
+  check_mode:
+    support: full
+    details: Plans every LDAP change from the directory as read and changes nothing.
+  diff_mode:
+    support: full
+    details: Accounts, groups and OUs before and after, per staff number; never a password.
 """
 
 EXAMPLES = r"""

@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # Copyright: jichitai-ops contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 DOCUMENTATION = r"""
 ---
@@ -16,7 +17,7 @@ description:
   - Read-only; runs on the controller.
 version_added: "1.0.0"
 author:
-  - jichitai-ops contributors
+  - jichitai-ops maintainers (@jichitai-ops)
 options:
   subnet:
     description: Report only this subnet (prefix); every subnet when omitted.
@@ -32,12 +33,20 @@ options:
     elements: str
     default: []
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - kea_api
 notes:
   - Supports check mode; the module only reads.
   - Pool use counts the addresses inside the dynamic pools that hold an active lease on any peer.
 seealso:
-  - module: dhcp_reservations
+  - module: ansible.legacy.dhcp_reservations
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads, so a check run reports the same as a normal run.
+  diff_mode:
+    support: N/A
+    details: The module only reads; it has nothing to show as a diff.
 """
 
 EXAMPLES = r"""

@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # Copyright: jichitai-ops contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 DOCUMENTATION = r"""
 ---
@@ -22,7 +23,7 @@ description:
     (a health gate, so the pair is never reconfigured together). The result is read back from every peer.
 version_added: "1.0.0"
 author:
-  - jichitai-ops contributors
+  - jichitai-ops maintainers (@jichitai-ops)
 options:
   peers:
     description:
@@ -73,6 +74,7 @@ options:
     type: float
     default: 30.0
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - kea_api
 notes:
   - Supports check mode and diff mode. The diff has one entry per reservation.
@@ -80,7 +82,14 @@ notes:
     means between this module's C(config-get) and C(config-set) would be lost, so do not run two
     changes on one pair at once.
 seealso:
-  - module: dhcp_info
+  - module: ansible.legacy.dhcp_info
+attributes:
+  check_mode:
+    support: full
+    details: Runs every check (C(config-test) included) and reports the changes; sends no C(config-set).
+  diff_mode:
+    support: full
+    details: One entry per reservation added, changed or removed, and per peer that is converged.
 """
 
 EXAMPLES = r"""

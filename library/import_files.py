@@ -1,4 +1,7 @@
 #!/usr/bin/python
+# Copyright: jichitai-ops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Import files for SKYSEA, the approval workflow and the transfer systems, and the updated PC ledger
 # after a personnel transfer (§6-3(7) OPS-MOVE), each with a sha256 checksum.
 
@@ -21,7 +24,8 @@ description:
   - The content depends only on the inputs and the planned state, so a plan (check mode) shows the
     checksums that the apply then writes.
 version_added: "1.0.0"
-author: jichitai-ops
+author:
+  - jichitai-ops maintainers (@jichitai-ops)
 options:
   output_dir:
     description: Folder that receives the files (created when missing).
@@ -49,12 +53,20 @@ options:
     default: cp932
     choices: [cp932, utf-8-sig]
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - directory_connection
   - hr_transfer_plan
 requirements:
   - ldap3
 notes:
   - "Runs on the controller (C(delegate_to: localhost)); supports check mode and diff mode."
+attributes:
+  check_mode:
+    support: full
+    details: Computes every file and its checksum; writes nothing.
+  diff_mode:
+    support: full
+    details: The files' content before and after, the checklist and each transferred person.
 """
 
 EXAMPLES = r"""

@@ -1,4 +1,7 @@
 #!/usr/bin/python
+# Copyright: jichitai-ops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 # Department folders and their group ACLs on the file share, over one SMB session (§6-3(7) OPS-MOVE).
 
 DOCUMENTATION = r"""
@@ -15,7 +18,8 @@ description:
   - Folders are found and changed over one SMB session; group SIDs come from one LDAPS search.
     Only the DACL is written; owner, group and file contents are left alone. Nothing is deleted.
 version_added: "1.0.0"
-author: jichitai-ops
+author:
+  - jichitai-ops maintainers (@jichitai-ops)
 options:
   organisation:
     description: The current organisation master as variables (C(jichitai_departments), ...).
@@ -57,12 +61,20 @@ options:
     elements: str
     default: [S-1-5-32-544, S-1-5-18]
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - directory_connection
 requirements:
   - smbprotocol
   - ldap3
 notes:
   - "Runs on the controller (C(delegate_to: localhost)); supports check mode and diff mode."
+attributes:
+  check_mode:
+    support: full
+    details: Reads the share and the directory and reports the folder and ACL changes; changes nothing.
+  diff_mode:
+    support: full
+    details: Each folder's access control entries before and after.
 """
 
 EXAMPLES = r"""

@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # Copyright: jichitai-ops contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 DOCUMENTATION = r"""
 ---
@@ -18,7 +19,7 @@ description:
     and changes nothing.
 version_added: "1.0.0"
 author:
-  - jichitai-ops contributors
+  - jichitai-ops maintainers (@jichitai-ops)
 options:
   state:
     description:
@@ -54,6 +55,7 @@ options:
   community:
     description: SNMP read community, also used for the read-back (inventory C(jichitai_ups_community)).
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - ups_connection
 requirements:
   - pysnmp >= 7 (for C(backend=snmp))
@@ -63,7 +65,14 @@ notes:
     cannot be scheduled or cancelled through C(upsd); the module says so before changing anything.
   - C(upsd) answers OK to a wrong password, so a bad password shows as access denied on the first change.
 seealso:
-  - module: ups_info
+  - module: ansible.legacy.ups_info
+attributes:
+  check_mode:
+    support: full
+    details: Validates and reports the UPS settings that would change; writes nothing to the UPS.
+  diff_mode:
+    support: full
+    details: The UPS settings before and after.
 """
 
 EXAMPLES = r"""

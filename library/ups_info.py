@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # Copyright: jichitai-ops contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 DOCUMENTATION = r"""
 ---
@@ -14,13 +15,14 @@ description:
   - Runs on the controller (C(ansible_connection=local)); it never changes the UPS.
 version_added: "1.0.0"
 author:
-  - jichitai-ops contributors
+  - jichitai-ops maintainers (@jichitai-ops)
 options:
   user:
     description: C(upsd) user. Reading needs no login; accepted so one set of options serves both UPS modules.
   write_community:
     description: Not used for reading; accepted so one set of options serves both UPS modules.
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - ups_connection
 requirements:
   - pysnmp >= 7 (for C(backend=snmp))
@@ -31,7 +33,14 @@ notes:
     null when none runs.
   - NUT sends the protocol in clear text, so keep C(upsd) on the management network.
 seealso:
-  - module: ups_control
+  - module: ansible.legacy.ups_control
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads, so a check run reports the same as a normal run.
+  diff_mode:
+    support: N/A
+    details: The module only reads; it has nothing to show as a diff.
 """
 
 EXAMPLES = r"""
@@ -80,7 +89,7 @@ ups:
         low_battery: false
         bypass: false
         forced_shutdown: false
-        off: false
+        "off": false
     raw_status:
       description: What the UPS said (NUT C(ups.status), or the SNMP output source and battery status).
       type: str

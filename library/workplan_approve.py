@@ -19,7 +19,8 @@ description:
     override needs O(override_reason)), or the same digest is already approved.
   - Used by the AWX workflow (after its approval node) and by the Semaphore approval template.
 version_added: "1.0.0"
-author: jichitai-ops
+author:
+  - jichitai-ops maintainers (@jichitai-ops)
 options:
   plan_id:
     description: The plan to approve (C(workplan_id) from set_stats).
@@ -43,13 +44,24 @@ options:
     description: What recorded the approval (shown in approval.json).
     type: str
     default: ansible
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   check_mode:
     support: full
-    description: Validates only; writes nothing.
+    details: Validates the plan only; writes nothing.
   diff_mode:
     support: none
-    description: No diff.
+    details: Returns no diff.
+  action:
+    support: full
+    details: The action plugin of the same name does the work, on the controller; no module is sent to a host.
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+    details: Runs per host like any task; the C(workplan) role sets C(run_once).
 """
 
 EXAMPLES = r"""

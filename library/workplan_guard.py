@@ -29,7 +29,8 @@ description:
     an unplanned run, every change flagged as unplanned.
   - Needs the C(workplan) callback enabled (C(callbacks_enabled = workplan)); refuses otherwise.
 version_added: "1.0.0"
-author: jichitai-ops
+author:
+  - jichitai-ops maintainers (@jichitai-ops)
 options:
   title:
     description: 作業名 (work title).
@@ -126,9 +127,28 @@ options:
     type: list
     elements: dict
     default: []
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
-  check_mode: {support: full, description: Plans in check mode.}
-  diff_mode: {support: none, description: Needs --diff on the run itself, refuses an apply without it.}
+  check_mode:
+    support: full
+    details: >-
+      A check run (C(--check --diff)) is how a work plan is made; the guard records it and changes
+      nothing.
+  diff_mode:
+    support: none
+    details:
+      - Returns no diff of its own, but the run needs C(--diff) - a plan is made of the other tasks' diffs.
+      - A plan made without C(--diff) carries a blocking flag; an apply without C(--diff) is refused.
+  action:
+    support: full
+    details: The action plugin of the same name does the work, on the controller; no module is sent to a host.
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+    details: Runs per host like any task; the C(workplan) role sets C(run_once).
 notes:
   - Use through the C(workplan) role in pre_tasks; it sets C(run_once) and C(any_errors_fatal) so a
     refusal stops every host before the first change. It opens no connection to any host.

@@ -8,8 +8,16 @@ import os
 import secrets
 import string
 import sys
+import traceback
 
-import yaml
+try:
+    import yaml
+except ImportError:  # reported by the module through missing_required_lib
+    HAS_YAML = False
+    YAML_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_YAML = True
+    YAML_IMPORT_ERROR = None
 
 KEY = "personnel_transfer_initial_passwords"
 SYMBOLS = "!#%+-=?@"

@@ -1,4 +1,7 @@
 #!/usr/bin/python
+# Copyright: jichitai-ops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Health gate probe: an LDAPS simple bind and a base read of the directory."""
 
 DOCUMENTATION = r"""
@@ -24,7 +27,6 @@ options:
     description: Password of I(bind_dn).
     type: str
     required: true
-    no_log: true
   base_dn:
     description: Entry read after the bind (the domain's base DN).
     type: str
@@ -38,9 +40,18 @@ options:
     type: int
     default: 5
 author:
-  - jichitai-ops
+  - jichitai-ops maintainers (@jichitai-ops)
 requirements:
   - ldap3 (through the ldap_directory module utility)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads, so a check run reports the same as a normal run.
+  diff_mode:
+    support: N/A
+    details: The module only reads; it has nothing to show as a diff.
 """
 
 EXAMPLES = r"""

@@ -1,4 +1,7 @@
 #!/usr/bin/python
+# Copyright: jichitai-ops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Health gate probe: list the top of an SMB share."""
 
 DOCUMENTATION = r"""
@@ -28,7 +31,6 @@ options:
     description: Password of I(username).
     type: str
     required: true
-    no_log: true
   port:
     description: TCP port of the SMB service.
     type: int
@@ -38,9 +40,18 @@ options:
     type: int
     default: 5
 author:
-  - jichitai-ops
+  - jichitai-ops maintainers (@jichitai-ops)
 requirements:
   - smbprotocol (through the smb_acl module utility)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads, so a check run reports the same as a normal run.
+  diff_mode:
+    support: N/A
+    details: The module only reads; it has nothing to show as a diff.
 """
 
 EXAMPLES = r"""
