@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import os
 
+from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from jichitai_ops.workplan import basis as basis_mod
-from jichitai_ops.workplan import model as model
-from jichitai_ops.workplan import store as store_mod
+try:
+    from jichitai_ops.workplan import basis as basis_mod
+    from jichitai_ops.workplan import model
+    from jichitai_ops.workplan import store as store_mod
+except ImportError as exc:  # the plugin reports it when used
+    ENGINE_IMPORT_ERROR = exc
+else:
+    ENGINE_IMPORT_ERROR = None
 
 ARGSPEC = {
     "plan_id": {"type": "str", "required": True},
@@ -26,10 +32,15 @@ class ActionModule(ActionBase):
     _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
+        if ENGINE_IMPORT_ERROR:
+            raise AnsibleActionFail(
+                "the jichitai_ops package of this repository is not installed in the Python running "
+                f"Ansible (make venv, or rebuild the execution environment): {ENGINE_IMPORT_ERROR}"
+            )
         result = super().run(tmp, task_vars)
         del tmp
         task_vars = task_vars or {}
-        _, args = self.validate_argument_spec(argument_spec=ARGSPEC)
+        _validation, args = self.validate_argument_spec(argument_spec=ARGSPEC)
         root = basis_mod.project_root(task_vars.get("playbook_dir") or os.getcwd())
         store = store_mod.store_dir(root)
         extra = {

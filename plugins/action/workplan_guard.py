@@ -9,13 +9,19 @@ import re
 
 from ansible import constants as C
 from ansible import context
+from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import load_extra_vars
 
-from jichitai_ops import service_calendar as calendar_mod
-from jichitai_ops.workplan import basis as basis_mod
-from jichitai_ops.workplan import model as model
-from jichitai_ops.workplan import store as store_mod
+try:
+    from jichitai_ops import service_calendar as calendar_mod
+    from jichitai_ops.workplan import basis as basis_mod
+    from jichitai_ops.workplan import model
+    from jichitai_ops.workplan import store as store_mod
+except ImportError as exc:  # the plugin reports it when used
+    ENGINE_IMPORT_ERROR = exc
+else:
+    ENGINE_IMPORT_ERROR = None
 
 SECRET_NAME = re.compile(r"pass|secret|token|key|community|vault|credential", re.IGNORECASE)
 
@@ -65,10 +71,15 @@ class ActionModule(ActionBase):
     _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
+        if ENGINE_IMPORT_ERROR:
+            raise AnsibleActionFail(
+                "the jichitai_ops package of this repository is not installed in the Python running "
+                f"Ansible (make venv, or rebuild the execution environment): {ENGINE_IMPORT_ERROR}"
+            )
         result = super().run(tmp, task_vars)
         del tmp
         task_vars = task_vars or {}
-        _, args = self.validate_argument_spec(argument_spec=ARGSPEC)
+        _validation, args = self.validate_argument_spec(argument_spec=ARGSPEC)
         planning = bool(self._play_context.check_mode)
         try:
             info = self._guard(args, task_vars, planning)
