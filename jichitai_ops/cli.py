@@ -7,8 +7,15 @@
 
 plan and apply run ansible-playbook through ansible-runner (artifacts under work/runner/), with the
 workplan callback enabled, in the project found from the current folder (or JICHITAI_OPS_PROJECT).
-Plans live in work/plans/ (or JICHITAI_WORKPLAN_DIR). Exit codes: 0 done,
-1 error, 2 refused, 3 applied but the report needs review (unplanned change, failure, difference).
+Plans live in work/plans/ (or JICHITAI_WORKPLAN_DIR).
+
+exit codes:
+  0  done
+  1  error: the playbook run failed or wrote no plan/report
+  2  usage: a bad command line (unknown option, malformed digest)
+  3  refused: nothing was changed (no approval, digest mismatch, changed since the plan, window, calendar)
+  4  not found: no plan with that id
+  5  review: applied, but the report needs review (unplanned change, failure, difference from the plan)
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shlex
 import signal
 import sys
@@ -40,21 +48,38 @@ def project_root() -> Path:
 
 ROOT = project_root()
 
-EXIT_OK, EXIT_ERROR, EXIT_REFUSED, EXIT_REVIEW = 0, 1, 2, 3
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REFUSED, EXIT_NOT_FOUND, EXIT_REVIEW = 0, 1, 2, 3, 4, 5
+NOT_FOUND_CODES = {"no_plan", "bad_plan_id"}
+DIGEST_RE = re.compile(r"[0-9a-f]{64}")
 
 
 def store() -> str:
     return store_mod.store_dir(str(ROOT))
 
 
-def say(ja: str, en: str | None = None, stream=sys.stdout) -> None:
-    print(ja if en is None else f"{ja}\n  {en}", file=stream)
+def say(ja: str, en: str | None = None, stream=None) -> None:
+    print(ja if en is None else f"{ja}\n  {en}", file=stream or sys.stdout)
 
 
 def refused(exc) -> int:
+    if {r.get("code") for r in exc.reasons} <= NOT_FOUND_CODES:
+        say("見つかりません / not found:", stream=sys.stderr)
+        print(model.format_reasons(exc.reasons), file=sys.stderr)
+        return EXIT_NOT_FOUND
     say("できません / refused:", stream=sys.stderr)
     print(model.format_reasons(exc.reasons), file=sys.stderr)
     return EXIT_REFUSED
+
+
+def digest_arg(text: str) -> str:
+    """The plan digest as the approver copies it: `sha256:<hex>`, `<hex>  plan.json` (sha256sum), any case."""
+    value = text.strip().split()[0] if text.strip() else ""
+    value = value.lower().removeprefix("sha256:")
+    if not DIGEST_RE.fullmatch(value):
+        raise argparse.ArgumentTypeError(
+            f"not a SHA-256 digest: {text!r} (64 hex digits, as printed on the plan: sha256:<hex>)"
+        )
+    return value
 
 
 # -- ansible-runner ---------------------------------------------------------------------------------
@@ -208,7 +233,12 @@ def cmd_apply(opts) -> int:
     except model.WorkplanError as exc:
         return refused(exc)
     needed = set(plan["basis"]["run_options"].get("extra_vars", {}))
-    missing = sorted(needed - extra_var_names(opts.extra_vars))
+    try:
+        given = extra_var_names(opts.extra_vars)
+    except (OSError, ValueError) as exc:
+        say("追加変数を読めません", f"cannot read the extra vars: {exc}", sys.stderr)
+        return EXIT_USAGE
+    missing = sorted(needed - given)
     if missing:
         say(
             f"計画時と同じ追加変数を指定してください: {', '.join(missing)}",
@@ -226,6 +256,7 @@ def cmd_apply(opts) -> int:
         args += ["--tags", ",".join(run["tags"])]
     if run.get("skip_tags"):
         args += ["--skip-tags", ",".join(run["skip_tags"])]
+    earlier = reports_of(opts.plan_id)
     runner = run_playbook("apply", str(ROOT / plan["playbook"]), args + passthrough(opts))
     refusal = guard_refusal(runner)
     if refusal:
@@ -236,10 +267,15 @@ def cmd_apply(opts) -> int:
         )
         print(model.format_reasons(refusal.get("reasons", [])), file=sys.stderr)
         return EXIT_REFUSED
-    report_path = Path(store_mod.plan_dir(store(), opts.plan_id)) / "report.json"
-    if not report_path.is_file():
-        say("作業報告書がありません", f"no report written (runner status {runner.status})", sys.stderr)
+    written = sorted(reports_of(opts.plan_id) - earlier)
+    if not written:
+        say(
+            "この実施の作業報告書がありません",
+            f"this run wrote no report (runner status {runner.status}, rc {runner.rc})",
+            sys.stderr,
+        )
         return EXIT_ERROR
+    report_path = written[-1]
     report = json.loads(report_path.read_text(encoding="utf-8"))
     print()
     say(
@@ -249,6 +285,11 @@ def cmd_apply(opts) -> int:
     if runner.rc != 0:
         return EXIT_ERROR
     return EXIT_OK if report["verdict"] == "ok" else EXIT_REVIEW
+
+
+def reports_of(plan_id: str) -> set[Path]:
+    """Every report.json written for a plan so far (one folder per apply run under reports/)."""
+    return set((Path(store_mod.plan_dir(store(), plan_id)) / "reports").glob("*/report.json"))
 
 
 def show_summary(plan_id: str, plan: dict, plan_digest: str) -> None:
@@ -271,7 +312,7 @@ def show_summary(plan_id: str, plan: dict, plan_digest: str) -> None:
             + ("" if ok else " ※ダイジェスト不一致")
         )
     else:
-        print(f"  承認: なし → bin/jichitai-ops approve {plan_id} --by <氏名> --digest {plan_digest}")
+        print(f"  承認: なし → jichitai-ops approve {plan_id} --by <氏名> --digest {plan_digest}")
     report = folder / "report.json"
     if report.is_file():
         data = json.loads(report.read_text(encoding="utf-8"))
@@ -325,42 +366,75 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="jichitai-ops",
         description=__doc__.split("\n\n")[0],
+        epilog=__doc__[__doc__.index("exit codes:") :],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def ansible_opts(sp):
-        sp.add_argument("-e", "--extra-vars", action="append", help="as ansible-playbook -e")
-        sp.add_argument("--vault-password-file", action="append")
-        sp.add_argument("--vault-id", action="append")
+        sp.add_argument(
+            "-e", "--extra-vars", action="append", metavar="VARS", help="as ansible-playbook -e (repeatable)"
+        )
+        sp.add_argument(
+            "--vault-password-file", action="append", metavar="FILE", help="as ansible-playbook (repeatable)"
+        )
+        sp.add_argument("--vault-id", action="append", metavar="ID", help="as ansible-playbook (repeatable)")
 
     sp = sub.add_parser("plan", help="check run with diff: writes the work plan (作業計画書)")
-    sp.add_argument("playbook")
-    sp.add_argument("--window-start", required=True, help="e.g. 2026-12-16T22:00 (Asia/Tokyo)")
-    sp.add_argument("--window-end", required=True)
-    sp.add_argument("-i", "--inventory", action="append")
-    sp.add_argument("-l", "--limit")
-    sp.add_argument("-t", "--tags")
-    sp.add_argument("--skip-tags")
+    sp.add_argument("playbook", help="the operation's playbook, e.g. playbooks/dhcp_sync.yml")
+    sp.add_argument(
+        "--window-start",
+        required=True,
+        metavar="TIME",
+        help="start of the work window, e.g. 2026-12-16T22:00 (Asia/Tokyo)",
+    )
+    sp.add_argument(
+        "--window-end", required=True, metavar="TIME", help="end of the work window, e.g. 2026-12-16T23:30"
+    )
+    sp.add_argument(
+        "-i", "--inventory", action="append", metavar="PATH", help="inventory (default: ansible.cfg's)"
+    )
+    sp.add_argument(
+        "-l", "--limit", metavar="PATTERN", help="as ansible-playbook --limit; recorded in the plan"
+    )
+    sp.add_argument("-t", "--tags", metavar="TAGS", help="as ansible-playbook --tags; recorded in the plan")
+    sp.add_argument(
+        "--skip-tags", metavar="TAGS", help="as ansible-playbook --skip-tags; recorded in the plan"
+    )
     ansible_opts(sp)
     sp.set_defaults(func=cmd_plan)
 
     sp = sub.add_parser("approve", help="record the city's approval of a plan digest")
-    sp.add_argument("plan_id")
-    sp.add_argument("--by", required=True, help="approver's name (承認者)")
-    sp.add_argument("--digest", help="the sha256 printed on the plan the approver read")
-    sp.add_argument("--override-calendar", action="store_true", help="approve despite a calendar conflict")
-    sp.add_argument("--reason", help="why the calendar is overridden (required with --override-calendar)")
+    sp.add_argument("plan_id", help="the plan id, e.g. 20261206T101500-1a2b3c4d")
+    sp.add_argument("--by", required=True, metavar="NAME", help="approver's name (承認者)")
+    sp.add_argument(
+        "--digest",
+        required=True,
+        type=digest_arg,
+        metavar="SHA256",
+        help="the digest printed on the plan the approver read (sha256:<hex>, <hex> or sha256sum output)",
+    )
+    sp.add_argument(
+        "--override-calendar", action="store_true", help="approve despite a service-calendar conflict"
+    )
+    sp.add_argument(
+        "--reason", metavar="TEXT", help="why the calendar is overridden (required with --override-calendar)"
+    )
     sp.set_defaults(func=cmd_approve)
 
     sp = sub.add_parser("apply", help="run an approved plan and write the work report (作業報告書)")
-    sp.add_argument("plan_id")
+    sp.add_argument("plan_id", help="the approved plan's id")
     ansible_opts(sp)
     sp.set_defaults(func=cmd_apply)
 
     sp = sub.add_parser("show", help="list plans, or show one")
-    sp.add_argument("plan_id", nargs="?")
-    sp.add_argument("--format", choices=["summary", "md", "json", "paths"], default="summary")
+    sp.add_argument("plan_id", nargs="?", help="a plan id; without it every plan is listed")
+    sp.add_argument(
+        "--format",
+        choices=["summary", "md", "json", "paths"],
+        default="summary",
+        help="summary (default), the plan as Markdown or JSON, or the paths of its documents",
+    )
     sp.set_defaults(func=cmd_show)
     return p
 

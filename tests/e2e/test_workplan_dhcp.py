@@ -109,7 +109,10 @@ def plan(project, ledger_file, now="2026-12-01T10:00"):
     plan_id = re.search(r"work plan: (\S+)", text).group(1)
     folder = project / "work" / "plans" / plan_id
     subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "jichitai-ops"), "approve", plan_id, "--by", "守口 太郎"],
+        [
+            *(str(ROOT / ".venv" / "bin" / "jichitai-ops"), "approve", plan_id, "--by", "守口 太郎"),
+            *("--digest", (folder / "plan.sha256").read_text().split()[0]),
+        ],
         cwd=project,
         check=True,
         capture_output=True,
@@ -144,7 +147,7 @@ def test_dhcp_sync_plan_matches_apply_and_a_stray_reservation_is_unplanned(pair,
     wanted = ledger(tmp_path, NEW)
     plan_id, folder, plan_data = plan(snapshot, wanted)
     planned = changes(plan_data["tasks"])
-    assert ("dhcp01", "Make each scope's reservations on both peers match the ledger") in {
+    assert ("dhcp01", "dhcp_sync : Make each scope's reservations on both peers match the ledger") in {
         p[:2] for p in planned
     }
     assert any(NEW["mac"] in (p[3] or "") for p in planned), planned
@@ -178,6 +181,6 @@ def test_dhcp_sync_plan_matches_apply_and_a_stray_reservation_is_unplanned(pair,
     assert report["verdict"] == "review"
     assert [r["verdict"] for r in report["rows"]] == ["unplanned"]
     assert STRAY["hw-address"] in json.dumps(report["unplanned"][0]["actual_diffs"])
-    assert "### ⚠ dhcp01 — Make each scope's reservations" in (second / "report.md").read_text()
+    assert "### ⚠ dhcp01 — dhcp_sync : Make each scope's reservations" in (second / "report.md").read_text()
     for host in PAIR:
         assert STRAY["hw-address"] not in str(reservation_set(pair[host]))

@@ -159,9 +159,13 @@ class Project:
         return out
 
     def approve(self, plan_id, *extra):
-        out = self.cli("approve", plan_id, "--by", "守口 太郎", *extra)
+        out = self.cli("approve", plan_id, "--by", "守口 太郎", "--digest", self.digest(plan_id), *extra)
         assert out.returncode == 0, out.text
         return out
+
+    def digest(self, plan_id) -> str:
+        """The digest as printed on the plan the approver read."""
+        return "sha256:" + (self.folder(plan_id) / "plan.sha256").read_text().split()[0]
 
     def folder(self, plan_id) -> Path:
         return self.dir / "work" / "plans" / plan_id
@@ -309,8 +313,8 @@ def test_apply_refused_inside_a_blocked_service_slot(project, window, now, rule)
     plan_id = project.plan(window=window, now="2026-11-20T10:00", quick=True)
     plan = project.plan_json(plan_id)
     assert plan["calendar"]["blocked"] and rule in {f["rule"] for f in plan["calendar"]["findings"]}
-    out = project.cli("approve", plan_id, "--by", "守口 太郎")
-    assert out.returncode == 2 and "--override-calendar" in out.text, out.text
+    out = project.cli("approve", plan_id, "--by", "守口 太郎", "--digest", project.digest(plan_id))
+    assert out.returncode == 3 and "--override-calendar" in out.text, out.text
     # an approval that does not override the calendar, written by hand: the guard still refuses
     digest = (project.folder(plan_id) / "plan.sha256").read_text().split()[0]
     approval = {
@@ -423,8 +427,8 @@ def test_approve_refuses_a_tampered_plan(project):
     plan = json.loads(path.read_text())
     plan["window"]["end"] = "2026-12-17T06:00:00+09:00"
     path.write_text(json.dumps(plan, ensure_ascii=False))
-    out = project.cli("approve", plan_id, "--by", "守口 太郎")
-    assert out.returncode == 2 and "plan.json does not match its digest" in out.text, out.text
+    out = project.cli("approve", plan_id, "--by", "守口 太郎", "--digest", project.digest(plan_id))
+    assert out.returncode == 3 and "plan.json does not match its digest" in out.text, out.text
 
 
 def test_cli_plan_approve_apply_show_over_ansible_runner(project):
@@ -454,10 +458,19 @@ def test_cli_plan_approve_apply_show_over_ansible_runner(project):
     )  # set_stats, as AWX sees it
 
     out = project.cli("apply", plan_id, *common[:2])
-    assert out.returncode == 2 and "fixture_input" in out.text, out.text  # the plan's -e must be given again
-    assert project.cli("approve", plan_id, "--by", "守口 太郎", "--digest", "0" * 64).returncode == 2
-    digest = (project.folder(plan_id) / "plan.sha256").read_text().split()[0]
-    project.approve(plan_id, "--digest", digest)
+    assert out.returncode == 3 and "fixture_input" in out.text, out.text  # the plan's -e must be given again
+    assert project.cli("approve", plan_id, "--by", "守口 太郎", "--digest", "0" * 64).returncode == 3
+    assert project.cli("approve", plan_id, "--by", "守口 太郎").returncode == 2  # the digest is required
+    assert project.cli("approve", plan_id, "--by", "守口 太郎", "--digest", "0" * 63).returncode == 2
+    assert (
+        project.cli(
+            "approve", "20261201T100000-0000beef", "--by", "守口 太郎", "--digest", "0" * 64
+        ).returncode
+        == 4
+    )
+    hexdigest = project.digest(plan_id).removeprefix("sha256:")
+    project.cli("approve", plan_id, "--by", "守口 太郎", "--digest", f"{hexdigest.upper()}  plan.json")
+    assert json.loads((project.folder(plan_id) / "approval.json").read_text())["plan_digest"] == hexdigest
     out = project.cli("apply", plan_id, *common, "-e", f"workplan_now={INSIDE}")
     assert out.returncode == 0, out.text
     assert "作業報告書: 計画どおり完了" in out.text
