@@ -1,3 +1,6 @@
+# Copyright: jichitai-ops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Callback plugin: writes the work plan of a check run and the work report of an apply run."""
 
 from __future__ import annotations
@@ -18,11 +21,30 @@ description:
     was not in the plan is flagged as 計画外の変更.
   - A run that changes something without the guard role gets a report too, every change unplanned.
   - Results of C(no_log) tasks are never written; they appear as 「非表示(機密)」.
-  - The store is C(work/plans) under the project root, or C(JICHITAI_WORKPLAN_DIR).
   - The plugin publishes a run token in the controller environment (C(JICHITAI_WORKPLAN_RUN)); the
-    C(workplan_guard) action refuses to run without it, so a plan is never made unrecorded.
+    C(workplan_guard) action refuses to run without it, so a plan is never made unrecorded. That
+    variable is written by the plugin, not read from the operator's environment.
+  - Refuses to record (with the reason) when the installed C(jichitai_ops) engine is of another version
+    than the repository's, and disables itself with an error when the engine is not installed.
+version_added: "1.0.0"
+author:
+  - jichitai-ops maintainers (@jichitai-ops)
 requirements:
-  - enable in configuration (C(callbacks_enabled = workplan)); python C(openpyxl) and C(holidays)
+  - enable in configuration (C(callbacks_enabled = workplan))
+  - the C(jichitai_ops) package of this repository (C(make venv); the execution environment installs it),
+    with C(openpyxl) and C(holidays)
+options:
+  store_dir:
+    description:
+      - Folder of the plan store, C(<store_dir>/<plan id>/plan.json) and its reports. Relative to the
+        current directory when not absolute.
+      - When unset, C(work/plans) under the project root (the folder holding the playbook's C(playbooks/)).
+      - The plugin reads it for the report of a run without the guard. Plans and reports of guarded runs
+        go where the C(workplan_guard) action says, which reads the same environment variable, as does
+        C(bin/jichitai-ops); set it in the controller's environment so that all of them agree.
+    type: str
+    env:
+      - name: JICHITAI_WORKPLAN_DIR
 """
 
 import json
@@ -36,13 +58,17 @@ from ansible.playbook.handler import Handler
 from ansible.plugins.callback import CallbackBase
 from ansible.release import __version__ as ansible_version
 
-import jichitai_ops
-from jichitai_ops.workplan import basis as basis_mod
-from jichitai_ops.workplan import documents
-from jichitai_ops.workplan import model as model
-from jichitai_ops.workplan import plan as plan_mod
-from jichitai_ops.workplan import record as record_mod
-from jichitai_ops.workplan import store as store_mod
+try:
+    import jichitai_ops
+    from jichitai_ops.workplan import basis as basis_mod
+    from jichitai_ops.workplan import documents, model
+    from jichitai_ops.workplan import plan as plan_mod
+    from jichitai_ops.workplan import record as record_mod
+    from jichitai_ops.workplan import store as store_mod
+except ImportError as exc:  # the plugin reports it when used
+    ENGINE_IMPORT_ERROR = exc
+else:
+    ENGINE_IMPORT_ERROR = None
 
 # Args whose text ends up in a diff: a secret-looking variable in them hides the diff.
 CONTENT_ARGS = {"content", "line", "block", "value", "text", "data", "body"}
@@ -104,6 +130,13 @@ class CallbackModule(CallbackBase):
 
     def __init__(self, display=None):
         super().__init__(display=display)
+        if ENGINE_IMPORT_ERROR:
+            self._display.error(
+                "workplan: the jichitai_ops package of this repository is not installed in the Python "
+                f"running Ansible (make venv, or rebuild the execution environment): {ENGINE_IMPORT_ERROR}"
+            )
+            self.disabled = True
+            return
         self._token = secrets.token_hex(8)
         self._started = model.now()
         self._playbook = None
@@ -158,7 +191,7 @@ class CallbackModule(CallbackBase):
 
     def _task_key(self, task) -> str:
         path = task.get_path() or ""
-        file_part, _, line = path.rpartition(":")
+        file_part, _colon, line = path.rpartition(":")
         where = f"{basis_mod.rel(file_part, self._root)}:{line}" if file_part else path
         return f"{where}|{task.get_name()}"
 
@@ -285,7 +318,7 @@ class CallbackModule(CallbackBase):
         store = guard["store"]
         plan = None
         if guard["mode"] == "apply":
-            plan, _, _ = store_mod.load_plan(store, guard["id"])
+            plan = store_mod.load_plan(store, guard["id"])[0]
         summary = stats.summarize
         hosts = set(stats.processed)
         aborted = self._refusal is not None or any(
@@ -333,7 +366,8 @@ class CallbackModule(CallbackBase):
         ]
         if not changed:
             return
-        store = store_mod.store_dir(self._root)
+        configured = self.get_option("store_dir")
+        store = store_mod.store_dir(self._root, {model.STORE_ENV: configured} if configured else {})
         plan_id = model.make_plan_id(self._started, self._playbook or "", self._token, unplanned=True)
         guard = {
             "id": plan_id,
