@@ -106,10 +106,29 @@ host_signal() {
   [[ -z "$child" ]] || kill -TERM "$child" 2>/dev/null || true
 }
 
+# ns_empty NS : end every process still in a network namespace (SSH sessions outlive their host's
+# PID 1 when they were started in its network namespace only), then wait until none is left; a
+# namespace deleted with processes inside lives on, nameless, with them
+ns_empty() {
+  local ns="$1" i pids
+  ip netns pids "$ns" >/dev/null 2>&1 || return 0
+  for i in $(seq 1 50); do
+    pids="$(ip netns pids "$ns" 2>/dev/null || true)"
+    [[ -n "$pids" ]] || return 0
+    # shellcheck disable=SC2086 # one pid per word
+    kill -KILL $pids 2>/dev/null || true
+    pids="$(for p in $pids; do lab_alive "$p" && echo "$p"; done)"
+    [[ -n "$pids" ]] || return 0
+    sleep 0.1
+  done
+  lab_log "WARNING: processes left in $ns: $pids"
+}
+
 host_down() {
   local name="$1"
   host_signal "$name"
   lab_forget "$(proc_of "$name")"
+  ns_empty "$(ns_of "$name")"
   ip link del "$(link_of "$name")" 2>/dev/null || true
   ip netns del "$(ns_of "$name")" 2>/dev/null || true
 }
@@ -183,7 +202,7 @@ down() {
   done
   # whatever else the lab created, even for hosts no longer in the inventory
   for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^labh-/ {print $1}'); do
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+    ns_empty "$ns"
     ip netns del "$ns" 2>/dev/null || true
   done
   for link in $(ip -o link show 2>/dev/null | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | grep -E '^(lvh-|labbr-)'); do

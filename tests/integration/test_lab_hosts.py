@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import time
@@ -147,6 +148,22 @@ def listening_sockets(pids: set[int] | None = None) -> set[tuple[str, str]]:
     return sockets
 
 
+def foreign_namespace_processes() -> list[str]:
+    """Live processes in a network or PID namespace other than the test's own: after lab/down.sh there
+    must be none (an SSH session of a namespace host outliving its host was one)."""
+    own = {kind: os.readlink(f"/proc/self/ns/{kind}") for kind in ("net", "pid")}
+    found = []
+    for pid in process_table():
+        try:
+            spaces = {kind: os.readlink(f"/proc/{pid}/ns/{kind}") for kind in own}
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # ended meanwhile, or a kernel thread
+        if spaces != own:
+            found.append(f"{pid} {cmdline.strip()}")
+    return found
+
+
 def lab_mounts() -> list[str]:
     lines = Path("/proc/self/mountinfo").read_text().splitlines()
     return [line for line in lines if str(LAB_RUN) in line or "/run/netns/labh-" in line]
@@ -173,6 +190,7 @@ def test_down_leaves_nothing_and_up_restores_the_lab(lab, lab_ansible):
     assert down.returncode == 0, down.stderr
     table = process_table()
     assert sorted(processes & set(table)) == [], "lab processes survived lab/down.sh"
+    assert foreign_namespace_processes() == [], "processes left in the lab's namespaces"
     assert listening_sockets() & sockets == set(), "lab ports still open"
     assert lab_netns() == []
     assert lab_links() == []
