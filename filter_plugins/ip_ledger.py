@@ -1,3 +1,6 @@
+# Copyright: jichitai-ops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """IP address ledger and α-model checks (REQUIREMENTS OPS-IPAM §6-3(4)④, DESIGN principle 5).
 
 The filters work on *records*: one per address-holding thing of the inventory (a host, or a
@@ -14,10 +17,16 @@ turns problems into one line each, so a playbook fails once naming every offendi
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable, Mapping
 
-from netaddr import EUI, AddrFormatError, IPAddress, IPNetwork, IPRange, IPSet, mac_unix_expanded
+try:
+    from netaddr import EUI, AddrFormatError, IPAddress, IPNetwork, IPRange, IPSet, mac_unix_expanded
+except ImportError as exc:  # the filters report it when used
+    NETADDR_IMPORT_ERROR = exc
+else:
+    NETADDR_IMPORT_ERROR = None
 
 try:
     from ansible.errors import AnsibleFilterError
@@ -25,6 +34,22 @@ except ImportError:  # pragma: no cover - unit tests may import without ansible
     AnsibleFilterError = ValueError
 
 SEGMENT_GROUP_PREFIX = "segment_"
+
+
+def _requires(error, what):
+    """The filter, or one that fails with the reason when a library it needs is missing."""
+
+    def wrap(func):
+        if error is None:
+            return func
+
+        @functools.wraps(func)
+        def missing(*_args, **_kwargs):
+            raise AnsibleFilterError(f"{func.__name__}: {what} ({error})")
+
+        return missing
+
+    return wrap
 
 
 def _problem(check: str, record: Mapping, message: str) -> dict:
@@ -344,7 +369,7 @@ def ip_ledger_report(problems: Iterable[Mapping]) -> list[str]:
 
     def key(p):
         source = str(p.get("source") or "")
-        file, _, rest = source.partition(" line ")
+        file, _sep, rest = source.partition(" line ")
         line = rest.split(" ", 1)[0]
         return (file, int(line) if line.isdigit() else 0, source, str(p.get("name")))
 
@@ -352,13 +377,18 @@ def ip_ledger_report(problems: Iterable[Mapping]) -> list[str]:
 
 
 class FilterModule:
+    """IP ledger filters; documented for ansible-doc in <filter name>.yml beside this file."""
+
     def filters(self):
+        needs_netaddr = _requires(
+            NETADDR_IMPORT_ERROR, "the netaddr Python library is required on the controller"
+        )
         return {
             "ip_ledger_records": ip_ledger_records,
-            "segment_violations": segment_violations,
-            "site_network_violations": site_network_violations,
-            "duplicate_values": duplicate_values,
-            "dhcp_reservation_violations": dhcp_reservation_violations,
+            "segment_violations": needs_netaddr(segment_violations),
+            "site_network_violations": needs_netaddr(site_network_violations),
+            "duplicate_values": needs_netaddr(duplicate_values),
+            "dhcp_reservation_violations": needs_netaddr(dhcp_reservation_violations),
             "ip_ledger_dhcp_scopes": ip_ledger_dhcp_scopes,
             "ip_ledger_report": ip_ledger_report,
         }

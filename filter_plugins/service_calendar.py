@@ -1,3 +1,6 @@
+# Copyright: jichitai-ops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Jinja filters over the city's service calendar (group_vars/all/service_calendar.yml).
 
   {{ jichitai_service_calendar | service_calendar_conflicts('2026-12-13T09:00', '2026-12-13T11:00') }}
@@ -13,9 +16,36 @@ guard uses, so a playbook that schedules work (a power outage, a patch night) se
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
-from jichitai_ops import service_calendar as calendar_mod
-from jichitai_ops.workplan import model as model_mod
+try:
+    from ansible.errors import AnsibleFilterError
+except ImportError:  # pragma: no cover - unit tests may import without ansible
+    AnsibleFilterError = ValueError
+
+try:
+    from jichitai_ops import service_calendar as calendar_mod
+    from jichitai_ops.workplan import model as model_mod
+except ImportError as exc:  # the filters report it when used
+    ENGINE_IMPORT_ERROR = exc
+else:
+    ENGINE_IMPORT_ERROR = None
+
+
+def _requires(error, what):
+    """The filter, or one that fails with the reason when a library it needs is missing."""
+
+    def wrap(func):
+        if error is None:
+            return func
+
+        @functools.wraps(func)
+        def missing(*_args, **_kwargs):
+            raise AnsibleFilterError(f"{func.__name__}: {what} ({error})")
+
+        return missing
+
+    return wrap
 
 
 def _departments(departments):
@@ -51,10 +81,17 @@ def jp_holiday(day, country="JP"):
 
 
 class FilterModule:
+    """Service-calendar filters; documented for ansible-doc in <filter name>.yml beside this file."""
+
     def filters(self):
+        needs_engine = _requires(
+            ENGINE_IMPORT_ERROR,
+            "the jichitai_ops package of this repository is not installed "
+            "(make venv, or rebuild the execution environment)",
+        )
         return {
-            "service_calendar_conflicts": service_calendar_conflicts,
-            "service_calendar_blocked": service_calendar_blocked,
-            "service_calendar_day": service_calendar_day,
-            "jp_holiday": jp_holiday,
+            "service_calendar_conflicts": needs_engine(service_calendar_conflicts),
+            "service_calendar_blocked": needs_engine(service_calendar_blocked),
+            "service_calendar_day": needs_engine(service_calendar_day),
+            "jp_holiday": needs_engine(jp_holiday),
         }
