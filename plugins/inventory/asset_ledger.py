@@ -1,3 +1,6 @@
+# Copyright: jichitai-ops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Inventory plugin: PCs from the asset-management ledger (SKYSEA-style CSV export)."""
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ description:
   - Keep the ledger out of the inventory directory's own parsing (ansible.cfg
     C([inventory] ignore_patterns) covers the C(ledgers) directory) and set
     C([inventory] any_unparsed_is_failed) so a rejected ledger stops the run.
+version_added: "1.0.0"
+author:
+  - jichitai-ops maintainers (@jichitai-ops)
 extends_documentation_fragment:
   - constructed
 options:

@@ -1,3 +1,6 @@
+# Copyright: jichitai-ops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Vars plugin: estate-wide policy from the repository's top-level group_vars/.
 
 Every inventory of the project (a city's estate, the lab) shares one policy: the segments of the
@@ -30,6 +33,9 @@ description:
   - Answers only for the first inventory source, never for playbook directories, so the policy
     always sits beneath inventory group_vars and is loaded once per run.
   - Host variables are not loaded; C(host_vars/) at the top of the repository is ignored.
+version_added: "1.0.0"
+author:
+  - jichitai-ops maintainers (@jichitai-ops)
 requirements:
   - Enabled in configuration
 extends_documentation_fragment:
