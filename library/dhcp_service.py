@@ -1,6 +1,7 @@
 #!/usr/bin/python
 # Copyright: jichitai-ops contributors
-# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 
 DOCUMENTATION = r"""
 ---
@@ -8,15 +9,16 @@ module: dhcp_service
 short_description: Stop the DHCP service of Kea appliances through their Control Agents
 description:
   - Sends the Kea C(shutdown) command to the DHCP service of each peer whose service still answers,
-    through the peer's Control Agent - the same client as M(dhcp_info) and M(dhcp_reservations). Used
+    through the peer's Control Agent - the same client as M(ansible.legacy.dhcp_info) and
+    M(ansible.legacy.dhcp_reservations). Used
     by the planned power outage (REQUIREMENTS OPS-OUTAGE, §6-3(8)) to stop a DHCP appliance in order.
   - A peer whose DHCP service no longer answers (the Control Agent says so, or the appliance is not
     reachable at all) is already stopped and left alone, so the module is idempotent.
-  - The module does not wait for the service to go; M(dhcp_info) shows when it has.
+  - The module does not wait for the service to go; M(ansible.legacy.dhcp_info) shows when it has.
   - Runs on the controller.
 version_added: "1.0.0"
 author:
-  - jichitai-ops contributors
+  - jichitai-ops maintainers (@jichitai-ops)
 options:
   state:
     description: C(stopped) - the DHCP service of every peer is shut down.
@@ -24,13 +26,20 @@ options:
     choices: [stopped]
     default: stopped
 extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
   - kea_api
 notes:
-  - Supports check mode and diff - the peers are asked for their status and nothing is sent.
   - Credentials refused by a Control Agent are an error, never taken for a stopped service.
 seealso:
-  - module: dhcp_info
-  - module: dhcp_reservations
+  - module: ansible.legacy.dhcp_info
+  - module: ansible.legacy.dhcp_reservations
+attributes:
+  check_mode:
+    support: full
+    details: The peers are asked for their status and nothing is sent; the result says which would stop.
+  diff_mode:
+    support: full
+    details: Each peer's service before (running or stopped) and after (stopped).
 """
 
 EXAMPLES = r"""

@@ -72,7 +72,7 @@ def test_reservation_added_by_dhcp_sync_is_handed_out_to_a_dhcp_client(pair):
 
     plan = sync(wanted, check=True)
     assert not plan.failed, plan.stderr
-    result = plan.result("Make each scope's reservations on both peers match the ledger")["results"][0]
+    result = plan.result("dhcp_sync : Make each scope's reservations on both peers match the ledger")["results"][0]
     assert result["changed"] and [c["action"] for c in result["changes"]] == ["add"]
     assert result["diff"][0]["before_header"].endswith(NEW_PRINTER["mac"])
     assert "ip-address: 198.18.100.25" in result["diff"][0]["after"]
@@ -80,7 +80,7 @@ def test_reservation_added_by_dhcp_sync_is_handed_out_to_a_dhcp_client(pair):
 
     applied = sync(wanted)
     assert not applied.failed, applied.stderr
-    result = applied.result("Make each scope's reservations on both peers match the ledger")["results"][0]
+    result = applied.result("dhcp_sync : Make each scope's reservations on both peers match the ledger")["results"][0]
     assert result["changed"] and result["summary"] == {"added": 1, "updated": 0, "removed": 0, "total": 9}
     expected = before["dhcp01"] | {(NEW_PRINTER["mac"], NEW_PRINTER["ip"], NEW_PRINTER["hostname"])}
     assert snapshot(pair) == {"dhcp01": expected, "dhcp02": expected}
@@ -221,7 +221,7 @@ def test_every_bad_row_is_named_in_one_error(pair):
         {"mac": "02:4a:00:10:05:04", "ip": "198.18.99.1", "hostname": "r4"},
     ]
     # through the playbook, as the ledger would feed it
-    result = sync(ledger_with(*rows)).result("Make each scope's reservations on both peers match the ledger")
+    result = sync(ledger_with(*rows)).result("dhcp_sync : Make each scope's reservations on both peers match the ledger")
     errors = result["results"][0]["errors"]
     assert [e.split(":")[0] for e in errors] == ["row 10 (r2)", "row 11 (r3)", "row 12 (r4)"]
     assert errors[0] == "row 10 (r2): invalid MAC address 'bad'"
@@ -307,6 +307,6 @@ def test_dhcp_sync_refuses_part_of_the_pair(pair):
     before = snapshot(pair)
     run = run_playbook(DHCP_SYNC, ledger_with(NEW_PRINTER) | UNPLANNED, limit="dhcp01")
     assert run.failed
-    result = run.result("Refuse a run against only part of the pair")
+    result = run.result("dhcp_sync : Refuse a run against only part of the pair")
     assert "run it for the whole group pair_dhcp (dhcp01, dhcp02), not with --limit" in result["msg"]
     assert_unchanged(pair, before)
