@@ -1,8 +1,9 @@
 """AWX and Semaphore definitions of the work-plan flow (they cannot run here: their structure is checked).
 
 AWX: plan job template in check mode with diff -> approval node -> approval record (which schedules
-the apply job in the window); the plan id travels by set_stats. Semaphore: plan, approval-record and
-apply templates."""
+the apply job in the window); the plan id travels by set_stats. Semaphore (its project backup):
+plan, approval-record and apply templates. Coverage of every playbook and the execution
+environment: tests/unit/test_controller_as_code.py."""
 
 import json
 import os
@@ -29,11 +30,12 @@ def load(path):
 
 @pytest.fixture(scope="module")
 def awx():
-    play = load("awx/workplan_templates.yml")[0]
+    play = load("awx/controller.yml")[0]
     tasks = {}
     for task in play["tasks"]:
-        module = next(k for k in task if k.startswith("awx.awx."))
-        tasks.setdefault(module, []).append(task)
+        module = next((k for k in task if k.startswith("awx.awx.")), None)
+        if module:
+            tasks.setdefault(module, []).append(task)
     return play, tasks
 
 
@@ -50,11 +52,16 @@ def survey_vars(spec):
 
 
 def test_awx_operations_are_playbooks_with_the_guard(awx):
-    play, _ = awx
-    for op in play["vars"]["jichitai_awx_operations"]:
-        book = load(op["playbook"])
+    """Every playbook not listed read-only in awx/tasks/operations.yml gets the plan/approval/apply
+    templates (tests/unit/test_controller_as_code.py runs the discovery); each has the guard."""
+    discovery = load("awx/tasks/operations.yml")
+    read_only = discovery[0]["ansible.builtin.set_fact"]["jichitai_operations_read_only"]
+    books = [p for p in sorted((ROOT / "playbooks").glob("*.yml")) if p.stem not in read_only]
+    assert books
+    for path in books:
+        book = load(path.relative_to(ROOT))
         pre = [t for p in book for t in p.get("pre_tasks", [])]
-        assert any(t.get("ansible.builtin.import_role", {}).get("name") == "workplan" for t in pre), op
+        assert any(t.get("ansible.builtin.import_role", {}).get("name") == "workplan" for t in pre), path
 
 
 def test_awx_plan_template_is_check_mode_with_diff_and_asks_the_window(awx):
@@ -66,7 +73,9 @@ def test_awx_plan_template_is_check_mode_with_diff_and_asks_the_window(awx):
         "workplan_window_start",
         "workplan_window_end",
     ]
-    assert "jichitai-ops 作業計画ストア" in plan["credentials"]
+    assert plan["credentials"] == "{{ jichitai_awx_job_credentials }}"
+    assert "jichitai_awx_store_credential" in play["vars"]["jichitai_awx_job_credentials"]
+    assert play["vars"]["jichitai_awx_store_credential"] == "jichitai-ops 作業計画ストア"
 
 
 def test_awx_apply_template_runs_with_diff_and_takes_the_plan_id(awx):
@@ -76,7 +85,8 @@ def test_awx_apply_template_runs_with_diff_and_takes_the_plan_id(awx):
         apply["job_type"] == "run" and apply["diff_mode"] is True and apply["ask_variables_on_launch"] is True
     )
     assert (
-        apply["playbook"] == "{{ item.playbook }}" and "jichitai-ops 作業計画ストア" in apply["credentials"]
+        apply["playbook"] == "{{ item.playbook }}"
+        and apply["credentials"] == "{{ jichitai_awx_job_credentials }}"
     )
 
 
@@ -86,7 +96,7 @@ def test_awx_workflow_is_plan_then_approval_then_record(awx):
     nodes = {n["identifier"]: n for n in wf["workflow_nodes"]}
     assert list(nodes) == ["plan", "approval", "record"]
     assert nodes["plan"]["unified_job_template"] == {
-        "name": "{{ item.name }} | 作業計画",
+        "name": "{{ item.id }} | 作業計画",
         "type": "job_template",
         "organization": {"name": "{{ jichitai_awx_organization }}"},
     }
@@ -95,7 +105,7 @@ def test_awx_workflow_is_plan_then_approval_then_record(awx):
     assert nodes["approval"]["related"]["success_nodes"] == [{"identifier": "record"}]
     record = nodes["record"]
     assert record["unified_job_template"]["name"] == "jichitai-ops | 作業計画の承認記録"
-    assert record["extra_data"] == {"jichitai_awx_apply_template": "{{ item.name }} | 作業実施"}
+    assert record["extra_data"] == {"jichitai_awx_apply_template": "{{ item.id }} | 作業実施"}
     assert "workplan_override_reason" in play["vars"]["jichitai_awx_override_question"]["variable"]
     (record_jt,) = templates(tasks, "作業計画の承認記録")
     assert record_jt["playbook"] == "awx/record_approval.yml" and (ROOT / record_jt["playbook"]).is_file()
@@ -110,13 +120,15 @@ def test_awx_store_credential_injects_store_and_callback_path(awx):
 
 
 def test_awx_record_approval_hands_plan_id_to_the_scheduled_apply():
-    tasks = load("awx/record_approval.yml")[0]["tasks"]
+    play = load("awx/record_approval.yml")[0]
+    tasks = play["tasks"]
     approve = next(t["workplan_approve"] for t in tasks if "workplan_approve" in t)
     assert approve["plan_id"] == "{{ workplan_id }}" and approve["tool"] == "awx"
     schedule = next(t["awx.awx.schedule"] for t in tasks if "awx.awx.schedule" in t)
     assert schedule["unified_job_template"] == "{{ jichitai_awx_apply_template }}"
     assert schedule["extra_data"] == {"workplan_id": "{{ workplan_id }}"}
-    assert "workplan_window_start" in schedule["rrule"] and "TZID=Asia/Tokyo" in schedule["rrule"]
+    assert "jichitai_awx_window_local" in schedule["rrule"] and "TZID=Asia/Tokyo" in schedule["rrule"]
+    assert "workplan_window_start" in play["vars"]["jichitai_awx_window_local"]
 
 
 def test_set_stats_of_the_guard_carry_what_the_workflow_reads():
@@ -142,7 +154,7 @@ def test_set_stats_of_the_guard_carry_what_the_workflow_reads():
 
 @pytest.fixture(scope="module")
 def semaphore():
-    return json.loads((ROOT / "semaphore/templates.json").read_text())
+    return json.loads((ROOT / "semaphore/jichitai-ops.json").read_text())
 
 
 REQUIRED = {
@@ -150,10 +162,9 @@ REQUIRED = {
     "app",
     "playbook",
     "arguments",
-    "project_id",
-    "inventory_id",
-    "repository_id",
-    "environment_id",
+    "repository",
+    "inventory",
+    "environment",
     "survey_vars",
 }
 
@@ -165,7 +176,8 @@ def test_semaphore_templates_are_complete(semaphore):
         assert isinstance(json.loads(tpl["arguments"]), list)
         for var in tpl["survey_vars"]:
             assert {"name", "title", "type", "required"} <= set(var)
-    env = json.loads(semaphore["environment"]["env"])
+    (environment,) = semaphore["environments"]
+    env = json.loads(environment["env"])
     assert env["JICHITAI_WORKPLAN_DIR"].startswith("/")
 
 
@@ -177,6 +189,8 @@ def test_semaphore_plan_approval_apply(semaphore):
             if tpl["name"].endswith("| 作業計画")
             else "apply"
             if tpl["name"].endswith("| 作業実施")
+            else "run"
+            if tpl["name"].endswith("| 実行")
             else "approve"
         )
         by_kind.setdefault(kind, []).append(tpl)
@@ -202,7 +216,13 @@ def test_semaphore_plan_approval_apply(semaphore):
 
 
 @pytest.mark.parametrize(
-    "playbook", ["awx/workplan_templates.yml", "awx/record_approval.yml", "semaphore/record_approval.yml"]
+    "playbook",
+    [
+        "awx/controller.yml",
+        "awx/record_approval.yml",
+        "semaphore/project.yml",
+        "semaphore/record_approval.yml",
+    ],
 )
 def test_definitions_pass_ansible_syntax_check(playbook):
     env = os.environ | {"ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}
