@@ -153,9 +153,12 @@ def test_awx_has_plan_apply_and_workflow_for_every_state_changing_playbook_and_a
     assert by_name["{{ item.id }} | 作業計画"]["job_type"] == "check"
     assert by_name["{{ item.id }} | 作業実施"]["job_type"] == "run"
     assert by_name["{{ item.id }} | 実行"]["job_type"] == "run"
-    for name in ("{{ item.id }} | 作業計画", "{{ item.id }} | 作業実施", "{{ item.id }} | 実行"):
+    for name in ("{{ item.id }} | 作業計画", "{{ item.id }} | 実行"):
         assert by_name[name]["playbook"] == "{{ item.playbook }}"
         assert by_name[name]["credentials"] == "{{ jichitai_awx_job_credentials }}"
+    apply = by_name["{{ item.id }} | 作業実施"]
+    assert apply["playbook"] == "{{ item.playbook }}"
+    assert apply["credentials"] == "{{ jichitai_awx_job_credentials + [jichitai_awx_controller_credential] }}"
 
 
 def test_awx_creates_what_its_templates_use(awx_tasks):
