@@ -200,7 +200,7 @@ def main():
         output = {
             "changed": bool(ops),
             "summary": hr_transfer_plan.summary(result, ops),
-            "people": [person_record(p) for _, p in sorted(result.people.items())],
+            "people": [person_record(p) for _staff_no, p in sorted(result.people.items())],
             "warnings_list": result.warnings,
             "applied": {},
             "encoding": ctx.encoding,

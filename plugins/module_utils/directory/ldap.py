@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import ssl
-import struct
 import time
 from urllib.parse import urlparse
 
@@ -28,6 +27,9 @@ try:
         LDAPOperationResult,
         LDAPSocketOpenError,
     )
+    from ldap3.protocol.formatters.formatters import format_sid
+    from ldap3.protocol.formatters.validators import validate_sid
+    from ldap3.utils.conv import escape_filter_chars
 
     HAS_LDAP3 = True
     LDAP3_IMPORT_ERROR = None
@@ -52,20 +54,20 @@ class ConnectionLost(DirectoryError):
 
 
 def sid_from_bytes(data):
-    revision, count = data[0], data[1]
-    authority = int.from_bytes(data[2:8], "big")
-    subs = struct.unpack_from(f"<{count}I", data, 8)
-    return "-".join(["S", str(revision), str(authority), *map(str, subs)])
+    """'S-1-5-21-...' of a binary objectSid (ldap3's own formatter)."""
+    return format_sid(bytes(data))
+
+
+def sid_to_bytes(sid):
+    """Binary objectSid of 'S-1-5-21-...', for filters on objectSid (ldap3's own validator)."""
+    if not isinstance(sid, str) or not sid.startswith("S-") or len(sid.split("-")) < 3:
+        raise ValueError(f"not a SID: {sid}")
+    return validate_sid(sid)
 
 
 def escape_filter(value):
-    out = []
-    for ch in value:
-        if ch in "*()\\\x00":
-            out.append(f"\\{ord(ch):02x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    """VALUE as a literal inside an LDAP filter (RFC 4515), by ldap3's escape_filter_chars."""
+    return escape_filter_chars(value)
 
 
 def password_value(password):
@@ -189,7 +191,7 @@ class LdapDirectory:
             yield entry["dn"], attrs
 
     def exists(self, dn):
-        return any(True for _ in self.search(dn, "(objectClass=*)", ["objectClass"], scope="base"))
+        return any(True for _entry in self.search(dn, "(objectClass=*)", ["objectClass"], scope="base"))
 
     # ---- writes -------------------------------------------------------------------------------
     def add(self, dn, attrs):
@@ -284,5 +286,6 @@ __all__ = [
     "escape_filter",
     "password_value",
     "sid_from_bytes",
+    "sid_to_bytes",
     "user_can_bind",
 ]

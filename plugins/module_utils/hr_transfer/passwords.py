@@ -36,7 +36,7 @@ def generate_password(length=16):
         raise ValueError("initial passwords are at least 12 characters")
     chars = [secrets.choice(pool) for pool in ALPHABET.values()]
     everything = "".join(ALPHABET.values())
-    chars += [secrets.choice(everything) for _ in range(length - len(chars))]
+    chars += [secrets.choice(everything) for _count in range(length - len(chars))]
     secrets.SystemRandom().shuffle(chars)
     return "".join(chars)
 

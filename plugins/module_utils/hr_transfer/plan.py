@@ -143,7 +143,9 @@ def marker(order):
 
 
 def _same_name(a, b):
-    squash = lambda s: unicodedata.normalize("NFKC", s).replace(" ", "")  # noqa: E731
+    def squash(text):
+        return unicodedata.normalize("NFKC", text).replace(" ", "")
+
     return squash(a) == squash(b)
 
 
@@ -487,7 +489,7 @@ class Planner:
 
     # ---- people -----------------------------------------------------------------------------
     def _plan_people(self, intents):
-        renamed = {new.code: new for _, new in self.diff.renamed}
+        renamed = {new.code: new for _old, new in self.diff.renamed}
         for staff_no, account in sorted(self.snap.accounts.items()):
             if staff_no in intents or self._in_retirees(account):
                 continue

@@ -2,16 +2,19 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Client for the ISC Kea Control Agent REST API (JSON commands over HTTP(S), basic auth).
 
+Requests go through ansible.module_utils.urls.open_url (basic auth, certificate checks, timeout).
+
 Every error names the peer and says what went wrong in words an operator can act on:
 authentication refused, appliance unreachable, DHCP service down behind its agent, command refused.
 """
 
-import base64
 import json
 import ssl
 import time
-import urllib.request
 from urllib.error import HTTPError, URLError
+
+from ansible.module_utils.urls import ConnectionError as UrlConnectionError
+from ansible.module_utils.urls import open_url
 
 RESULT_SUCCESS = 0
 RESULT_ERROR = 1
@@ -58,33 +61,34 @@ class KeaClient:
         self.timeout = float(timeout)
         self.validate_certs = validate_certs
         self.ca_path = ca_path
-        # one opener per client: a TLS context is built once, not per command; the appliance is
-        # reached directly (no proxy from the environment)
-        handlers = [urllib.request.ProxyHandler({})]
-        if url.lower().startswith("https:"):
+        if ca_path and url.lower().startswith("https:"):
+            # a wrong CA bundle is a configuration error, said before the first command
             try:
-                context = ssl.create_default_context(cafile=ca_path)
+                ssl.create_default_context(cafile=ca_path)
             except (OSError, ssl.SSLError) as exc:
                 raise KeaError(name, f"cannot load the CA bundle {ca_path}: {exc}") from exc
-            if not validate_certs:
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
-            handlers.append(urllib.request.HTTPSHandler(context=context))
-        self._opener = urllib.request.build_opener(*handlers)
 
     def command(self, command, arguments=None, allow_empty=True):
         """(result, text, arguments) of one command; KeaError unless the result is 0 (or 3 = empty)."""
         body = {"command": command, "service": [self.service]}
         if arguments is not None:
             body["arguments"] = arguments
-        headers = {"Content-Type": "application/json"}
-        if self.user:
-            token = base64.b64encode(f"{self.user}:{self.password or ''}".encode()).decode()
-            headers["Authorization"] = f"Basic {token}"
-        data = json.dumps(body).encode()
-        request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
         try:
-            with self._opener.open(request, timeout=self.timeout) as resp:
+            # the appliance is reached directly (no proxy, no ~/.netrc from the environment)
+            with open_url(
+                self.url,
+                data=json.dumps(body),
+                headers={"Content-Type": "application/json"},
+                method="POST",
+                url_username=self.user or None,
+                url_password=self.password or "",
+                force_basic_auth=bool(self.user),
+                validate_certs=self.validate_certs,
+                ca_path=self.ca_path,
+                timeout=self.timeout,
+                use_proxy=False,
+                use_netrc=False,
+            ) as resp:
                 raw = resp.read()
         except HTTPError as exc:
             if exc.code in (401, 403):
@@ -95,7 +99,7 @@ class KeaClient:
                 ) from exc
             message = f"{command}: HTTP {exc.code} {exc.reason} from {self.url}"
             raise KeaCommandError(self.name, message) from exc
-        except (TimeoutError, URLError, OSError) as exc:
+        except (TimeoutError, URLError, UrlConnectionError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             message = f"cannot reach the control agent at {self.url}: {reason}"
             raise KeaUnreachable(self.name, message) from exc
@@ -173,7 +177,7 @@ class KeaClient:
         return self.command("lease4-get-all", {"subnets": list(subnet_ids)})[2].get("leases", [])
 
     def lease_by_address(self, address):
-        result, _, args = self.command("lease4-get", {"ip-address": address})
+        result, _text, args = self.command("lease4-get", {"ip-address": address})
         return None if result == RESULT_EMPTY else args
 
     def leases_by_mac(self, mac):

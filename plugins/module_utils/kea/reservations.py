@@ -333,7 +333,7 @@ def diff_items(subnet_prefix, changes):
     """Ansible diff list: one before/after per reservation."""
     items = []
     for change in sorted(changes, key=lambda c: (_ip_key(c["after"] or c["before"]), c["mac"] or "")):
-        ident = change["mac"] or reservation_line(change["after"] or change["before"]).split(" ")[0]
+        ident = change["mac"] or reservation_line(change["after"] or change["before"]).partition(" ")[0]
         header = f"subnet {subnet_prefix} reservation {ident}"
         items.append({
             "before_header": header,

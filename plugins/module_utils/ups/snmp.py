@@ -134,7 +134,7 @@ class SnmpUpsClient:
         names = list(names)
         var_binds = [ObjectType(ObjectIdentity(OIDS[n])) for n in names]
         binds = self._run(get_cmd, self.community, var_binds, "SNMP GET")
-        return {name: _python_value(value) for name, (_, value) in zip(names, binds, strict=True)}
+        return {name: _python_value(value) for name, (_oid, value) in zip(names, binds, strict=True)}
 
     def set(self, values):
         """Write {name: integer} in one SET request with the write community."""
@@ -148,7 +148,7 @@ class SnmpUpsClient:
         """Names (or OIDs) of the well-known alarms present in upsAlarmTable."""
         found = []
         oid = ALARM_DESCR_COLUMN
-        for _ in range(limit):
+        for _step in range(limit):
             binds = self._run(next_cmd, self.community, [ObjectType(ObjectIdentity(oid))], "SNMP GETNEXT")
             name, value = binds[0]
             oid = str(name)
