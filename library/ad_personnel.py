@@ -60,6 +60,9 @@ notes:
   - "Runs on the controller (C(delegate_to: localhost)); supports check mode and diff mode."
   - Accounts are found by C(employeeID) (the staff number); OUs and groups by the department code.
 attributes:
+  platform:
+    platforms: posix
+    details: Runs where the task runs, usually the controller (delegated to localhost); it reaches the servers over the network.
   check_mode:
     support: full
     details: Plans every LDAP change from the directory as read and changes nothing.

@@ -34,6 +34,9 @@ seealso:
   - module: ansible.legacy.dhcp_info
   - module: ansible.legacy.dhcp_reservations
 attributes:
+  platform:
+    platforms: posix
+    details: Runs where the task runs, usually the controller (delegated to localhost); it reaches the servers over the network.
   check_mode:
     support: full
     details: The peers are asked for their status and nothing is sent; the result says which would stop.

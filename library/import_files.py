@@ -61,6 +61,9 @@ requirements:
 notes:
   - "Runs on the controller (C(delegate_to: localhost)); supports check mode and diff mode."
 attributes:
+  platform:
+    platforms: posix
+    details: Runs where the task runs, usually the controller (delegated to localhost); it reaches the servers over the network.
   check_mode:
     support: full
     details: Computes every file and its checksum; writes nothing.

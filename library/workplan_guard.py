@@ -131,6 +131,9 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
 attributes:
+  platform:
+    platforms: posix
+    details: The action runs on the controller.
   check_mode:
     support: full
     details: >-

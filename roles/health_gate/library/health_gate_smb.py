@@ -46,6 +46,9 @@ requirements:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
+  platform:
+    platforms: posix
+    details: Runs where the task runs, usually the controller (delegated to localhost); it reaches the servers over the network.
   check_mode:
     support: full
     details: The module only reads, so a check run reports the same as a normal run.
