@@ -28,7 +28,7 @@ SECRET_NAME = re.compile(r"pass|secret|token|key|community|vault|credential", re
 ARGSPEC = {
     "title": {"type": "str", "required": True},
     "clause": {"type": "str", "required": True},
-    "kind": {"type": "str", "required": True, "choices": list(model.KINDS)},
+    "kind": {"type": "str", "required": True, "choices": None if ENGINE_IMPORT_ERROR else list(model.KINDS)},
     "disruptive": {"type": "bool", "required": True},
     "description": {"type": "str", "default": ""},
     "rollback": {"type": "list", "elements": "str", "required": True},
