@@ -27,7 +27,7 @@ PLAY = """---
 def gate(tmp_path: Path, port: int) -> subprocess.CompletedProcess:
     (tmp_path / "hosts.yml").write_text(
         "all:\n  hosts:\n    probe:\n      ansible_host: 127.0.0.1\n      jichitai_os_family: appliance\n"
-        f"      outage_health_checks: [ping, tcp]\n      outage_health_ports: [{port}]\n",
+        f"      jichitai_outage_health_checks: [ping, tcp]\n      jichitai_outage_health_ports: [{port}]\n",
         encoding="utf-8",
     )
     (tmp_path / "play.yml").write_text(PLAY, encoding="utf-8")
