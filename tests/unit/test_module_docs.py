@@ -1,5 +1,6 @@
 """Every custom module documents itself and supports check mode: ansible-doc renders DOCUMENTATION,
-EXAMPLES and RETURN, and the documented options are exactly the options the module accepts.
+EXAMPLES and RETURN, declares its check_mode and diff_mode support as attributes, and the documented
+options are exactly the options the module accepts.
 A doc-only module file documents the action plugin of the same name (plugins/action/), whose
 ARGSPEC is then what the options must match."""
 
@@ -15,6 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 MODULE_FILES = sorted(ROOT.glob("library/*.py")) + sorted(ROOT.glob("roles/*/library/*.py"))
 ACTION_DIR = ROOT / "plugins" / "action"
+SUPPORT = {"full", "partial", "none", "N/A"}
 
 
 class _Captured(Exception):
@@ -62,6 +64,9 @@ def test_module_renders_and_supports_check_mode(path):
     assert doc["doc"]["short_description"], "short_description"
     assert doc["examples"].strip(), "EXAMPLES"
     assert doc["return"], "RETURN"
+    attributes = doc["doc"].get("attributes") or {}
+    for attribute in ("check_mode", "diff_mode"):  # as ansible.builtin.action_common_attributes names them
+        assert attributes.get(attribute, {}).get("support") in SUPPORT, f"attributes.{attribute}.support"
 
     kwargs = _module_kwargs(path)
     assert kwargs.get("supports_check_mode") is True, "AnsibleModule(..., supports_check_mode=True)"
