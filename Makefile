@@ -27,10 +27,16 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 system-deps:
 	@bash lab/install-deps.sh
 
-lint: venv
+lint: venv sanity
 	$(BIN)/yamllint -s .
 	$(BIN)/ruff check .
 	$(BIN)/ansible-lint --profile production -q
+
+# ansible-test sanity (validate-modules, pylint, pep8, import, ansible-doc, ...) on the modules and
+# plugins, laid out as a temporary collection; offline but for PyPI on the first run (docs/development.md)
+.PHONY: sanity
+sanity: venv
+	$(BIN)/python tools/sanity.py
 
 # The bundle installed from requirements.txt must satisfy requirements.yml, offline.
 collections: venv
