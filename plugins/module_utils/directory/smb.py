@@ -1,38 +1,40 @@
-# Folders and their NT security descriptors (DACL) over one SMB2/3 session with smbprotocol.
-# smbprotocol has no high-level call for security descriptors, so the raw QUERY_INFO / SET_INFO
-# (info type SECURITY) messages are sent here and the self-relative descriptor is packed and
-# unpacked by hand ([MS-DTYP] 2.4.6). Only the DACL is read or written; owner and group stay.
+# Folders and their NT security descriptors (DACL) over one SMB2/3 session.
+# Folder work (mkdir, list, rename, delete, read/write) goes through smbprotocol's high-level
+# `smbclient` package on a connection cache of this client's own; security descriptors are packed
+# and unpacked with smbprotocol's `security_descriptor` structures ([MS-DTYP] 2.4.6). smbclient has
+# no call for the SECURITY info class, so the QUERY_INFO / SET_INFO request for it is sent on the
+# handle smbclient opened. Only the DACL is read or written; owner and group stay.
+#
+# Entries of ACE types this code does not manage (anything but ACCESS_ALLOWED / ACCESS_DENIED:
+# callback, object, conditional ACEs ...) are kept byte for byte: a DACL read and written back
+# carries them unchanged, and set_dacl() keeps the folder's own explicit ones in their place.
 from __future__ import annotations
 
-import contextlib
+import errno
+import stat
 import struct
-import uuid
 from dataclasses import dataclass
 
 try:
-    from smbprotocol.connection import Connection
-    from smbprotocol.exceptions import SMBException, SMBResponseException
-    from smbprotocol.file_info import (
-        FileDirectoryInformation,
-        FileInformationClass,
-        FileRenameInformation,
-        InfoType,
-    )
+    import smbclient
+    import smbclient.shutil
+    from smbprotocol.exceptions import SMBException, SMBOSError, SMBResponseException
+    from smbprotocol.file_info import InfoType
     from smbprotocol.open import (
-        CreateDisposition,
-        CreateOptions,
         DirectoryAccessMask,
-        FileAttributes,
-        FilePipePrinterAccessMask,
-        ImpersonationLevel,
-        Open,
-        ShareAccess,
         SMB2QueryInfoRequest,
         SMB2QueryInfoResponse,
         SMB2SetInfoRequest,
     )
-    from smbprotocol.session import Session
-    from smbprotocol.tree import TreeConnect
+    from smbprotocol.security_descriptor import (
+        AccessAllowedAce,
+        AccessDeniedAce,
+        AclPacket,
+        AclRevision,
+        SDControl,
+        SIDPacket,
+        SMB2CreateSDBuffer,
+    )
 
     HAS_SMBPROTOCOL = True
     SMBPROTOCOL_IMPORT_ERROR = None
@@ -43,22 +45,22 @@ except ImportError as exc:
     class SMBException(Exception):  # noqa: N818 - stand-in so except clauses still compile
         pass
 
-    SMBResponseException = SMBException
+    SMBResponseException = SMBOSError = SMBException
 
 # Windows folder rights as access masks (Explorer's "Full control", "Modify", "Read & execute")
 RIGHTS = {"full": 0x001F01FF, "modify": 0x001301BF, "read": 0x001200A9}
 RIGHT_NAMES = {v: k for k, v in RIGHTS.items()}
 ACE_ALLOWED, ACE_DENIED = 0, 1
+MANAGED_TYPES = (ACE_ALLOWED, ACE_DENIED)
+# ACE types laid out with Flags and optional ObjectType / InheritedObjectType GUIDs before the SID
+OBJECT_ACE_TYPES = (0x05, 0x06, 0x07, 0x08, 0x0B, 0x0C, 0x0F, 0x10)
 OBJECT_INHERIT, CONTAINER_INHERIT, INHERITED = 0x01, 0x02, 0x10
 INHERIT_ALL = OBJECT_INHERIT | CONTAINER_INHERIT
-SE_DACL_PRESENT, SE_DACL_PROTECTED, SE_SELF_RELATIVE = 0x0004, 0x1000, 0x8000
 DACL_SECURITY_INFORMATION = 0x00000004
 SID_ADMINISTRATORS = "S-1-5-32-544"
 SID_SYSTEM = "S-1-5-18"
-STATUS_OBJECT_NAME_NOT_FOUND = 0xC0000034
-STATUS_OBJECT_PATH_NOT_FOUND = 0xC000003A
 STATUS_ACCESS_DENIED = 0xC0000022
-FILE_CREATED = 2
+SD_BUFFER_LENGTH = 65536
 
 
 class ShareError(Exception):
@@ -71,10 +73,18 @@ class AccessDenied(ShareError):
 
 @dataclass(frozen=True)
 class Ace:
+    """One access control entry. `raw` holds the entry's bytes verbatim for ACE types this code
+    does not manage (type other than allow/deny); such an entry is written back exactly as read."""
+
     sid: str
     mask: int
     flags: int = INHERIT_ALL
     type: int = ACE_ALLOWED
+    raw: bytes = b""
+
+    @property
+    def managed(self):
+        return self.type in MANAGED_TYPES and not self.raw
 
     def describe(self, names=None):
         who = (names or {}).get(self.sid, self.sid)
@@ -84,63 +94,113 @@ class Ace:
         )
         return f"{kind} {who} {right}"
 
+    @classmethod
+    def from_bytes(cls, data):
+        """An entry of a type this code does not manage, kept verbatim (SID read where it sits)."""
+        ace_type, flags, size = struct.unpack_from("<BBH", data, 0)
+        raw = bytes(data[:size])
+        mask = struct.unpack_from("<I", raw, 4)[0] if size >= 8 else 0
+        sid_at = 8
+        if ace_type in OBJECT_ACE_TYPES and size >= 12:
+            present = struct.unpack_from("<I", raw, 8)[0]
+            sid_at = 12 + 16 * (bool(present & 0x1) + bool(present & 0x2))
+        try:
+            sid = sid_from_bytes(raw[sid_at:])
+        except (ValueError, IndexError, struct.error):
+            sid = ""
+        return cls(sid, mask, flags, ace_type, raw)
+
 
 @dataclass(frozen=True)
 class Dacl:
     aces: tuple
     protected: bool = True
 
+    def _explicit_managed(self):
+        return {a for a in self.aces if a.managed and not a.flags & INHERITED}
+
     def same_as(self, other):
-        """Order-insensitive comparison of explicit entries (inherited ones are the parent's business)."""
-        mine = {a for a in self.aces if not a.flags & INHERITED}
-        theirs = {a for a in other.aces if not a.flags & INHERITED}
-        return mine == theirs and self.protected == other.protected
+        """Order-insensitive comparison of the explicit allow/deny entries (inherited ones are the
+        parent's business; entries of other types are never changed here, set_dacl keeps them)."""
+        return self._explicit_managed() == other._explicit_managed() and self.protected == other.protected
 
     def describe(self, names=None):
-        return sorted(a.describe(names) for a in self.aces if not a.flags & INHERITED)
+        return sorted(a.describe(names) for a in self._explicit_managed())
+
+    @property
+    def kept(self):
+        """Explicit entries of ACE types this code does not manage, in their order."""
+        return tuple(a for a in self.aces if not a.managed and not a.flags & INHERITED)
+
+    def keeping(self, current):
+        """This DACL plus CURRENT's explicit entries of unmanaged types, verbatim and in their place:
+        those before CURRENT's first explicit allow/deny entry stay in front, the others follow.
+        A DACL that already carries such entries (read, modified, written back) is left as it is."""
+        if self.kept or not current.kept:
+            return self
+        explicit = [a for a in current.aces if not a.flags & INHERITED]
+        first = next((i for i, a in enumerate(explicit) if a.managed), len(explicit))
+        before = tuple(a for a in explicit[:first] if not a.managed)
+        after = tuple(a for a in explicit[first:] if not a.managed)
+        return Dacl(before + tuple(self.aces) + after, self.protected)
 
 
 def sid_to_bytes(sid):
-    parts = sid.split("-")
-    if parts[0] != "S" or len(parts) < 3:
-        raise ValueError(f"not a SID: {sid}")
-    subs = [int(p) for p in parts[3:]]
-    return (
-        struct.pack("<BB", int(parts[1]), len(subs))
-        + int(parts[2]).to_bytes(6, "big")
-        + struct.pack(f"<{len(subs)}I", *subs)
-    )
+    packet = SIDPacket()
+    packet.from_string(sid)
+    return packet.pack()
 
 
 def sid_from_bytes(data):
-    count = data[1]
-    authority = int.from_bytes(data[2:8], "big")
-    subs = struct.unpack_from(f"<{count}I", data, 8)
-    return "-".join(["S", str(data[0]), str(authority), *map(str, subs)])
+    packet = SIDPacket()
+    packet.unpack(bytes(data))
+    return str(packet)
+
+
+def _ace_packet(ace):
+    if not ace.managed:
+        return ace.raw
+    packet = AccessAllowedAce() if ace.type == ACE_ALLOWED else AccessDeniedAce()
+    packet["ace_flags"] = ace.flags
+    packet["mask"] = ace.mask
+    sid = SIDPacket()
+    sid.from_string(ace.sid)
+    packet["sid"] = sid
+    return packet
 
 
 def pack_sd(dacl):
-    body = b""
-    for ace in dacl.aces:
-        sid = sid_to_bytes(ace.sid)
-        body += struct.pack("<BBHI", ace.type, ace.flags, 8 + len(sid), ace.mask) + sid
-    acl = struct.pack("<BBHHH", 2, 0, 8 + len(body), len(dacl.aces), 0) + body
-    control = SE_SELF_RELATIVE | SE_DACL_PRESENT | (SE_DACL_PROTECTED if dacl.protected else 0)
-    return struct.pack("<BBHIIII", 1, 0, control, 0, 0, 0, 20) + acl
+    """Self-relative security descriptor holding only DACL (owner, group and SACL absent)."""
+    acl = AclPacket()
+    if any(a.type in OBJECT_ACE_TYPES for a in dacl.aces):
+        acl["acl_revision"] = AclRevision.ACL_REVISION_DS
+    acl["aces"] = [_ace_packet(a) for a in dacl.aces]
+    sd = SMB2CreateSDBuffer()
+    sd["control"].set_flag(SDControl.SELF_RELATIVE)
+    if dacl.protected:
+        sd["control"].set_flag(SDControl.DACL_PROTECTED)
+    sd.set_dacl(acl)
+    return sd.pack()
 
 
 def unpack_sd(data):
-    _rev, _sbz, control, _owner, _group, _sacl, dacl_off = struct.unpack_from("<BBHIIII", data, 0)
+    sd = SMB2CreateSDBuffer()
+    sd.unpack(bytes(data))
+    acl = sd.get_dacl() if sd["offset_dacl"].get_value() else None
     aces = []
-    if control & SE_DACL_PRESENT and dacl_off:
-        count = struct.unpack_from("<H", data, dacl_off + 4)[0]
-        pos = dacl_off + 8
-        for _ in range(count):
-            ace_type, flags, size, mask = struct.unpack_from("<BBHI", data, pos)
-            if ace_type in (ACE_ALLOWED, ACE_DENIED):
-                aces.append(Ace(sid_from_bytes(data[pos + 8 : pos + size]), mask, flags, ace_type))
-            pos += size
-    return Dacl(tuple(aces), bool(control & SE_DACL_PROTECTED))
+    for entry in acl["aces"].get_value() if acl is not None else ():
+        if isinstance(entry, (AccessAllowedAce, AccessDeniedAce)):
+            aces.append(
+                Ace(
+                    str(entry["sid"].get_value()),
+                    entry["mask"].get_value(),
+                    entry["ace_flags"].get_value(),
+                    entry["ace_type"].get_value(),
+                )
+            )
+        else:  # every other type (audit, callback, object ...) as its bytes
+            aces.append(Ace.from_bytes(entry if isinstance(entry, bytes) else entry.pack()))
+    return Dacl(tuple(aces), sd["control"].has_flag(SDControl.DACL_PROTECTED))
 
 
 def folder_dacl(group_rights, admin_sids=(SID_ADMINISTRATORS, SID_SYSTEM)):
@@ -151,7 +211,10 @@ def folder_dacl(group_rights, admin_sids=(SID_ADMINISTRATORS, SID_SYSTEM)):
 
 
 class ShareClient:
-    """One authenticated SMB tree connection to \\\\server\\share; paths use '/' and are share-relative."""
+    """One authenticated SMB session to \\\\server\\share; paths use '/' and are share-relative.
+
+    The connection lives in a connection cache of this client's own (smbclient's `connection_cache`),
+    so two clients in one process never share a session and close() ends exactly this one."""
 
     def __init__(self, server, share, username, password, port=445, encrypt=True, timeout=30):
         if not HAS_SMBPROTOCOL:
@@ -160,21 +223,33 @@ class ShareClient:
         self.share = share
         self.username = username
         self.ops = 0
+        self._cache = {}
+        self._session = {
+            "username": username,
+            "password": password,
+            "port": port,
+            "connection_cache": self._cache,
+        }
         try:
-            self.connection = Connection(uuid.uuid4(), server, port)
-            self.connection.connect(timeout=timeout)
-            self.session = Session(self.connection, username, password, require_encryption=encrypt)
-            self.session.connect()
-            self.tree = TreeConnect(self.session, rf"\\{server}\{share}")
-            self.tree.connect()
+            smbclient.register_session(
+                server,
+                username=username,
+                password=password,
+                port=port,
+                encrypt=encrypt,
+                connection_timeout=timeout,
+                connection_cache=self._cache,
+            )
+            smbclient.stat(self._unc(""), **self._session)  # the tree connect: a wrong share fails here
         except SMBResponseException as exc:
+            self.close()
             raise ShareError(f"SMB login to \\\\{server}\\{share} as {username} refused: {exc}") from exc
         except (SMBException, OSError, ValueError) as exc:
+            self.close()
             raise ShareError(f"cannot reach \\\\{server}\\{share}: {exc}") from exc
 
     def close(self):
-        with contextlib.suppress(SMBException, OSError):
-            self.connection.disconnect(close=True)
+        smbclient.reset_connection_cache(fail_on_error=False, connection_cache=self._cache)
 
     def __enter__(self):
         return self
@@ -182,175 +257,146 @@ class ShareClient:
     def __exit__(self, *exc):
         self.close()
 
-    # ---- handles -----------------------------------------------------------------------------
-    def _open(self, path, access, disposition, options, attributes=0):
-        handle = Open(self.tree, path.strip("/").replace("/", "\\"))
+    def _unc(self, path):
+        rel = path.strip("/").replace("/", "\\")
+        return rf"\\{self.server}\{self.share}" + (f"\\{rel}" if rel else "")
+
+    def _call(self, what, path, func, *args, **kwargs):
+        """Run one smbclient call; its errors as FileNotFoundError, AccessDenied or ShareError."""
+        self.ops += 1
         try:
-            handle.create(
-                ImpersonationLevel.Impersonation,
-                access,
-                attributes,
-                ShareAccess.FILE_SHARE_READ | ShareAccess.FILE_SHARE_WRITE | ShareAccess.FILE_SHARE_DELETE,
-                disposition,
-                options,
-            )
-        except SMBResponseException as exc:
-            if exc.status in (STATUS_OBJECT_NAME_NOT_FOUND, STATUS_OBJECT_PATH_NOT_FOUND):
+            return func(*args, **kwargs, **self._session)
+        except SMBOSError as exc:
+            if exc.errno == errno.ENOENT:
                 raise FileNotFoundError(path) from exc
+            if exc.ntstatus == STATUS_ACCESS_DENIED:
+                raise AccessDenied(f"{self.username}: access denied to {path}") from exc
+            raise ShareError(f"{what} {path}: {exc}") from exc
+        except SMBResponseException as exc:
             if exc.status == STATUS_ACCESS_DENIED:
                 raise AccessDenied(f"{self.username}: access denied to {path}") from exc
-            raise ShareError(f"{path}: {exc}") from exc
-        self.ops += 1
-        return handle
-
-    def _open_dir(self, path, create=False, extra=0):
-        return self._open(
-            path,
-            DirectoryAccessMask.FILE_LIST_DIRECTORY
-            | DirectoryAccessMask.FILE_READ_ATTRIBUTES
-            | DirectoryAccessMask.READ_CONTROL
-            | extra,
-            CreateDisposition.FILE_OPEN_IF if create else CreateDisposition.FILE_OPEN,
-            CreateOptions.FILE_DIRECTORY_FILE,
-            FileAttributes.FILE_ATTRIBUTE_DIRECTORY,
-        )
-
-    def _send(self, request):
-        return self.connection.receive(
-            self.connection.send(request, self.session.session_id, self.tree.tree_connect_id)
-        )
+            raise ShareError(f"{what} {path}: {exc}") from exc
 
     # ---- folders -----------------------------------------------------------------------------
     def exists(self, path):
+        """True when PATH is a folder."""
         try:
-            self._open_dir(path).close()
-            return True
+            info = self._call("stat", path, smbclient.stat, self._unc(path))
         except FileNotFoundError:
             return False
+        return stat.S_ISDIR(info.st_mode)
 
     def mkdir(self, path):
         """Create PATH and any missing parents; True when PATH itself was created."""
-        parts = [p for p in path.strip("/").split("/") if p]
-        created = False
-        for depth in range(1, len(parts) + 1):
-            handle = self._open_dir("/".join(parts[:depth]), create=True)
-            created = handle.create_action == FILE_CREATED
-            handle.close()
-        return created
+        try:
+            self._call("mkdir", path, smbclient.mkdir, self._unc(path))
+            return True
+        except FileNotFoundError:  # a parent is missing: create the chain
+            if "/" not in path.strip("/"):
+                raise
+            parent = path.strip("/").rsplit("/", 1)[0]
+            self._call("mkdir", parent, smbclient.makedirs, self._unc(parent), exist_ok=True)
+            self._call("mkdir", path, smbclient.mkdir, self._unc(path))
+            return True
+        except ShareError as exc:
+            if isinstance(exc.__cause__, OSError) and exc.__cause__.errno == errno.EEXIST:
+                return False
+            raise
 
     def rename(self, old, new):
         parent = new.strip("/").rsplit("/", 1)[0] if "/" in new.strip("/") else ""
         if parent:
             self.mkdir(parent)
-        handle = self._open(
-            old,
-            DirectoryAccessMask.DELETE | DirectoryAccessMask.FILE_READ_ATTRIBUTES,
-            CreateDisposition.FILE_OPEN,
-            CreateOptions.FILE_DIRECTORY_FILE,
-        )
         try:
-            info = FileRenameInformation()
-            info["replace_if_exists"] = False
-            info["file_name"] = new.strip("/").replace("/", "\\")
-            req = SMB2SetInfoRequest()
-            req["info_type"] = info.INFO_TYPE
-            req["file_info_class"] = info.INFO_CLASS
-            req["file_id"] = handle.file_id
-            req["buffer"] = info
-            self._send(req)
-        except SMBResponseException as exc:
-            raise ShareError(f"rename {old} -> {new}: {exc}") from exc
-        finally:
-            handle.close()
+            self._call("rename", old, smbclient.rename, self._unc(old), self._unc(new))
+        except ShareError as exc:
+            raise ShareError(f"rename {old} -> {new}: {exc.__cause__ or exc}") from exc
 
     def listdir(self, path=""):
-        handle = self._open_dir(path)
-        try:
-            entries = handle.query_directory("*", FileInformationClass.FILE_DIRECTORY_INFORMATION)
-        finally:
-            handle.close()
-        out = []
-        for entry in entries:
-            name = entry["file_name"].get_value().decode("utf-16-le")
-            if name in (".", ".."):
-                continue
-            is_dir = bool(entry["file_attributes"].get_value() & FileAttributes.FILE_ATTRIBUTE_DIRECTORY)
-            out.append((name, is_dir))
-        return sorted(out)
+        """[(name, is_dir)] of PATH, sorted."""
+
+        def scan(unc, **session):
+            with smbclient.scandir(unc, **session) as entries:
+                return [(entry.name, entry.is_dir()) for entry in entries]
+
+        return sorted(self._call("list", path, scan, self._unc(path)))
 
     def remove_tree(self, path):
         """Delete PATH and everything below it (lab clean-up and tests)."""
-        for name, is_dir in self.listdir(path):
-            child = f"{path.strip('/')}/{name}"
-            if is_dir:
-                self.remove_tree(child)
-            else:
-                self._delete(child, directory=False)
-        self._delete(path, directory=True)
+        self._call("remove", path, smbclient.shutil.rmtree, self._unc(path))
+
+    def remove_file(self, path):
+        self._call("remove", path, smbclient.remove, self._unc(path))
 
     def _delete(self, path, directory):
-        options = CreateOptions.FILE_DELETE_ON_CLOSE | (
-            CreateOptions.FILE_DIRECTORY_FILE if directory else CreateOptions.FILE_NON_DIRECTORY_FILE
-        )
-        self._open(path, DirectoryAccessMask.DELETE, CreateDisposition.FILE_OPEN, options).close()
+        self._call("remove", path, smbclient.rmdir if directory else smbclient.remove, self._unc(path))
 
     # ---- files (used to prove access as a user) ----------------------------------------------
     def write_file(self, path, data):
-        handle = self._open(
-            path,
-            FilePipePrinterAccessMask.GENERIC_WRITE,
-            CreateDisposition.FILE_OVERWRITE_IF,
-            CreateOptions.FILE_NON_DIRECTORY_FILE,
-        )
-        try:
-            handle.write(data, 0)
-        finally:
-            handle.close()
+        def write(unc, **session):
+            with smbclient.open_file(unc, mode="wb", share_access="rwd", **session) as handle:
+                handle.write(data)
+
+        self._call("write", path, write, self._unc(path))
 
     def read_file(self, path):
-        handle = self._open(
-            path,
-            FilePipePrinterAccessMask.GENERIC_READ,
-            CreateDisposition.FILE_OPEN,
-            CreateOptions.FILE_NON_DIRECTORY_FILE,
-        )
-        try:
-            return handle.read(0, handle.end_of_file) if handle.end_of_file else b""
-        finally:
-            handle.close()
+        def read(unc, **session):
+            with smbclient.open_file(unc, mode="rb", share_access="rwd", **session) as handle:
+                return handle.read()
+
+        return self._call("read", path, read, self._unc(path))
 
     # ---- security descriptors ----------------------------------------------------------------
-    def get_dacl(self, path):
-        handle = self._open_dir(path)
-        try:
-            req = SMB2QueryInfoRequest()
-            req["info_type"] = InfoType.SMB2_0_INFO_SECURITY
-            req["output_buffer_length"] = 65536
-            req["additional_information"] = DACL_SECURITY_INFORMATION
-            req["file_id"] = handle.file_id
-            resp = SMB2QueryInfoResponse()
-            resp.unpack(self._send(req)["data"].get_value())
-            return unpack_sd(resp["buffer"].get_value())
-        finally:
-            handle.close()
+    def _security_info(self, path, request, access):
+        """Send a QUERY_INFO / SET_INFO of the SECURITY class on a folder handle smbclient opens."""
 
-    def set_dacl(self, path, dacl):
-        handle = self._open_dir(path, extra=DirectoryAccessMask.WRITE_DAC)
+        def send(unc, **session):
+            with smbclient.open_file(
+                unc,
+                mode="rb",
+                buffering=0,
+                file_type="dir",
+                share_access="rwd",
+                desired_access=DirectoryAccessMask.FILE_READ_ATTRIBUTES | access,
+                **session,
+            ) as raw:
+                request["file_id"] = raw.fd.file_id
+                tree = raw.fd.tree_connect
+                connection = raw.fd.connection
+                return connection.receive(
+                    connection.send(request, tree.session.session_id, tree.tree_connect_id)
+                )
+
+        return self._call("security descriptor of", path, send, self._unc(path))
+
+    def get_dacl(self, path):
+        req = SMB2QueryInfoRequest()
+        req["info_type"] = InfoType.SMB2_0_INFO_SECURITY
+        req["output_buffer_length"] = SD_BUFFER_LENGTH
+        req["additional_information"] = DACL_SECURITY_INFORMATION
+        response = self._security_info(path, req, DirectoryAccessMask.READ_CONTROL)
+        resp = SMB2QueryInfoResponse()
+        resp.unpack(response["data"].get_value())
+        return unpack_sd(resp["buffer"].get_value())
+
+    def set_dacl(self, path, dacl, keep_unmanaged=True):
+        """Write DACL to PATH. Unless told otherwise, the folder's explicit entries of ACE types this
+        code does not manage are kept (read first, see Dacl.keeping), so no entry is lost."""
+        if keep_unmanaged and not dacl.kept:
+            dacl = dacl.keeping(self.get_dacl(path))
+        req = SMB2SetInfoRequest()
+        req["info_type"] = InfoType.SMB2_0_INFO_SECURITY
+        req["additional_information"] = DACL_SECURITY_INFORMATION
+        req["buffer"] = pack_sd(dacl)
         try:
-            req = SMB2SetInfoRequest()
-            req["info_type"] = InfoType.SMB2_0_INFO_SECURITY
-            req["additional_information"] = DACL_SECURITY_INFORMATION
-            req["file_id"] = handle.file_id
-            req["buffer"] = pack_sd(dacl)
-            self._send(req)
-        except SMBResponseException as exc:
-            raise ShareError(f"set ACL of {path}: {exc}") from exc
-        finally:
-            handle.close()
+            self._security_info(path, req, DirectoryAccessMask.READ_CONTROL | DirectoryAccessMask.WRITE_DAC)
+        except AccessDenied:
+            raise
+        except ShareError as exc:
+            raise ShareError(f"set ACL of {path}: {exc.__cause__ or exc}") from exc
 
 
 __all__ = [
-    "FileDirectoryInformation",
     "HAS_SMBPROTOCOL",
     "RIGHTS",
     "AccessDenied",
