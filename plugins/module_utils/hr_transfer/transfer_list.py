@@ -9,6 +9,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from ansible.module_utils.ledger.encoding import UndecodableText, decode_text
+
 COLUMNS = ("職員番号", "氏名", "氏名カナ", "異動区分", "旧所属", "新所属", "新職名", "発令日")
 
 HIRE = "採用"
@@ -71,15 +73,9 @@ def nfkc(value):
 
 def decode(data):
     """UTF-8 with or without BOM, else CP932 (which keeps NEC/IBM extension kanji such as 髙 and 﨑)."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
     try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp932"), "cp932"
-    except UnicodeDecodeError as exc:
+        return decode_text(data)
+    except UndecodableText as exc:
         raise ValueError(f"文字コードを判別できません（UTF-8 でも CP932 でもありません）: {exc}") from exc
 
 

@@ -11,25 +11,16 @@ import json
 import re
 import time
 
+from ansible.module_utils.ledger.mac import mac_address
+
 STATES = ("present", "absent", "exact")
-_HEX = "[0-9a-f]"
-_MAC_FORMS = (
-    re.compile(rf"^{_HEX}{{2}}(:{_HEX}{{2}}){{5}}$"),
-    re.compile(rf"^{_HEX}{{2}}(-{_HEX}{{2}}){{5}}$"),
-    re.compile(rf"^{_HEX}{{4}}\.{_HEX}{{4}}\.{_HEX}{{4}}$"),
-    re.compile(rf"^{_HEX}{{12}}$"),
-)
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.IGNORECASE)
 ROW_KEYS = {"mac", "ip", "hostname", "source"}
 
 
 def normalize_mac(value):
     """'aa:bb:cc:dd:ee:ff' for the usual MAC notations, None when it is not a MAC address."""
-    text = str(value or "").strip().lower()
-    if not any(form.match(text) for form in _MAC_FORMS):
-        return None
-    digits = re.sub(r"[^0-9a-f]", "", text)
-    return ":".join(digits[i:i + 2] for i in range(0, 12, 2))
+    return mac_address(value)
 
 
 def valid_hostname(name):
