@@ -45,7 +45,11 @@ except ImportError as exc:
     class SMBException(Exception):  # noqa: N818 - stand-in so except clauses still compile
         pass
 
-    SMBResponseException = SMBOSError = SMBException
+    class SMBResponseException(SMBException):  # noqa: N818 - stand-in, as above
+        pass
+
+    class SMBOSError(SMBException):  # noqa: N818 - stand-in, as above
+        pass
 
 # Windows folder rights as access masks (Explorer's "Full control", "Modify", "Read & execute")
 RIGHTS = {"full": 0x001F01FF, "modify": 0x001301BF, "read": 0x001200A9}
