@@ -1,7 +1,7 @@
 """jichitai-ops: the engineer's command line for work plans (plan -> approve -> apply -> report).
 
   jichitai-ops plan PLAYBOOK --window-start 2026-12-16T22:00 --window-end 2026-12-16T23:30 [-e K=V]...
-  jichitai-ops approve PLAN_ID --by 氏名 [--digest SHA256] [--override-calendar --reason 理由]
+  jichitai-ops approve PLAN_ID --by APPROVER --key KEY --digest SHA256 [--override-calendar --reason 理由]
   jichitai-ops apply PLAN_ID [-e K=V]...
   jichitai-ops show [PLAN_ID] [--format summary|md|json|paths]
 
@@ -29,7 +29,7 @@ import signal
 import sys
 from pathlib import Path
 
-from jichitai_ops.workplan import model
+from jichitai_ops.workplan import model, signature
 from jichitai_ops.workplan import store as store_mod
 
 
@@ -204,6 +204,13 @@ def cmd_plan(opts) -> int:
     return EXIT_OK if runner.rc == 0 else EXIT_ERROR
 
 
+def plan_signers(plan_id: str) -> str | None:
+    """The allowed_signers file of the inventory the plan was made against."""
+    plan, _, _ = store_mod.load_plan(store(), model.check_plan_id(plan_id))
+    sources = [entry["path"] for entry in plan.get("basis", {}).get("inventory", [])]
+    return signature.find_signers(str(ROOT), sources)
+
+
 def cmd_approve(opts) -> int:
     try:
         approval = store_mod.approve(
@@ -214,6 +221,9 @@ def cmd_approve(opts) -> int:
             override_reason=opts.reason,
             expected_digest=opts.digest,
             tool="jichitai-ops",
+            key_file=opts.key,
+            signers_path=plan_signers(opts.plan_id),
+            root=str(ROOT),
         )
     except model.WorkplanError as exc:
         return refused(exc)
@@ -406,7 +416,18 @@ def parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("approve", help="record the city's approval of a plan digest")
     sp.add_argument("plan_id", help="the plan id, e.g. 20261206T101500-1a2b3c4d")
-    sp.add_argument("--by", required=True, metavar="NAME", help="approver's name (承認者)")
+    sp.add_argument(
+        "--by",
+        required=True,
+        metavar="APPROVER",
+        help="the approver as named in the inventory's approvers/allowed_signers (承認者)",
+    )
+    sp.add_argument(
+        "--key",
+        required=True,
+        metavar="FILE",
+        help="the approver's SSH private key (or its .pub, to sign with the key held in ssh-agent)",
+    )
     sp.add_argument(
         "--digest",
         required=True,

@@ -12,12 +12,15 @@ module: workplan_approve
 short_description: Record the approval of one work-plan digest (approval.json)
 description:
   - Records who approved a work plan, when, and for which plan digest, in C(<store>/<plan id>/approval.json),
-    exactly as C(bin/jichitai-ops approve) does. Runs on the controller without a connection.
+    as C(jichitai-ops approve) does. Runs on the controller without a connection.
+  - The record is evidence only with proof the guard can check. From AWX, O(awx_approval_id) names the
+    AWX workflow approval the apply job reads back from AWX's API. Without it the approval is refused;
+    elsewhere an approval is the approver's own signature (C(jichitai-ops approve --key)).
   - Refuses, with every reason in Japanese and English, when plan.json no longer matches its recorded
     digest, O(expected_digest) is given and differs, the plan is incomplete or has no window, a blocking
     flag is open, the plan conflicts with the service calendar and O(override_calendar) is not set (an
     override needs O(override_reason)), or the same digest is already approved.
-  - Used by the AWX workflow (after its approval node) and by the Semaphore approval template.
+  - Used by the AWX workflow (after its approval node).
 version_added: "1.0.0"
 author:
   - jichitai-ops maintainers (@jichitai-ops)
@@ -44,6 +47,16 @@ options:
     description: What recorded the approval (shown in approval.json).
     type: str
     default: ansible
+  awx_approval_id:
+    description:
+      - Id of the AWX workflow approval that approved the plan. The record names it, and the apply
+        job's guard reads it back from AWX's API (status, approver, workflow job) before it accepts
+        the approval; without it (or a signature from C(jichitai-ops approve --key)) an approval is
+        refused.
+    type: int
+  awx_username:
+    description: The AWX user who approved the node (C(summary_fields.approved_or_denied_by.username)).
+    type: str
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow

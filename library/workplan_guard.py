@@ -20,10 +20,14 @@ description:
     flags. The C(workplan) callback writes the plan when the run ends. The plan id is handed on with
     set_stats (C(workplan_id), C(workplan_basis_digest)) for AWX workflows.
   - B(Apply) (no check mode, C(plan_id) given) refuses when there is no approval, the approval is for
-    another plan digest, plan.json was altered, the repository commit, uncommitted changes, inventory,
-    an input file or the run options differ from the plan, a target host is not in the plan, the
-    current time is outside the approved window, or the window conflicts with the service calendar
-    and the approval does not override it.
+    another plan digest, the approval is not proven (not signed by an approver of the inventory's
+    committed C(approvers/allowed_signers), its signature does not verify, or - for an AWX approval -
+    AWX's API does not confirm it), plan.json was altered, the repository commit, uncommitted changes,
+    inventory, an input file or the run options (limit, tags, strategy, extra vars) differ from the
+    plan, a target host is not in the plan, the current time is outside the approved window, or the
+    window conflicts with the service calendar and the approval does not override it.
+  - Plan and apply are refused under any play strategy but C(linear) (or C(debug)); under C(free) or
+    C(host_pinned) a C(run_once) task runs once per host, concurrently.
   - An apply without C(plan_id) is refused, except in the lab (controller environment
     C(JICHITAI_WORKPLAN_LAB=1)) with O(unplanned_ok) and O(unplanned_reason); that run is reported as
     an unplanned run, every change flagged as unplanned.

@@ -180,3 +180,19 @@ def inventory_host(host: str, inventory: Path = LAB_INVENTORY) -> dict:
         cwd=REPO,
     )
     return json.loads(proc.stdout)
+
+
+LAB_APPROVER = "lab.approver"  # inventories/lab/approvers/allowed_signers
+
+
+def lab_approver_args(folder: Path) -> list[str]:
+    """`jichitai-ops approve` arguments that sign as the lab approver: the key (from the lab vault)
+    written to folder, mode 0600, as lab/approver-key.sh does."""
+    key = folder / "lab-approver.key"
+    if not key.exists():
+        proc = subprocess.run(
+            ["bash", str(LAB_DIR / "approver-key.sh"), str(key)], capture_output=True, text=True, check=False
+        )
+        assert proc.returncode == 0, proc.stderr
+    return ["--by", LAB_APPROVER, "--key", str(key)]
+

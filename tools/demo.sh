@@ -41,7 +41,11 @@ bin/jichitai-ops show "$plan_id" --format md | sed -n '1,60p'
 step "5. Approve and apply: 作業報告書"
 # the approver names the digest printed on the plan they read (作業計画書の「ダイジェスト」)
 digest=$(printf '%s\n' "$out" | sed -n 's/.*ダイジェスト: \(sha256:[0-9a-f]\{64\}\).*/\1/p' | head -n 1)
-bin/jichitai-ops approve "$plan_id" --by "デモ 承認者" --digest "$digest"
+# and signs with their own key (the lab approver's, from the lab vault; inventories/lab/approvers)
+key=$(mktemp -d)/lab-approver.key
+lab/approver-key.sh "$key"
+bin/jichitai-ops approve "$plan_id" --by lab.approver --key "$key" --digest "$digest"
+rm -rf "$(dirname "$key")"
 bin/jichitai-ops apply "$plan_id"
 bin/jichitai-ops show "$plan_id"
 bin/jichitai-ops show "$plan_id" --format paths

@@ -12,6 +12,7 @@ import os
 import socket
 import tempfile
 
+from . import signature
 from .model import (
     STORE_ENV,
     WorkplanError,
@@ -110,13 +111,40 @@ def approve(
     expected_digest: str | None = None,
     tool: str = "cli",
     recorder: dict | None = None,
+    key_file: str | None = None,
+    signers_path: str | None = None,
+    root: str | None = None,
+    awx: dict | None = None,
 ) -> dict:
-    """Record the city's approval of one plan digest. Refuses (WorkplanError, every reason at once)
-    a tampered or incomplete plan, a plan without a window, or a calendar conflict not overridden."""
+    """Record the city's approval of one plan digest, signed by the approver's key (approver is then
+    the principal of the inventory's allowed_signers) or, from AWX, naming the AWX approval the guard
+    reads back. Refuses (WorkplanError, every reason at once) an approver who is not in the signers
+    file, a key that is not theirs, a tampered or incomplete plan, a plan without a window, or a
+    calendar conflict not overridden."""
     plan, recorded, actual = load_plan(store, plan_id)
     problems = []
     if not approver or not str(approver).strip():
         problems.append(reason("no_approver", "承認者の氏名がありません", "approver name is missing"))
+    if not key_file and not awx:
+        problems.append(
+            reason(
+                "unsigned_approval",
+                "承認は承認者の鍵で署名してください（--key）",
+                "an approval must be signed with the approver's key (--key)",
+            )
+        )
+    names = {}
+    if key_file:
+        if signers_path and os.path.isfile(signers_path):
+            names = signature.signers(signers_path)
+        if str(approver or "").strip() and str(approver).strip() not in names:
+            problems.append(
+                reason(
+                    "unknown_approver",
+                    f"{approver} は承認者一覧（{signature.SIGNERS_FILE}）にありません",
+                    f"{approver} is not an approver in {signers_path or signature.SIGNERS_FILE}",
+                )
+            )
     if recorded != actual:
         problems.append(
             reason(
@@ -188,10 +216,12 @@ def approve(
         )
     if problems:
         raise WorkplanError(problems)
+    principal = str(approver).strip()
     approval = {
         "plan_id": plan_id,
         "plan_digest": actual,
-        "approver": str(approver).strip(),
+        "approver_id": principal if key_file else None,
+        "approver": names.get(principal, principal),
         "approved_at": iso(now()),
         "window": window,
         "override_calendar": bool(override_calendar),
@@ -201,7 +231,20 @@ def approve(
         else [],
         "lead_time": plan.get("lead_time"),
         "recorded_by": recorder or who(tool),
+        "source": "awx" if awx else "signature",
     }
+    if awx:
+        approval["awx"] = awx
+    else:
+        try:
+            approval["signature"] = signature.sign(approval, key_file)
+        except signature.SignatureError as exc:
+            raise WorkplanError(
+                [reason("sign_failed", f"署名できません: {exc}", f"cannot sign the approval: {exc}")]
+            ) from exc
+        problems = signature.verify(approval, signers_path, root)
+        if problems:  # the key is not the one the signers file names for this approver
+            raise WorkplanError(problems)
     write_atomic(os.path.join(plan_dir(store, plan_id), "approval.json"), dump_json(approval))
     return approval
 

@@ -23,11 +23,26 @@ ARGSPEC = {
     "override_calendar": {"type": "bool", "default": False},
     "override_reason": {"type": "str"},
     "tool": {"type": "str", "default": "ansible"},
+    "awx_approval_id": {"type": "int"},
+    "awx_username": {"type": "str"},
 }
 
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
+
+    @staticmethod
+    def _awx(args, task_vars):
+        """The AWX approval the guard will read back, or None (an approval without it or a signature
+        is refused)."""
+        if not args.get("awx_approval_id"):
+            return None
+        return {
+            "approval_id": args["awx_approval_id"],
+            "username": args.get("awx_username"),
+            "workflow_job_id": task_vars.get("awx_workflow_job_id"),
+        }
+
     _supports_check_mode = True
     _requires_connection = False
 
@@ -70,6 +85,7 @@ class ActionModule(ActionBase):
                 override_reason=args.get("override_reason"),
                 expected_digest=args.get("expected_digest"),
                 recorder=store_mod.who(args["tool"], extra),
+                awx=self._awx(args, task_vars),
             )
         except model.WorkplanError as exc:
             result.update(

@@ -15,8 +15,8 @@ from ansible.utils.vars import load_extra_vars
 
 try:
     from jichitai_ops import service_calendar as calendar_mod
+    from jichitai_ops.workplan import awx_approval, model, signature
     from jichitai_ops.workplan import basis as basis_mod
-    from jichitai_ops.workplan import model
     from jichitai_ops.workplan import store as store_mod
 except ImportError as exc:  # the plugin reports it when used
     ENGINE_IMPORT_ERROR = exc
@@ -291,6 +291,15 @@ class ActionModule(ActionBase):
             )
         return start, end, {"start": model.iso(start), "end": model.iso(end), "minutes": None}
 
+    @staticmethod
+    def _approval_proof(approval, plan, basis, root):
+        """An approval counts only when proven: signed by a committed approver's key, or read back from
+        AWX. A hand-written or edited approval.json proves nothing."""
+        if approval.get("source") == "awx":
+            return awx_approval.verify(approval, plan)
+        sources = [entry["path"] for entry in basis.get("inventory", [])]
+        return signature.verify(approval, signature.find_signers(root, sources), root)
+
     def _strategy(self) -> str:
         play = self._task.get_play()
         return model.strategy_name(getattr(play, "strategy", None) or C.DEFAULT_STRATEGY)
@@ -331,7 +340,12 @@ class ActionModule(ActionBase):
         basis_digest = model.digest(basis)
         hosts = self._hosts(args, task_vars)
         actor = store_mod.who(
-            "ansible-playbook", {k: task_vars[k] for k in ("awx_user_name", "awx_job_id") if k in task_vars}
+            "ansible-playbook",
+            {
+                k: task_vars[k]
+                for k in ("awx_user_name", "awx_job_id", "awx_workflow_job_id")
+                if k in task_vars
+            },
         )
         common = {
             "store": store,
@@ -545,6 +559,8 @@ class ActionModule(ActionBase):
                     "the approval is for another plan digest",
                 )
             )
+        else:
+            reasons += self._approval_proof(approval, plan, basis, common["root"])
         if plan.get("summary", {}).get("incomplete"):
             reasons.append(model.reason("incomplete", "不完全な計画です", "the plan is incomplete"))
         if not self._play_context.diff:

@@ -16,15 +16,14 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "integration"))
-from appliance_helpers import LAB_SCOPES, PAIR, kea_clients, reservation_set, subnet_of, wait_ha  # noqa: E402
+from appliance_helpers import LAB_SCOPES, PAIR, kea_clients, reservation_set, subnet_of, wait_ha
+from conftest import lab_approver_args
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -110,7 +109,8 @@ def plan(project, ledger_file, now="2026-12-01T10:00"):
     folder = project / "work" / "plans" / plan_id
     subprocess.run(
         [
-            *(str(ROOT / ".venv" / "bin" / "jichitai-ops"), "approve", plan_id, "--by", "守口 太郎"),
+            *(str(ROOT / ".venv" / "bin" / "jichitai-ops"), "approve", plan_id),
+            *lab_approver_args(project.parent),
             *("--digest", (folder / "plan.sha256").read_text().split()[0]),
         ],
         cwd=project,

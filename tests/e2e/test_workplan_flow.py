@@ -9,6 +9,7 @@ environment says JICHITAI_WORKPLAN_LAB=1), so every date below is fixed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -17,6 +18,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from jichitai_ops.workplan.model import canonical_json
 
 pytestmark = pytest.mark.slow
 
@@ -52,6 +55,7 @@ all:
 WINDOW = ("2026-12-16T22:00", "2026-12-16T23:30")
 PLANNED_AT = "2026-12-01T10:00"
 INSIDE = "2026-12-16T22:10"
+APPROVER = "moriguchi.taro"  # the approver's id in inventory/approvers/allowed_signers
 
 
 class Project:
@@ -72,6 +76,15 @@ class Project:
                 shutil.copy2(src, self.dir / src.relative_to(ROOT))
         (self.dir / "inventory").mkdir()
         (self.dir / "inventory" / "hosts.yml").write_text(INVENTORY)
+        self.key = base / "keys" / "approver"
+        self.key.parent.mkdir()
+        for key in (self.key, self.key.with_name("intruder")):
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+        (self.dir / "inventory" / "approvers").mkdir()
+        public = " ".join(self.key.with_suffix(".pub").read_text().split()[:2])
+        (self.dir / "inventory" / "approvers" / "allowed_signers").write_text(
+            f'{APPROVER} namespaces="jichitai-ops-approval" {public} 守口 太郎\n'
+        )
         self.input.parent.mkdir()
         self.input.write_text("alpha = 1\nbeta = 2\n")
         self.target.mkdir()
@@ -159,9 +172,12 @@ class Project:
         return out
 
     def approve(self, plan_id, *extra):
-        out = self.cli("approve", plan_id, "--by", "守口 太郎", "--digest", self.digest(plan_id), *extra)
+        out = self.cli("approve", plan_id, *self.signer(), "--digest", self.digest(plan_id), *extra)
         assert out.returncode == 0, out.text
         return out
+
+    def signer(self, key=None) -> list[str]:
+        return ["--by", APPROVER, "--key", str(key or self.key)]
 
     def digest(self, plan_id) -> str:
         """The digest as printed on the plan the approver read."""
@@ -313,7 +329,7 @@ def test_apply_refused_inside_a_blocked_service_slot(project, window, now, rule)
     plan_id = project.plan(window=window, now="2026-11-20T10:00", quick=True)
     plan = project.plan_json(plan_id)
     assert plan["calendar"]["blocked"] and rule in {f["rule"] for f in plan["calendar"]["findings"]}
-    out = project.cli("approve", plan_id, "--by", "守口 太郎", "--digest", project.digest(plan_id))
+    out = project.cli("approve", plan_id, *project.signer(), "--digest", project.digest(plan_id))
     assert out.returncode == 3 and "--override-calendar" in out.text, out.text
     # an approval that does not override the calendar, written by hand: the guard still refuses
     digest = (project.folder(plan_id) / "plan.sha256").read_text().split()[0]
@@ -421,13 +437,61 @@ def test_an_engine_other_than_the_repository_s_is_refused(project):
     assert project.untouched()
 
 
+def test_a_hand_written_approval_is_refused(project):
+    """approval.json is evidence only when signed: one written by hand, with the right digest, is not."""
+    plan_id = project.plan(quick=True)
+    digest = project.digest(plan_id).removeprefix("sha256:")
+    approval = {"plan_id": plan_id, "plan_digest": digest, "approver": "守口 太郎", "approver_id": APPROVER}
+    (project.folder(plan_id) / "approval.json").write_text(json.dumps(approval, ensure_ascii=False))
+    assert refused(project.apply(plan_id, quick=True), "the approval is not signed")
+    assert project.untouched()
+
+
+def test_an_edited_plan_and_approval_are_refused(project):
+    """Widen the approved window, rewrite plan.sha256 and the approval's digest and window: the
+    signature no longer matches the record."""
+    plan_id = project.plan(quick=True)
+    project.approve(plan_id)
+    folder = project.folder(plan_id)
+    plan = json.loads((folder / "plan.json").read_text())
+    plan["window"]["end"] = "2026-12-17T06:00:00+09:00"
+    (folder / "plan.json").write_text(json.dumps(plan, ensure_ascii=False))
+    new_digest = hashlib.sha256(canonical_json(plan)).hexdigest()
+    (folder / "plan.sha256").write_text(f"{new_digest}  plan.json\n")
+    approval = json.loads((folder / "approval.json").read_text())
+    approval.update(plan_digest=new_digest, window=plan["window"])
+    (folder / "approval.json").write_text(json.dumps(approval, ensure_ascii=False))
+    out = project.apply(plan_id, now="2026-12-17T01:00", quick=True)
+    assert refused(out, "signature does not verify for moriguchi.taro")
+    assert project.untouched()
+
+
+def test_only_an_approver_s_own_key_can_approve(project):
+    plan_id = project.plan(quick=True)
+    intruder = project.key.with_name("intruder")
+    out = project.cli("approve", plan_id, *project.signer(intruder), "--digest", project.digest(plan_id))
+    assert out.returncode == 3 and "does not verify" in out.text, out.text
+    out = project.cli(
+        "approve",
+        plan_id,
+        "--by",
+        "someone.else",
+        "--key",
+        str(intruder),
+        "--digest",
+        project.digest(plan_id),
+    )
+    assert out.returncode == 3 and "someone.else is not an approver" in out.text, out.text
+    assert not (project.folder(plan_id) / "approval.json").exists()
+
+
 def test_approve_refuses_a_tampered_plan(project):
     plan_id = project.plan(quick=True)
     path = project.folder(plan_id) / "plan.json"
     plan = json.loads(path.read_text())
     plan["window"]["end"] = "2026-12-17T06:00:00+09:00"
     path.write_text(json.dumps(plan, ensure_ascii=False))
-    out = project.cli("approve", plan_id, "--by", "守口 太郎", "--digest", project.digest(plan_id))
+    out = project.cli("approve", plan_id, *project.signer(), "--digest", project.digest(plan_id))
     assert out.returncode == 3 and "plan.json does not match its digest" in out.text, out.text
 
 
@@ -459,17 +523,15 @@ def test_cli_plan_approve_apply_show_over_ansible_runner(project):
 
     out = project.cli("apply", plan_id, *common[:2])
     assert out.returncode == 3 and "fixture_input" in out.text, out.text  # the plan's -e must be given again
-    assert project.cli("approve", plan_id, "--by", "守口 太郎", "--digest", "0" * 64).returncode == 3
-    assert project.cli("approve", plan_id, "--by", "守口 太郎").returncode == 2  # the digest is required
-    assert project.cli("approve", plan_id, "--by", "守口 太郎", "--digest", "0" * 63).returncode == 2
+    assert project.cli("approve", plan_id, *project.signer(), "--digest", "0" * 64).returncode == 3
+    assert project.cli("approve", plan_id, *project.signer()).returncode == 2  # the digest is required
+    assert project.cli("approve", plan_id, *project.signer(), "--digest", "0" * 63).returncode == 2
     assert (
-        project.cli(
-            "approve", "20261201T100000-0000beef", "--by", "守口 太郎", "--digest", "0" * 64
-        ).returncode
+        project.cli("approve", "20261201T100000-0000beef", *project.signer(), "--digest", "0" * 64).returncode
         == 4
     )
     hexdigest = project.digest(plan_id).removeprefix("sha256:")
-    project.cli("approve", plan_id, "--by", "守口 太郎", "--digest", f"{hexdigest.upper()}  plan.json")
+    project.cli("approve", plan_id, *project.signer(), "--digest", f"{hexdigest.upper()}  plan.json")
     assert json.loads((project.folder(plan_id) / "approval.json").read_text())["plan_digest"] == hexdigest
     out = project.cli("apply", plan_id, *common, "-e", f"workplan_now={INSIDE}")
     assert out.returncode == 0, out.text

@@ -25,14 +25,14 @@ def test_digest_is_normalised_as_the_approver_copies_it(given):
 @pytest.mark.parametrize("given", ["", "sha256:", HEX[:-1], HEX + "0", "zz" * 32, f"md5:{HEX}"])
 def test_a_malformed_digest_is_a_usage_error(given, capsys):
     with pytest.raises(SystemExit) as exc:
-        cli.main(["approve", PLAN_ID, "--by", "守口 太郎", "--digest", given])
+        cli.main(["approve", PLAN_ID, "--by", "moriguchi.taro", "--key", "k", "--digest", given])
     assert exc.value.code == cli.EXIT_USAGE
     assert "--digest" in capsys.readouterr().err
 
 
 def test_the_digest_is_required(capsys):
     with pytest.raises(SystemExit) as exc:
-        cli.main(["approve", PLAN_ID, "--by", "守口 太郎"])
+        cli.main(["approve", PLAN_ID, "--by", "moriguchi.taro", "--key", "k"])
     assert exc.value.code == cli.EXIT_USAGE
 
 
@@ -46,7 +46,8 @@ def test_an_unknown_plan_is_not_found(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("JICHITAI_WORKPLAN_DIR", str(tmp_path))
     assert cli.main(["show", PLAN_ID]) == cli.EXIT_NOT_FOUND
     assert cli.main(["show", "not-a-plan"]) == cli.EXIT_NOT_FOUND
-    assert cli.main(["approve", PLAN_ID, "--by", "守口 太郎", "--digest", HEX]) == cli.EXIT_NOT_FOUND
+    signer = ["--by", "moriguchi.taro", "--key", str(tmp_path / "key")]
+    assert cli.main(["approve", PLAN_ID, *signer, "--digest", HEX]) == cli.EXIT_NOT_FOUND
     assert "not found" in capsys.readouterr().err
 
 
