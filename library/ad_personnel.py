@@ -62,7 +62,9 @@ notes:
 attributes:
   platform:
     platforms: posix
-    details: Runs where the task runs, usually the controller (delegated to localhost); it reaches the servers over the network.
+    details: >-
+      Runs where the task runs, usually the controller (delegated to localhost); it reaches the
+      servers over the network.
   check_mode:
     support: full
     details: Plans every LDAP change from the directory as read and changes nothing.

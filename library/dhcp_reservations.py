@@ -86,7 +86,9 @@ seealso:
 attributes:
   platform:
     platforms: posix
-    details: Runs where the task runs, usually the controller (delegated to localhost); it reaches the servers over the network.
+    details: >-
+      Runs where the task runs, usually the controller (delegated to localhost); it reaches the
+      servers over the network.
   check_mode:
     support: full
     details: Runs every check (C(config-test) included) and reports the changes; sends no C(config-set).

@@ -63,7 +63,9 @@ notes:
 attributes:
   platform:
     platforms: posix
-    details: Runs where the task runs, usually the controller (delegated to localhost); it reaches the servers over the network.
+    details: >-
+      Runs where the task runs, usually the controller (delegated to localhost); it reaches the
+      servers over the network.
   check_mode:
     support: full
     details: Computes every file and its checksum; writes nothing.

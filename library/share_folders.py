@@ -71,7 +71,9 @@ notes:
 attributes:
   platform:
     platforms: posix
-    details: Runs where the task runs, usually the controller (delegated to localhost); it reaches the servers over the network.
+    details: >-
+      Runs where the task runs, usually the controller (delegated to localhost); it reaches the
+      servers over the network.
   check_mode:
     support: full
     details: Reads the share and the directory and reports the folder and ACL changes; changes nothing.

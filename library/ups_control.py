@@ -69,7 +69,9 @@ seealso:
 attributes:
   platform:
     platforms: posix
-    details: Runs where the task runs, usually the controller (delegated to localhost); it reaches the servers over the network.
+    details: >-
+      Runs where the task runs, usually the controller (delegated to localhost); it reaches the
+      servers over the network.
   check_mode:
     support: full
     details: Validates and reports the UPS settings that would change; writes nothing to the UPS.
