@@ -34,15 +34,9 @@ LAB_SUBNET = LAB_SCOPES[0]["subnet"]
 
 
 def module_utils(name: str):
-    """A plugins/module_utils file, imported under the name Ansible gives it."""
-    full = f"ansible.module_utils.{name}"
-    if full in sys.modules:
-        return sys.modules[full]
-    spec = importlib.util.spec_from_file_location(full, REPO / "plugins" / "module_utils" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[full] = module
-    spec.loader.exec_module(module)
-    return module
+    """A plugins/module_utils module (``kea.client``), imported under the name Ansible gives it
+    (tests/conftest.py puts plugins/module_utils on ansible.module_utils' path)."""
+    return importlib.import_module(f"ansible.module_utils.{name}")
 
 
 @dataclass
