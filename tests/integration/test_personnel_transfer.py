@@ -34,13 +34,13 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import lab_approver_args
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tools"))
-import personnel_lab  # noqa: E402
-from ansible.module_utils.directory.ldap import LdapDirectory, user_can_bind  # noqa: E402
-from ansible.module_utils.directory.smb import AccessDenied, ShareClient, ShareError  # noqa: E402
-from ansible.module_utils.hr_transfer.transfer_list import parse  # noqa: E402
+import personnel_lab
+from ansible.module_utils.directory.ldap import LdapDirectory, user_can_bind
+from ansible.module_utils.directory.smb import AccessDenied, ShareClient, ShareError
+from ansible.module_utils.hr_transfer.transfer_list import parse
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -139,8 +139,7 @@ class Rehearsal:
                 str(ROOT / ".venv" / "bin" / "jichitai-ops"),
                 "approve",
                 self.plan_id,
-                "--by",
-                "守口 太郎",
+                *lab_approver_args(self.project.parent),
                 "--digest",
                 self.digest,
             ],

@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import csv
 import io
-import sys
 from pathlib import Path
 
 import pytest
@@ -343,7 +342,6 @@ def test_no_secret_in_the_plan():
 
 def roster_snapshot():
     """The lab's staff (tools/generate_transfer_list.py --roster) as a directory, without a server."""
-    sys.path.insert(0, str(ROOT / "tools"))
     import generate_transfer_list as gen
 
     generator = gen.Generator()
