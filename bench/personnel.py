@@ -27,8 +27,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import personnel_lab  # noqa: E402
+# `python -m bench` runs from the repository root, where tools/ is importable as a namespace
+from tools import personnel_lab  # noqa: E402 - the lab helper, independent of the modules' code
 
 PLAYBOOK = "playbooks/personnel_transfer.yml"
 GOALS = {"plan": 15.0, "apply": 60.0, "speedup": 10.0}

@@ -13,7 +13,8 @@
   snapshot print a digest of the directory and share state (to prove restore is complete)
 
 Lab only: credentials come from the lab vault. Used by tests/integration/test_personnel_*.py and
-bench/personnel.py.
+bench/personnel.py. Works on the lab with its own clients, never with the modules' code under test:
+ldap3 for the directory, smbprotocol's smbclient package for folders and Samba's smbcacls for ACLs.
 
     tools/personnel_lab.py seed --roster work/personnel/roster.csv
     tools/personnel_lab.py restore
@@ -26,20 +27,22 @@ import csv
 import hashlib
 import json
 import os
+import ssl
+import stat
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import smbclient
+import smbclient.shutil
 import yaml
+from ldap3 import BASE, MODIFY_ADD, MODIFY_DELETE, MODIFY_REPLACE, SUBTREE, Connection, Server, Tls
+from ldap3.protocol.formatters.formatters import format_sid
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tools"))
-import ansible.module_utils  # noqa: E402
-
-ansible.module_utils.__path__.append(str(ROOT / "plugins" / "module_utils"))
-from ansible.module_utils.directory.ldap import LdapDirectory  # noqa: E402
-from ansible.module_utils.directory.smb import ShareClient, folder_dacl  # noqa: E402
 
 ORGANISATION = ROOT / "inventories" / "moriguchi" / "group_vars" / "all" / "organisation.yml"
 SAMPLE_USERS = ROOT / "lab" / "samba" / "sample_users.yml"
@@ -50,6 +53,167 @@ DEPARTMENTS_OU = f"OU=Departments,{BASE_DN}"
 ROUTE_GROUPS = ("g-xfer-internet-lgwan", "g-xfer-lgwan-mynumber")
 GROUP_ROLE = {"staff": "職員", "managers": "管理職"}
 UAC_NORMAL, UAC_DISABLED = 512, 514
+RIGHTS = {"full": 0x001F01FF, "modify": 0x001301BF, "read": 0x001200A9}
+ADMIN_SIDS = ("S-1-5-32-544", "S-1-5-18")
+ACE_FLAGS = {"OI": 0x01, "CI": 0x02, "NP": 0x04, "IO": 0x08, "I": 0x10, "SA": 0x40, "FA": 0x80}
+ACE_TYPES = {"ALLOWED": 0, "DENIED": 1}
+OICI, INHERITED = 0x03, 0x10
+
+
+class LabDirectory:
+    """The lab's AD over LDAPS with ldap3: paged search, values as lists of str (SIDs as S-1-...)."""
+
+    def __init__(self, url, bind_dn, password, ca_file):
+        tls = Tls(ca_certs_file=ca_file, validate=ssl.CERT_REQUIRED)
+        host = url.split("://", 1)[1]
+        server = Server(host.rsplit(":", 1)[0], port=int(host.rsplit(":", 1)[1]), use_ssl=True, tls=tls)
+        self.conn = Connection(server, user=bind_dn, password=password, auto_bind=True, raise_exceptions=True)
+
+    def close(self):
+        self.conn.unbind()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def search(self, base, ldap_filter, attributes, scope="subtree"):
+        for entry in self.conn.extend.standard.paged_search(
+            base,
+            ldap_filter,
+            {"base": BASE, "subtree": SUBTREE}[scope],
+            attributes=attributes,
+            paged_size=500,
+            generator=True,
+        ):
+            if entry.get("type") != "searchResEntry":
+                continue
+            attrs = {}
+            for name, values in entry["raw_attributes"].items():
+                if name.lower() == "objectsid":
+                    attrs[name] = [format_sid(v) for v in values]
+                else:
+                    attrs[name] = [v.decode("utf-8") for v in values]
+            yield entry["dn"], attrs
+
+    def add(self, dn, attrs):
+        self.conn.add(dn, attributes=attrs)
+
+    def modify(self, dn, replace):
+        self.conn.modify(
+            dn, {k: [(MODIFY_REPLACE, v if isinstance(v, list) else [v])] for k, v in replace.items()}
+        )
+
+    def delete(self, dn):
+        self.conn.delete(dn)
+
+    def members(self, group_dn, add=(), delete=()):
+        changes = {}
+        if add or delete:
+            changes["member"] = [(MODIFY_ADD, list(add))] if add else [(MODIFY_DELETE, list(delete))]
+            self.conn.modify(group_dn, changes)
+
+    def set_password(self, dn, password):
+        self.conn.modify(dn, {"unicodePwd": [(MODIFY_REPLACE, [f'"{password}"'.encode("utf-16-le")])]})
+
+
+def _number(text, names):
+    """smbcacls prints ACE types and flags as names (ALLOWED, OI|CI) or, for others, as numbers."""
+    value = 0
+    for part in text.split("|"):
+        value |= names[part] if part in names else int(part, 0) if part else 0
+    return value
+
+
+class LabShare:
+    """The lab share: folders with smbprotocol's smbclient package, ACLs with Samba's smbcacls."""
+
+    def __init__(self, server, share, user, password):
+        self.server, self.share = server, share
+        self._cache = {}
+        self._session = {"username": user, "password": password, "connection_cache": self._cache}
+        smbclient.register_session(server, connection_cache=self._cache, username=user, password=password)
+        self._tmp = tempfile.TemporaryDirectory(prefix="personnel-lab-")
+        self._auth = Path(self._tmp.name) / "smb-auth"
+        domain, _, name = user.rpartition("\\")
+        self._auth.write_text(f"username = {name}\npassword = {password}\ndomain = {domain or 'LAB'}\n")
+        self._auth.chmod(0o600)
+
+    def close(self):
+        smbclient.reset_connection_cache(fail_on_error=False, connection_cache=self._cache)
+        self._tmp.cleanup()
+
+    def _unc(self, path):
+        rel = path.strip("/").replace("/", "\\")
+        return f"\\\\{self.server}\\{self.share}" + (f"\\{rel}" if rel else "")
+
+    def exists(self, path):
+        try:
+            return stat.S_ISDIR(smbclient.stat(self._unc(path), **self._session).st_mode)
+        except OSError:
+            return False
+
+    def mkdir(self, path):
+        smbclient.makedirs(self._unc(path), exist_ok=True, **self._session)
+
+    def rename(self, old, new):
+        self.mkdir(new.rsplit("/", 1)[0])
+        smbclient.rename(self._unc(old), self._unc(new), **self._session)
+
+    def listdir(self, path=""):
+        with smbclient.scandir(self._unc(path), **self._session) as entries:
+            return sorted((e.name, e.is_dir()) for e in entries)
+
+    def remove_tree(self, path):
+        smbclient.shutil.rmtree(self._unc(path), **self._session)
+
+    def remove_file(self, path):
+        smbclient.remove(self._unc(path), **self._session)
+
+    def _smbcacls(self, path, *args):
+        done = subprocess.run(
+            ["smbcacls", f"//{self.server}/{self.share}", path.replace("/", "\\") or "\\"]
+            + ["-A", str(self._auth), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"smbcacls {path}: {done.stdout}{done.stderr}")
+        return done.stdout
+
+    def acl(self, path):
+        """(explicit entries {(sid, type, flags, mask)}, protected) as Samba reports them."""
+        entries, protected = set(), False
+        for line in self._smbcacls(path, "--numeric").splitlines():
+            if line.startswith("CONTROL:"):
+                control = line.split(":", 1)[1]
+                protected = "PD" in control.split("|") or (
+                    control.startswith("0x") and bool(int(control, 16) & 0x1000)
+                )
+            elif line.startswith("ACL:"):
+                sid, rest = line[4:].rsplit(":", 1)
+                kind, flags, mask = rest.split("/")
+                flags = _number(flags, ACE_FLAGS)
+                if not flags & INHERITED:
+                    entries.add((sid, _number(kind, ACE_TYPES), flags, int(mask, 16)))
+        return frozenset(entries), protected
+
+    def set_acl(self, path, entries):
+        """A protected DACL of allow entries {(sid, type, flags, mask)}."""
+        sddl = "D:P" + "".join(
+            f"(A;{'OI' * bool(flags & 1)}{'CI' * bool(flags & 2)};0x{mask:08x};;;{sid})"
+            for sid, _type, flags, mask in sorted(entries, key=lambda e: (e[0] not in ADMIN_SIDS, e))
+        )
+        self._smbcacls(path, "--sddl", "--set", sddl)
+
+
+def folder_acl(sid_rights):
+    """What the lab's department folders hold: administrators full control, then each (sid, right)."""
+    entries = {(sid, 0, OICI, RIGHTS["full"]) for sid in ADMIN_SIDS}
+    return frozenset(entries | {(sid, 0, OICI, RIGHTS[right]) for sid, right in sid_rights}), True
 
 
 @dataclass
@@ -64,10 +228,10 @@ class LabAccess:
     smb_user: str
 
     def directory(self):
-        return LdapDirectory(self.url, self.bind_dn, self.password, self.ca_file, self.base_dn).connect()
+        return LabDirectory(self.url, self.bind_dn, self.password, self.ca_file)
 
     def share(self):
-        return ShareClient(self.smb_server, self.smb_share, self.smb_user, self.password)
+        return LabShare(self.smb_server, self.smb_share, self.smb_user, self.password)
 
 
 def lab_secret(name):
@@ -243,12 +407,12 @@ def _restore_share(share, live, sids):
         for name, sub_is_dir in share.listdir(division):
             path = f"{division}/{name}"
             if path not in wanted:
-                share.remove_tree(path) if sub_is_dir else share._delete(path, directory=False)
+                share.remove_tree(path) if sub_is_dir else share.remove_file(path)
     for dept in live.values():
-        dacl = folder_dacl([(sids[dept["groups"][r]], right) for r, right in dept["folder_rights"].items()])
+        wanted = folder_acl([(sids[dept["groups"][r]], right) for r, right in dept["folder_rights"].items()])
         share.mkdir(dept["share_folder"])
-        if not share.get_dacl(dept["share_folder"]).same_as(dacl):
-            share.set_dacl(dept["share_folder"], dacl)
+        if share.acl(dept["share_folder"]) != wanted:
+            share.set_acl(dept["share_folder"], wanted[0])
 
 
 def snapshot(access):
@@ -276,7 +440,13 @@ def snapshot(access):
             for name, is_dir in share.listdir(path):
                 child = f"{path}/{name}" if path else name
                 if is_dir:
-                    state["folders"][child] = share.get_dacl(child).describe()
+                    entries, protected = share.acl(child)
+                    state["folders"][child] = {
+                        "protected": protected,
+                        "acl": sorted(
+                            f"{t} {sid} {flags:#x} {mask:#010x}" for sid, t, flags, mask in entries
+                        ),
+                    }
                     if depth < 2:
                         walk(child, depth + 1)
                 else:
