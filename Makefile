@@ -9,7 +9,7 @@ export PY_COLORS := 0
 
 PLAYBOOKS := $(wildcard playbooks/*.yml)
 
-.PHONY: help venv system-deps lint collections ee syntax unit test demo lab-up lab-down lab-status bench clean
+.PHONY: help venv system-deps lint collections ee syntax unit test molecule demo lab-up lab-down lab-status bench clean
 
 help:
 	@echo "make demo   - set up, start the lab and run the main job against it"
@@ -57,6 +57,11 @@ unit: venv
 
 test: venv system-deps lint collections ee syntax
 	$(BIN)/pytest -q tests
+
+# every role's molecule scenario on the lab (docs/molecule.md), each bringing up only the lab parts it
+# needs; make test runs them too (tests/integration/test_molecule.py). One: make molecule SCENARIO=health_gate
+molecule: venv system-deps
+	$(BIN)/molecule test $(if $(SCENARIO),-s $(SCENARIO),--all)
 
 lab-up: venv system-deps
 	bash lab/up.sh

@@ -50,5 +50,6 @@ def test_an_apply_without_an_approved_plan_is_refused_and_changes_nothing(lab_ho
     )  # fmt: skip
     said = " ".join(run.stdout.split())
     assert run.returncode != 0, said[-2000:]
-    assert "refused" in said, said[-2000:]
+    assert "refused to apply plan -, nothing was changed" in said, said[-2000:]
+    assert "no workplan_id given: apply runs only against an approved plan" in said, said[-2000:]
     assert not lab_host("backup01").file(FILE).exists
