@@ -7,6 +7,9 @@ From the organisation master (jichitai_departments, keyed by department code):
   sample users (lab/samba/sample_users.yml) in their department OU and groups
   share folders <division>/<department> created over SMB, with a protected DACL giving each
   group the rights of folder_rights (modify = 0x1301bf, full = 0x1f01ff, read = 0x1200a9).
+The lab seeds itself with its own tools, never with the code under test: ldap3 for the directory,
+Samba's `smbclient` and `smbcacls` for the share, so a bug in the modules' clients cannot hide
+itself by seeding the lab the way it reads it.
 Existing objects are compared and corrected, never deleted. Passwords come on stdin:
 line 1 the Administrator password, line 2 the sample users' password.
 Exit codes: 0 done, 2 bad input, 3 the Administrator password was refused.
@@ -15,18 +18,20 @@ Exit codes: 0 done, 2 bad input, 3 the Administrator password was refused.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-import ansible.module_utils
 import yaml
 from ldap3 import BASE, MODIFY_ADD, MODIFY_REPLACE, SUBTREE, Connection, Server, Tls
 from ldap3.core.exceptions import LDAPBindError, LDAPInvalidCredentialsResult
 
-# The folders and their DACLs are written with the same SMB code the share_folders module uses.
-ansible.module_utils.__path__.append(str(Path(__file__).resolve().parents[2] / "plugins" / "module_utils"))
-from ansible.module_utils.directory.smb import RIGHTS, SID_ADMINISTRATORS, SID_SYSTEM, Ace, Dacl, ShareClient
+# Windows folder rights as access masks (Explorer's "Full control", "Modify", "Read & execute")
+RIGHTS = {"full": 0x001F01FF, "modify": 0x001301BF, "read": 0x001200A9}
+SID_ADMINISTRATORS = "S-1-5-32-544"
+SID_SYSTEM = "S-1-5-18"
 
 BASE_DN = "DC=lab,DC=jichitai,DC=test"
 REALM_DNS = "lab.jichitai.test"
@@ -185,31 +190,104 @@ def seed_directory(seeder: Seeder, org: dict, users: list[dict], user_password: 
         seeder.ensure_members(group_dn, member_dns)
 
 
-def seed_share(share: ShareClient, seeder: Seeder, org: dict) -> None:
+ACE_FLAGS = {"OI": 0x01, "CI": 0x02, "NP": 0x04, "IO": 0x08, "I": 0x10, "SA": 0x40, "FA": 0x80}
+ACE_TYPES = {"ALLOWED": 0, "DENIED": 1}
+INHERITED = 0x10
+OICI = 0x03
+
+
+def _number(text: str, names: dict) -> int:
+    """smbcacls prints types and flags as names (ALLOWED, OI|CI) or, for others, as numbers."""
+    value = 0
+    for part in text.split("|"):
+        if part in names:
+            value |= names[part]
+        elif part:
+            value |= int(part, 0)
+    return value
+
+
+class SambaShare:
+    """The lab share through Samba's own command-line clients (smbclient, smbcacls)."""
+
+    def __init__(self, server: str, share: str, password: str, workdir: Path):
+        self.unc = f"//{server}/{share}"
+        self.auth = workdir / "smb-auth"
+        self.auth.write_text(f"username = Administrator\npassword = {password}\ndomain = LAB\n")
+        self.auth.chmod(0o600)
+
+    def _run(self, tool: str, path: str, *args: str) -> subprocess.CompletedProcess:
+        argv = [tool, self.unc, *([path.replace("/", "\\") or "\\"] if path is not None else [])]
+        return subprocess.run(
+            [*argv, "-A", str(self.auth), *args], capture_output=True, text=True, timeout=120, check=False
+        )
+
+    def acl(self, path: str) -> tuple[frozenset, bool] | None:
+        """(explicit entries {(sid, type, flags, mask)}, protected) of PATH; None when it is missing."""
+        done = self._run("smbcacls", path, "--numeric")
+        if done.returncode != 0:
+            if "NOT_FOUND" in done.stdout + done.stderr:
+                return None
+            sys.exit(f"seed_org: smbcacls {path}: {done.stdout}{done.stderr}")
+        entries, protected = set(), False
+        for line in done.stdout.splitlines():
+            if line.startswith("CONTROL:"):
+                control = line.split(":", 1)[1]
+                protected = "PD" in control.split("|") or (
+                    control.startswith("0x") and bool(int(control, 16) & 0x1000)
+                )
+            elif line.startswith("ACL:"):
+                sid, rest = line[4:].rsplit(":", 1)
+                kind, flags, mask = rest.split("/")
+                flags = _number(flags, ACE_FLAGS)
+                if not flags & INHERITED:  # inherited entries are the parent's
+                    entries.add((sid, _number(kind, ACE_TYPES), flags, int(mask, 16)))
+        return frozenset(entries), protected
+
+    def mkdirs(self, paths: list[str]) -> None:
+        commands = "; ".join(f'mkdir "{p}"' for p in paths)
+        done = self._run("smbclient", None, "-m", "SMB3", "-c", commands)
+        if done.returncode != 0:
+            sys.exit(f"seed_org: smbclient mkdir: {done.stdout}{done.stderr}")
+
+    def set_acl(self, path: str, aces: list[tuple[str, int, int]]) -> None:
+        """A protected DACL of (sid, flags, mask) allow entries."""
+        sddl = "D:P" + "".join(
+            f"(A;{'OI' * bool(flags & 1)}{'CI' * bool(flags & 2)};0x{mask:08x};;;{sid})"
+            for sid, flags, mask in aces
+        )
+        done = self._run("smbcacls", path, "--sddl", "--set", sddl)
+        if done.returncode != 0:
+            sys.exit(f"seed_org: smbcacls --set {path}: {done.stdout}{done.stderr}")
+
+
+def _wanted(aces: list[tuple[str, int, int]]) -> tuple[frozenset, bool]:
+    return frozenset((sid, ACE_TYPES["ALLOWED"], flags, mask) for sid, flags, mask in aces), True
+
+
+def seed_share(share: SambaShare, seeder: Seeder, org: dict) -> None:
     domain_users = f"{seeder.domain_sid()}-513"
-    admins = (Ace(SID_ADMINISTRATORS, RIGHTS["full"]), Ace(SID_SYSTEM, RIGHTS["full"]))
-    # root: staff may list the division folders; department folders are protected below
-    root = Dacl((*admins, Ace(domain_users, RIGHTS["read"], flags=0x02)))
+    admins = [(SID_ADMINISTRATORS, OICI, RIGHTS["full"]), (SID_SYSTEM, OICI, RIGHTS["full"])]
     sids = seeder.group_sids()
-
-    def apply(path: str, dacl: Dacl | None) -> None:
-        created = share.mkdir(path)
-        changed = dacl is not None and share.get_dacl(path) != dacl
-        if changed:
-            share.set_dacl(path, dacl)
-        seeder._count("created" if created else "updated" if changed else "unchanged")
-
-    apply("", root)
-    divisions = set()
+    # root: staff may list the division folders; department folders are protected below
+    folders: dict[str, list | None] = {"": [*admins, (domain_users, ACE_FLAGS["CI"], RIGHTS["read"])]}
     for dep in org["jichitai_departments"]:
         parts = dep["share_folder"].split("/")
         for depth in range(1, len(parts)):
-            prefix = "/".join(parts[:depth])
-            if prefix not in divisions:
-                divisions.add(prefix)
-                apply(prefix, None)
-        aces = [Ace(sids[dep["groups"][role]], RIGHTS[right]) for role, right in dep["folder_rights"].items()]
-        apply(dep["share_folder"], Dacl((*admins, *aces)))
+            folders.setdefault("/".join(parts[:depth]), None)
+        aces = [
+            (sids[dep["groups"][role]], OICI, RIGHTS[right]) for role, right in dep["folder_rights"].items()
+        ]
+        folders[dep["share_folder"]] = [*admins, *aces]
+    current = {path: share.acl(path) for path in folders}
+    missing = [path for path in folders if current[path] is None]
+    if missing:
+        share.mkdirs(missing)  # parents come first: folders is in insertion order
+    for path, aces in folders.items():
+        changed = aces is not None and (current[path] is None or current[path] != _wanted(aces))
+        if changed:
+            share.set_acl(path, aces)
+        seeder._count("created" if path in missing else "updated" if changed else "unchanged")
 
 
 def main() -> int:
@@ -243,11 +321,10 @@ def main() -> int:
     seeder = Seeder(conn)
     seeder.load_existing()
     seed_directory(seeder, org, users, user_password)
-    share = ShareClient(args.server, args.share, "LAB\\Administrator", admin_password, encrypt=False)
     try:
-        seed_share(share, seeder, org)
+        with tempfile.TemporaryDirectory(prefix="seed-org-") as tmp:
+            seed_share(SambaShare(args.server, args.share, admin_password, Path(tmp)), seeder, org)
     finally:
-        share.close()
         conn.unbind()
     counts = ", ".join(f"{v} {k}" for k, v in seeder.counts.items())
     print(f"seed_org: {counts} in {time.monotonic() - started:.1f} s", file=sys.stderr)
