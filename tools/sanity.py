@@ -66,6 +66,7 @@ LAYOUT = (
     ("plugins/callback", "plugins/callback", "*.py"),
     ("plugins/inventory", "plugins/inventory", "*.py"),
     ("plugins/vars", "plugins/vars", "*.py"),
+    ("plugins/strategy", "plugins/strategy", "*.py"),
     ("filter_plugins", "plugins/filter", "*.py"),
     ("filter_plugins", "plugins/filter", "*.yml"),
 )

@@ -49,7 +49,7 @@ FLOW_VARS = frozenset(
 CONTROL_VAR_PREFIXES = ("awx_", "tower_", "semaphore_")
 # Strategies under which a run_once task runs once for the whole play, as the guard and the pair
 # modules (one call edits both peers) rely on. free and host_pinned run it once per host, concurrently.
-LINEAR_STRATEGIES = frozenset({"linear", "debug"})
+LINEAR_STRATEGIES = frozenset({"workplan_linear", "linear", "debug"})
 
 
 class WorkplanError(Exception):

@@ -32,6 +32,8 @@ COPY = [
     "ansible.cfg",
     ".gitignore",
     "plugins/callback/workplan.py",
+    "plugins/strategy",
+    "library/workplan_guard.py",  # the guard's documentation; ansible-doc and the module loader see it
     "plugins/vars",
     "roles/workplan",
     "filter_plugins/service_calendar.py",
@@ -414,6 +416,15 @@ def test_injected_clock_is_refused_outside_the_lab(project):
     assert out.returncode != 0 and "workplan_now is for the lab only" in out.text, out.text
 
 
+def stopped_before_the_first_task(out, reason):
+    """The workplan_linear strategy refused the play before any task ran."""
+    assert out.returncode != 0, out.text
+    assert "refused before the first task" in out.text and "nothing was changed" in out.text, out.text
+    assert reason in out.text, out.text
+    assert "TASK [" not in out.text, out.text
+    return True
+
+
 @pytest.mark.parametrize("strategy", ["free", "host_pinned"])
 def test_a_strategy_other_than_linear_is_refused_at_plan_and_apply(project, strategy):
     """A run_once task runs once per host under free/host_pinned: nothing may run that way."""
@@ -421,8 +432,50 @@ def test_a_strategy_other_than_linear_is_refused_at_plan_and_apply(project, stra
     project.approve(plan_id)
     env = {"ANSIBLE_STRATEGY": strategy}
     out = project.playbook("--check", "--diff", "-e", f"workplan_now={PLANNED_AT}", quick=True, env=env)
-    assert out.returncode != 0 and f"strategy {strategy} is refused" in out.text, out.text
-    assert refused(project.apply(plan_id, quick=True, env=env), f"strategy {strategy} is refused")
+    assert stopped_before_the_first_task(out, f"strategy {strategy} is refused")
+    assert stopped_before_the_first_task(project.apply(plan_id, quick=True, env=env), f"strategy {strategy}")
+    assert project.untouched()
+
+
+@pytest.mark.parametrize(
+    "args, env, reason",
+    [
+        (
+            ["--start-at-task", "Service configuration file"],
+            {},
+            "--start-at-task would skip the workplan guard",
+        ),
+        (["--step"], {}, "--step would let the workplan guard be skipped"),
+        (["--skip-tags", "always"], {}, "--skip-tags always would skip the workplan guard"),
+        (["-M", "/tmp"], {}, "ANSIBLE_LIBRARY is overridden (command line"),
+        ([], {"ANSIBLE_LIBRARY": "/tmp"}, "ANSIBLE_LIBRARY is overridden (env: ANSIBLE_LIBRARY)"),
+        ([], {"ANSIBLE_ACTION_PLUGINS": "/tmp"}, "ANSIBLE_ACTION_PLUGINS is overridden"),
+        ([], {"ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.timer"}, "the workplan callback is not enabled"),
+        (
+            ["-e", '{"workplan_inputs": []}'],
+            {},
+            "work-plan variables cannot be given with -e: workplan_inputs",
+        ),
+    ],
+    ids=[
+        "start-at-task",
+        "step",
+        "skip-tags-always",
+        "module-path",
+        "library",
+        "action-plugins",
+        "callback",
+        "inputs",
+    ],
+)
+def test_every_route_around_the_guard_is_refused_before_the_first_task(project, args, env, reason):
+    """An approved plan, applied inside its window, but in a way that could skip or replace the guard."""
+    plan_id = project.plan(quick=True)
+    project.approve(plan_id)
+    out = project.playbook(
+        "--diff", "-e", f"workplan_id={plan_id}", "-e", f"workplan_now={INSIDE}", *args, quick=True, env=env
+    )
+    assert stopped_before_the_first_task(out, reason)
     assert project.untouched()
 
 
