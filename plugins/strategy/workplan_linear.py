@@ -42,8 +42,10 @@ else:
     ENGINE_IMPORT_ERROR = None
 
 GUARD_ACTIONS = {"workplan_guard", "ansible.legacy.workplan_guard"}
-# AWX points the collections path at the project's own requirements (installed from requirements.yml)
-AWX_COLLECTIONS = "/runner/requirements_collections"
+# AWX points the collections and roles paths at the project's own requirements (installed from its
+# requirements.yml), followed by Ansible's default locations
+AWX_REQUIREMENTS = "/runner/requirements_"
+DEFAULT_LOCATIONS = ("~/.ansible/", "/usr/share/ansible/", "/etc/ansible/")
 
 
 def _tasks(blocks):
@@ -63,6 +65,13 @@ def _guard_tags(blocks) -> set[str] | None:
     return None
 
 
+def _awx_requirements(paths) -> bool:
+    """AWX's own setting: its requirements directory first, then only Ansible's default locations."""
+    paths = [str(p) for p in paths or []]
+    allowed = (AWX_REQUIREMENTS, *DEFAULT_LOCATIONS, *(os.path.expanduser(d) for d in DEFAULT_LOCATIONS))
+    return bool(paths) and paths[0].startswith(AWX_REQUIREMENTS) and all(p.startswith(allowed) for p in paths)
+
+
 def _overridden(root: str) -> dict[str, str]:
     project_cfg = os.path.join(root, "ansible.cfg")
     out = {}
@@ -70,7 +79,7 @@ def _overridden(root: str) -> dict[str, str]:
         value, origin = C.config.get_config_value_and_origin(setting)
         if origin in ("default", project_cfg):
             continue
-        if setting == "COLLECTIONS_PATHS" and all(str(p).startswith(AWX_COLLECTIONS) for p in value or []):
+        if setting in ("COLLECTIONS_PATHS", "DEFAULT_ROLES_PATH") and _awx_requirements(value):
             continue
         out[setting] = origin
     if context.CLIARGS.get("module_path"):
