@@ -94,11 +94,12 @@ def refusals(
     for setting, origin in sorted(overridden.items()):
         if setting in RUNNER_SETTINGS:
             continue
+        name = PINNED_SETTINGS.get(setting, setting)
         out.append(
             reason(
                 "plugin_path",
-                f"{PINNED_SETTINGS.get(setting, setting)} がリポジトリ外の設定で上書きされています（{origin}）",
-                f"{PINNED_SETTINGS.get(setting, setting)} is overridden ({origin}): modules and plugins come "
+                f"{name} がリポジトリ外の設定で上書きされています（{origin}）",
+                f"{name} is overridden ({origin}): modules and plugins come "
                 "from the repository and the pinned collections only",
             )
         )

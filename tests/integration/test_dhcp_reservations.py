@@ -32,6 +32,7 @@ pytestmark = pytest.mark.lab
 
 DHCP_SYNC = REPO / "playbooks" / "dhcp_sync.yml"
 UNPLANNED = {"workplan_unplanned_ok": True, "workplan_unplanned_reason": "lab integration test"}
+SYNC_TASK = "dhcp_sync : Make each scope's reservations on both peers match the ledger"
 NEW_PRINTER = {"hostname": "prn-cityhall-5f-01", "mac": "02:4a:00:10:05:01", "ip": "198.18.100.25"}
 HEALTHY = ("hot-standby",)
 
@@ -72,7 +73,7 @@ def test_reservation_added_by_dhcp_sync_is_handed_out_to_a_dhcp_client(pair):
 
     plan = sync(wanted, check=True)
     assert not plan.failed, plan.stderr
-    result = plan.result("dhcp_sync : Make each scope's reservations on both peers match the ledger")["results"][0]
+    result = plan.result(SYNC_TASK)["results"][0]
     assert result["changed"] and [c["action"] for c in result["changes"]] == ["add"]
     assert result["diff"][0]["before_header"].endswith(NEW_PRINTER["mac"])
     assert "ip-address: 198.18.100.25" in result["diff"][0]["after"]
@@ -80,7 +81,7 @@ def test_reservation_added_by_dhcp_sync_is_handed_out_to_a_dhcp_client(pair):
 
     applied = sync(wanted)
     assert not applied.failed, applied.stderr
-    result = applied.result("dhcp_sync : Make each scope's reservations on both peers match the ledger")["results"][0]
+    result = applied.result(SYNC_TASK)["results"][0]
     assert result["changed"] and result["summary"] == {"added": 1, "updated": 0, "removed": 0, "total": 9}
     expected = before["dhcp01"] | {(NEW_PRINTER["mac"], NEW_PRINTER["ip"], NEW_PRINTER["hostname"])}
     assert snapshot(pair) == {"dhcp01": expected, "dhcp02": expected}
@@ -221,7 +222,7 @@ def test_every_bad_row_is_named_in_one_error(pair):
         {"mac": "02:4a:00:10:05:04", "ip": "198.18.99.1", "hostname": "r4"},
     ]
     # through the playbook, as the ledger would feed it
-    result = sync(ledger_with(*rows)).result("dhcp_sync : Make each scope's reservations on both peers match the ledger")
+    result = sync(ledger_with(*rows)).result(SYNC_TASK)
     errors = result["results"][0]["errors"]
     assert [e.split(":")[0] for e in errors] == ["row 10 (r2)", "row 11 (r3)", "row 12 (r4)"]
     assert errors[0] == "row 10 (r2): invalid MAC address 'bad'"
