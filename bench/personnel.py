@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 from tools import personnel_lab  # noqa: E402 - the lab helper, independent of the modules' code
 
 PLAYBOOK = "playbooks/personnel_transfer.yml"
+TRANSFER = "inventories/moriguchi/transfers/2027-04"  # the April list the benchmark plans and applies
 GOALS = {"plan": 15.0, "apply": 60.0, "speedup": 10.0}
 
 
@@ -52,6 +53,8 @@ def playbook(environment, *args, output_root, ca_file):
     cmd = [
         str(ROOT / ".venv/bin/ansible-playbook"),
         PLAYBOOK,
+        "-e",
+        f"personnel_transfer_dir={TRANSFER}",
         "-e",
         "workplan_unplanned_ok=true",
         "-e",
