@@ -3,9 +3,10 @@
 AWX and Semaphore cannot run here; what can be proven without them is: every playbook of playbooks/
 becomes an operation with its templates (the discovery in awx/tasks/operations.yml runs for real),
 the Semaphore backup is the one the generator writes today and its references resolve the way
-Semaphore's restore resolves them, every Python import of the code and every collection the YAML
-uses is in the execution environment, the approval record parses the survey's own example window,
-and `ansible-builder create` accepts execution-environment.yml."""
+Semaphore's restore resolves them, every extra var a playbook needs is declared as an input that the
+plan surveys ask and the apply is given again, every Python import of the code and every collection
+the YAML uses is in the execution environment, the approval record parses the survey's own example
+window, and `ansible-builder create` accepts execution-environment.yml."""
 
 import ast
 import importlib.metadata
@@ -33,6 +34,9 @@ CODE_DIRS = [
 ]
 OWN_PACKAGES = {"ansible", "ansible_collections", "jichitai_ops"}  # ansible-core, collections, ours
 SKIP_DIRS = {".venv", ".git", "work", "run", "node_modules", ".pytest_cache", ".ruff_cache"}
+# extra vars a plan and its apply differ in by design, and the approval's override reason: the
+# window survey, the apply's plan id and the workflow survey ask them, not an operation's inputs
+FLOW_VARS = {"workplan_id", "workplan_window_start", "workplan_window_end", "workplan_override_reason"}
 
 
 class Loader(yaml.SafeLoader):
@@ -80,6 +84,94 @@ def has_guard(playbook: Path) -> bool:
             if role.get("name") == "workplan":
                 return True
     return False
+
+
+def _empty(value):
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _role_defaults(role):
+    path = ROOT / "roles" / role / "defaults" / "main.yml"
+    return (load(path.relative_to(ROOT)) or {}) if path.is_file() else {}
+
+
+def _set_by_inventory(name):
+    pattern = re.compile(rf"^{re.escape(name)}:", re.M)
+    return any(
+        pattern.search(path.read_text())
+        for path in ROOT.glob("inventories/*/*_vars/**/*.yml")
+        if path.is_file()
+    )
+
+
+def required_extra_vars(playbook: Path) -> tuple[set, set]:
+    """The extra vars a playbook cannot run without, and every one it tells to give with -e.
+
+    Required: a variable its own pre_tasks assert given (`X | default('') | length > 0`,
+    `X is defined`), or a required option of a role it runs that neither the playbook, nor the
+    role's defaults (other than empty), nor an inventory sets. Told: `-e X=` in its usage comment or
+    in its refusals. `ansible-playbook --syntax-check` sees neither."""
+    text = playbook.read_text()
+    told = set(re.findall(r"-e (\w+)=", text))
+    required = set()
+    given_forms = (r"(\w+) is defined", r"(\w+) \| default\([^)]*\) \| length > 0")
+    for play in load(playbook.relative_to(ROOT)):
+        play_vars = set(play.get("vars") or {})
+        roles = [
+            (r["role"] if isinstance(r, dict) else r, set(r) if isinstance(r, dict) else set())
+            for r in play.get("roles") or []
+        ]
+        for task in play.get("pre_tasks") or []:
+            check = task.get("ansible.builtin.assert") or {}
+            that = check.get("that") or []
+            for cond in [that] if isinstance(that, str) else that:
+                for form in given_forms:
+                    match = re.fullmatch(form, cond.strip())
+                    if match:
+                        required.add(match[1])
+        for task in [t for k in ("pre_tasks", "tasks", "post_tasks") for t in play.get(k) or []]:
+            for key in ("ansible.builtin.import_role", "ansible.builtin.include_role"):
+                if key in task:
+                    roles.append((task[key]["name"], set(task.get("vars") or {})))
+        for role, params in roles:
+            spec_path = ROOT / "roles" / role / "meta" / "argument_specs.yml"
+            if not spec_path.is_file():
+                continue
+            options = load(spec_path.relative_to(ROOT))["argument_specs"]["main"].get("options", {})
+            defaults = _role_defaults(role)
+            for name, option in options.items():
+                if not option.get("required") or name in play_vars or name in params:
+                    continue
+                if not _empty(defaults.get(name)) or _set_by_inventory(name):
+                    continue
+                required.add(name)
+    return required - FLOW_VARS, told - FLOW_VARS
+
+
+def test_every_extra_var_a_playbook_needs_is_a_declared_input(awx_defines):
+    """An operation whose playbook needs an -e variable cannot run from AWX or Semaphore unless the
+    plan's survey asks it and the apply is given it again: it must be declared in
+    jichitai_operations_inputs (awx/tasks/operations.yml)."""
+    ops = {op["id"]: op for op in awx_defines["operations"]}
+    for playbook in PLAYBOOKS:
+        required, told = required_extra_vars(playbook)
+        inputs = ops[playbook.stem]["inputs"]
+        declared = {i["name"] for i in inputs}
+        assert required <= {i["name"] for i in inputs if i["required"]}, (
+            f"{playbook.name} requires {sorted(required - declared)}: declare them in "
+            "jichitai_operations_inputs (awx/tasks/operations.yml) as required"
+        )
+        assert told <= declared, f"{playbook.name} is run with -e {sorted(told - declared)}: declare them"
+        for item in inputs:
+            assert item["title"] and item["description"] and item["example"], item
+            assert item["name"] not in FLOW_VARS
+    # the detection sees the personnel transfer's folder, which the playbook refuses to run without
+    required, told = required_extra_vars(ROOT / "playbooks/personnel_transfer.yml")
+    assert "personnel_transfer_dir" in required and "personnel_transfer_dir" in told
+    (transfer_dir,) = ops["personnel_transfer"]["inputs"]
+    assert transfer_dir["name"] == "personnel_transfer_dir" and transfer_dir["required"] is True
+    example = ROOT / transfer_dir["example"]
+    assert (example / "transfer.yml").is_file() and example.parent.name == "transfers"
 
 
 # ---------------------------------------------------------------------------------------------- AWX
@@ -159,6 +251,97 @@ def test_awx_has_plan_apply_and_workflow_for_every_state_changing_playbook_and_a
     apply = by_name["{{ item.id }} | 作業実施"]
     assert apply["playbook"] == "{{ item.playbook }}"
     assert apply["credentials"] == "{{ jichitai_awx_job_credentials + [jichitai_awx_controller_credential] }}"
+
+
+WINDOW = ["workplan_window_start", "workplan_window_end"]
+
+
+def test_awx_plan_and_workflow_surveys_ask_each_operations_inputs(awx_defines, awx_tasks):
+    """The surveys AWX gets, as the definitions compute them for each operation: the plan template's
+    asks the window and the inputs, the workflow's also the override reason (the workflow's answers
+    reach every node: the plan job, and the approval record that hands them on to the apply)."""
+    by_name = {t[m]["name"]: t[m] for t in awx_tasks for m in t if m.startswith("awx.awx.")}
+    assert by_name["{{ item.id }} | 作業計画"]["survey_spec"] == ("{{ jichitai_awx_surveys[item.id].plan }}")
+    workflow = by_name["{{ item.id }} | 作業計画と承認"]
+    assert workflow["survey_spec"] == "{{ jichitai_awx_surveys[item.id].workflow }}"
+    (record,) = [n for n in workflow["workflow_nodes"] if n["identifier"] == "record"]
+    assert record["extra_data"]["jichitai_awx_apply_inputs"] == "{{ item.inputs | map(attribute='name') }}"
+    surveys = awx_defines["surveys"]
+    changing = [op for op in awx_defines["operations"] if not op["read_only"]]
+    assert set(surveys) == {op["id"] for op in changing}
+    for op in changing:
+        names = [i["name"] for i in op["inputs"]]
+        plan, flow = surveys[op["id"]]["plan"]["spec"], surveys[op["id"]]["workflow"]["spec"]
+        assert [q["variable"] for q in plan] == WINDOW + names, op["id"]
+        assert [q["variable"] for q in flow] == WINDOW + names + ["workplan_override_reason"], op["id"]
+        for item in op["inputs"]:
+            for question in (q for q in plan + flow if q["variable"] == item["name"]):
+                assert question["required"] is item["required"] and question["question_name"] == item["title"]
+                assert item["example"] in question["question_description"] and question["type"] == "text"
+    assert [q["variable"] for q in surveys["personnel_transfer"]["plan"]["spec"]] == [
+        *WINDOW,
+        "personnel_transfer_dir",
+    ]
+
+
+def record_approval_probe(tmp_path, *extra):
+    """The approval record's own vars and checks, run for real with the given extra vars: what the
+    schedule and the launch hand the apply job, and whether it refuses for a missing input."""
+    record = load("awx/record_approval.yml")[0]
+    module = {m: t[m] for t in record["tasks"] for m in t if m.startswith("awx.awx.")}
+    check = next(
+        t["ansible.builtin.assert"]
+        for t in record["tasks"]
+        if "jichitai_awx_apply_inputs" in str(t.get("ansible.builtin.assert", ""))
+    )
+    probe = [
+        {
+            "name": "Probe",
+            "hosts": "localhost",
+            "gather_facts": False,
+            "vars": record["vars"],
+            "tasks": [
+                {
+                    "name": "Apply",
+                    "ansible.builtin.debug": {
+                        "msg": {
+                            "schedule": module["awx.awx.schedule"]["extra_data"],
+                            "launch": module["awx.awx.job_launch"]["extra_vars"],
+                            "complete": "{{ (" + " and ".join(check["that"]) + ") | bool }}",
+                        }
+                    },
+                }
+            ],
+        }
+    ]
+    (tmp_path / "probe.yml").write_text(yaml.safe_dump(probe, allow_unicode=True))
+    args = ["-e", "workplan_id=20270325T180000-0a1b2c3d"]
+    for value in extra:
+        args += ["-e", json.dumps(value, ensure_ascii=False)]
+    return debug_msg(ansible_playbook(str(tmp_path / "probe.yml"), *args, tmp_path=tmp_path), "Apply")
+
+
+def test_approval_record_hands_the_plans_inputs_to_the_apply_job(awx_defines, tmp_path):
+    """The apply job gets the plan's extra vars again (the guard compares them by name and digest):
+    each of the operation's inputs and the override reason when the workflow was given one, beside
+    workplan_id, and nothing the plan was not given."""
+    plan_id = {"workplan_id": "20270325T180000-0a1b2c3d"}
+    for op in (op for op in awx_defines["operations"] if op["inputs"]):
+        names = [i["name"] for i in op["inputs"]]  # what the workflow's record node hands the job
+        answers = {name: f"{op['id']}/{name}" for name in names}
+        workflow = {
+            "jichitai_awx_apply_inputs": names,
+            "workplan_window_start": "2026-12-16T22:00",
+            **answers,
+        }
+        msg = record_approval_probe(tmp_path, workflow)
+        assert msg["schedule"] == msg["launch"] == plan_id | answers, op["id"]
+        assert msg["complete"] is True
+        with_reason = record_approval_probe(tmp_path, workflow, {"workplan_override_reason": "年度末"})
+        assert with_reason["schedule"] == plan_id | answers | {"workplan_override_reason": "年度末"}
+        missing = record_approval_probe(tmp_path, {"jichitai_awx_apply_inputs": names})
+        assert missing["complete"] is False and missing["schedule"] == plan_id
+    assert record_approval_probe(tmp_path)["schedule"] == plan_id  # an operation without inputs
 
 
 def test_awx_creates_what_its_templates_use(awx_tasks):
@@ -306,12 +489,9 @@ def test_semaphore_has_plan_and_apply_for_every_state_changing_playbook_and_a_ru
             plan, apply = by_name[f"{playbook.stem} | 作業計画"], by_name[f"{playbook.stem} | 作業実施"]
             assert plan["playbook"] == apply["playbook"] == path
             assert json.loads(plan["arguments"]) == ["--check", "--diff"]
-            assert [v["name"] for v in plan["survey_vars"]] == [
-                "workplan_window_start",
-                "workplan_window_end",
-            ]
+            assert [v["name"] for v in plan["survey_vars"]][:2] == WINDOW
             assert json.loads(apply["arguments"]) == ["--diff"]
-            assert [v["name"] for v in apply["survey_vars"]] == ["workplan_id"]
+            assert [v["name"] for v in apply["survey_vars"]][:1] == ["workplan_id"]
         else:
             run = by_name[f"{playbook.stem} | 実行"]
             assert run["playbook"] == path and json.loads(run["arguments"]) == []
@@ -322,6 +502,26 @@ def test_semaphore_has_plan_and_apply_for_every_state_changing_playbook_and_a_ru
     assert operation_books == {f"playbooks/{p.name}" for p in PLAYBOOKS}
     for tpl in semaphore["templates"]:
         assert (ROOT / tpl["playbook"]).is_file(), tpl["playbook"]
+
+
+def test_semaphore_plan_and_apply_ask_each_operations_inputs(semaphore, awx_defines):
+    """Semaphore passes a survey's answers as extra vars: the plan and the apply of an operation ask
+    its inputs, so the operator gives the apply the plan's values again (the guard compares them)."""
+    by_name = {t["name"]: t for t in semaphore["templates"]}
+    for op in awx_defines["operations"]:
+        names = [i["name"] for i in op["inputs"]]
+        if op["read_only"]:
+            assert not names and by_name[f"{op['id']} | 実行"]["survey_vars"] == []
+            continue
+        plan, apply = by_name[f"{op['id']} | 作業計画"], by_name[f"{op['id']} | 作業実施"]
+        assert [v["name"] for v in plan["survey_vars"]] == WINDOW + names, op["id"]
+        assert [v["name"] for v in apply["survey_vars"]] == ["workplan_id", *names], op["id"]
+        for item in op["inputs"]:
+            for var in (v for v in plan["survey_vars"] + apply["survey_vars"] if v["name"] == item["name"]):
+                assert var["required"] is item["required"] and item["example"] in var["title"]
+                assert var["type"] == "" and var["values"] == []
+    transfer = by_name["personnel_transfer | 作業実施"]
+    assert "personnel_transfer_dir" in [v["name"] for v in transfer["survey_vars"]]
 
 
 def test_semaphore_backup_references_resolve_as_its_restore_resolves_them(semaphore):

@@ -68,7 +68,8 @@ def test_awx_plan_template_is_check_mode_with_diff_and_asks_the_window(awx):
     play, tasks = awx
     (plan,) = templates(tasks, "| 作業計画")
     assert plan["job_type"] == "check" and plan["diff_mode"] is True and plan["survey_enabled"]
-    assert plan["survey_spec"] == "{{ jichitai_awx_window_survey }}"
+    # the window, then the operation's inputs (tests/unit/test_controller_as_code.py renders them)
+    assert plan["survey_spec"] == "{{ jichitai_awx_surveys[item.id].plan }}"
     assert survey_vars(play["vars"]["jichitai_awx_window_survey"]) == [
         "workplan_window_start",
         "workplan_window_end",
@@ -104,7 +105,11 @@ def test_awx_workflow_is_plan_then_approval_then_record(awx):
     assert nodes["approval"]["related"]["success_nodes"] == [{"identifier": "record"}]
     record = nodes["record"]
     assert record["unified_job_template"]["name"] == "jichitai-ops | 作業計画の承認記録"
-    assert record["extra_data"] == {"jichitai_awx_apply_template": "{{ item.id }} | 作業実施"}
+    assert record["extra_data"] == {
+        "jichitai_awx_apply_template": "{{ item.id }} | 作業実施",
+        "jichitai_awx_apply_inputs": "{{ item.inputs | map(attribute='name') }}",
+    }
+    assert wf["survey_spec"] == "{{ jichitai_awx_surveys[item.id].workflow }}"
     assert "workplan_override_reason" in play["vars"]["jichitai_awx_override_question"]["variable"]
     (record_jt,) = templates(tasks, "作業計画の承認記録")
     assert record_jt["playbook"] == "awx/record_approval.yml" and (ROOT / record_jt["playbook"]).is_file()
@@ -125,7 +130,10 @@ def test_awx_record_approval_hands_plan_id_to_the_scheduled_apply():
     assert approve["plan_id"] == "{{ workplan_id }}" and approve["tool"] == "awx"
     schedule = next(t["awx.awx.schedule"] for t in tasks if "awx.awx.schedule" in t)
     assert schedule["unified_job_template"] == "{{ jichitai_awx_apply_template }}"
-    assert schedule["extra_data"] == {"workplan_id": "{{ workplan_id }}"}
+    launch = next(t["awx.awx.job_launch"] for t in tasks if "awx.awx.job_launch" in t)
+    # workplan_id and the plan's extra vars (the operation's inputs, the override reason)
+    assert schedule["extra_data"] == launch["extra_vars"] == "{{ jichitai_awx_apply_extra_vars }}"
+    assert play["vars"]["jichitai_awx_apply_extra_vars"].strip().startswith("{{ {'workplan_id': workplan_id}")
     assert "jichitai_awx_window_local" in schedule["rrule"] and "TZID=Asia/Tokyo" in schedule["rrule"]
     assert "workplan_window_start" in play["vars"]["jichitai_awx_window_local"]
 
@@ -193,12 +201,19 @@ def test_semaphore_plan_and_apply(semaphore):
             else "approve"
         )
         by_kind.setdefault(kind, []).append(tpl)
+    # then the operation's inputs (tests/unit/test_controller_as_code.py checks them per operation)
     for plan in by_kind["plan"]:
         assert json.loads(plan["arguments"]) == ["--check", "--diff"]
-        assert [v["name"] for v in plan["survey_vars"]] == ["workplan_window_start", "workplan_window_end"]
+        assert [v["name"] for v in plan["survey_vars"]][:2] == [
+            "workplan_window_start",
+            "workplan_window_end",
+        ]
     for apply in by_kind["apply"]:
         assert json.loads(apply["arguments"]) == ["--diff"]
-        assert [v["name"] for v in apply["survey_vars"]] == ["workplan_id"]
+        assert [v["name"] for v in apply["survey_vars"]][:1] == ["workplan_id"]
+    for plan, apply in zip(by_kind["plan"], by_kind["apply"], strict=True):
+        assert plan["playbook"] == apply["playbook"]
+        assert [v["name"] for v in plan["survey_vars"]][2:] == [v["name"] for v in apply["survey_vars"]][1:]
     assert {p["playbook"] for p in by_kind["plan"]} == {a["playbook"] for a in by_kind["apply"]}
     assert "approve" not in by_kind  # approvals are the approvers' own signatures, made outside Semaphore
 
