@@ -10,6 +10,7 @@ window, and `ansible-builder create` accepts execution-environment.yml."""
 
 import ast
 import importlib.metadata
+import importlib.util
 import json
 import os
 import re
@@ -651,9 +652,7 @@ def yaml_files():
 
 
 def installed_collections():
-    import ansible_collections
-
-    base = Path(next(iter(ansible_collections.__path__)))
+    base = Path(importlib.util.find_spec("ansible_collections").submodule_search_locations[0])
     return {f"{ns.name}.{c.name}" for ns in base.iterdir() if ns.is_dir() for c in ns.iterdir() if c.is_dir()}
 
 
