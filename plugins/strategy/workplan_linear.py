@@ -16,10 +16,12 @@ description:
     (C(ANSIBLE_STRATEGY=free)), the C(workplan) callback not running, module, plugin, role or
     collection paths overridden from the environment or the command line (C(ANSIBLE_LIBRARY),
     C(ANSIBLE_ACTION_PLUGINS), C(-M) ...), and work-plan variables given with C(-e).
-  - Guarded plays name it as their C(strategy) keyword, which no environment variable overrides;
-    C(ansible.cfg) makes it the default for every other play.
+  - Guarded plays name it as their C(strategy) keyword, which no environment variable overrides.
+    Other plays and ad-hoc commands keep C(linear).
   - Plays without the guard run as with C(linear); the workplan callback reports their changes as
     unplanned.
+  - Like any strategy outside C(ansible.builtin), it is not lockstep to the C(ansible.posix.json)
+    callback, which then lists each host's result of a task as its own entry (same task id).
 version_added: "1.0.0"
 author:
   - jichitai-ops maintainers (@jichitai-ops)
@@ -90,7 +92,9 @@ def _overridden(root: str) -> dict[str, str]:
 class StrategyModule(LinearStrategyModule):
     def run(self, iterator, play_context):  # type: ignore[override]
         play = iterator._play
-        tags = _guard_tags(play.compile())  # the play's tasks before --tags/--skip-tags filter them
+        # the play's own blocks, before --tags/--skip-tags filter them (import_role is static, so the
+        # guard's task is in pre_tasks); compiling the play again here would give the run new tasks
+        tags = _guard_tags([*play.pre_tasks, *play.tasks, *play.post_tasks])
         if tags is not None:
             if ENGINE_IMPORT_ERROR:
                 raise AnsibleError(

@@ -47,11 +47,16 @@ class Run:
 
     def results(self, task_name: str) -> dict[str, dict]:
         """{host: result} of the task with that name (the last one when it ran several times)."""
-        found = {}
+        found, last_id = {}, None
         for play in self.report.get("plays", []):
             for task in play["tasks"]:
-                if task["task"]["name"] == task_name:
-                    found = task["hosts"]
+                if task["task"]["name"] != task_name:
+                    continue
+                # under a strategy that is not lockstep to the json callback (workplan_linear), each
+                # host's result of one task is an entry of its own with the same task id
+                if task["task"]["id"] != last_id:
+                    found, last_id = {}, task["task"]["id"]
+                found.update(task["hosts"])
         if not found:
             raise AssertionError(f"task {task_name!r} did not run (rc {self.rc}): {self.stderr[-3000:]}")
         return found
