@@ -19,6 +19,7 @@ LAB_SECRETS = (
     "vault_lab_kea_api_password",
     "vault_lab_nut_password",
     "vault_lab_snmp_rw_community",
+    "vault_lab_approver_key",
 )
 
 
@@ -151,7 +152,7 @@ def vault_plaintext() -> dict:
 
 def test_lab_vault_is_encrypted_and_holds_the_lab_secrets():
     raw = (LAB_INVENTORY / "group_vars" / "all" / "vault.yml").read_text()
-    assert raw.startswith("$ANSIBLE_VAULT;1.1;AES256")
+    assert raw.startswith(("$ANSIBLE_VAULT;1.1;AES256", "$ANSIBLE_VAULT;1.2;AES256;lab"))
     secrets = vault_plaintext()
     missing = [name for name in LAB_SECRETS if not secrets.get(name)]
     assert missing == []

@@ -73,9 +73,6 @@ class KeaClient:
             use_proxy=False,
             timeout=self.timeout,
             validate_certs=validate_certs,
-            url_username=user or None,
-            url_password=password or "",
-            force_basic_auth=bool(user),
             use_netrc=False,
             ca_path=ca_path,
             context=context,
@@ -87,10 +84,14 @@ class KeaClient:
         if arguments is not None:
             body["arguments"] = arguments
         try:
+            # credentials per call: they are the client's attributes, not frozen into the Request
             with self._request.open(
                 "POST",
                 self.url,
                 data=json.dumps(body).encode(),
+                url_username=self.user or None,
+                url_password=self.password or "",
+                force_basic_auth=bool(self.user),
             ) as resp:
                 raw = resp.read()
         except HTTPError as exc:
