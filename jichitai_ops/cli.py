@@ -322,7 +322,9 @@ def show_summary(plan_id: str, plan: dict, plan_digest: str) -> None:
             + ("" if ok else " ※ダイジェスト不一致")
         )
     else:
-        print(f"  承認: なし → jichitai-ops approve {plan_id} --by <氏名> --digest {plan_digest}")
+        print(
+            f"  承認: なし → jichitai-ops approve {plan_id} --by <承認者ID> --key <鍵> --digest {plan_digest}"
+        )
     report = folder / "report.json"
     if report.is_file():
         data = json.loads(report.read_text(encoding="utf-8"))

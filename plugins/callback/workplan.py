@@ -309,7 +309,8 @@ class CallbackModule(CallbackBase):
             f"  {folder}/plan.html | plan.xlsx | plan.md\n"
             f"  変更 {plan['summary']['changes']} 件、予測不能 {plan['summary']['unpredictable']} 件、"
             f"要対応 {len(blocked)} 件\n"
-            f"  承認 / approve: bin/jichitai-ops approve {plan['id']} --by <氏名> --digest {plan_digest}",
+            f"  承認 / approve: bin/jichitai-ops approve {plan['id']} --by <承認者ID> --key <鍵>"
+            f" --digest {plan_digest}",
             color="bright blue" if not blocked else "bright red",
             stderr=True,
         )
