@@ -52,10 +52,13 @@ def survey_vars(spec):
 
 
 def test_awx_operations_are_playbooks_with_the_guard(awx):
-    """Every playbook not listed read-only in awx/tasks/operations.yml gets the plan/approval/apply
-    templates (tests/unit/test_controller_as_code.py runs the discovery); each has the guard."""
-    discovery = load("awx/tasks/operations.yml")
-    read_only = discovery[0]["ansible.builtin.set_fact"]["jichitai_operations_read_only"]
+    """awx/operations.yml declares every playbook; each one not read-only gets the plan/approval/apply
+    templates (tests/unit/test_controller_as_code.py runs the discovery) and has the guard."""
+    declared = load("awx/operations.yml")["jichitai_operations_declared"]
+    assert {op["playbook"] for op in declared.values()} == {
+        str(p.relative_to(ROOT)) for p in (ROOT / "playbooks").glob("*.yml")
+    }
+    read_only = {name for name, op in declared.items() if op.get("read_only")}
     books = [p for p in sorted((ROOT / "playbooks").glob("*.yml")) if p.stem not in read_only]
     assert books
     for path in books:
