@@ -27,7 +27,8 @@ author:
 options:
   peers:
     description:
-      - The peers of the pair, in order. The first reachable peer is the reference when O(converge=true).
+      - The peers of the pair, in order. With O(converge=true) the reference is the first reachable peer
+        whose subnet already holds the ledger's target, else the first reachable peer (see O(converge)).
       - Build it from the inventory (C(jichitai_kea_api_url), C(jichitai_kea_api_user),
         C(jichitai_kea_api_password)).
   subnet:
@@ -55,7 +56,12 @@ options:
   converge:
     description:
       - When the peers' definitions of the subnet already differ, the module refuses to run. With
-        V(true) it writes the first reachable peer's subnet, with the requested reservations, to every peer.
+        V(true) it writes the reference peer's subnet, with the requested reservations, to every peer.
+      - The reference is the first reachable peer whose subnet already equals what the requested
+        reservations make of it (it holds the ledger's target, as the peer an interrupted apply changed
+        does); when no peer does, the first reachable peer in the order of O(peers). RV(reference) names it.
+      - The plan (check mode with diff) shows, for every peer that changes, its subnet before and after,
+        one line per reservation; RV(peers) gives each peer's difference.
     type: bool
     default: false
   allow_peer_down:
@@ -78,6 +84,10 @@ extends_documentation_fragment:
   - kea_api
 notes:
   - Supports check mode and diff mode. The diff has one entry per reservation.
+  - When a peer fails after another was changed, every changed peer is rolled back (its previous
+    configuration set and written again). The failure names each peer's state afterwards
+    (RV(peers), RV(rollback)); a rollback that failed is reported as failed, and RV(converge_plan)
+    says how to make the peers equal again (a new work plan with C(dhcp_sync_converge=true)).
   - The configuration of a peer is replaced whole by C(config-set). A change made on that peer by other
     means between this module's C(config-get) and C(config-set) would be lost, so do not run two
     changes on one pair at once.
@@ -174,13 +184,97 @@ subnet_id:
   type: int
   sample: 1
 peers:
-  description: Each peer, whether it was reachable and was (or would be) changed, and its HA state afterwards.
+  description:
+    - Each peer, whether it was reachable and was (or would be) changed, its HA state afterwards, and
+      its state after the run (on success and on failure).
   returned: always
   type: list
   elements: dict
+  contains:
+    name:
+      description: The peer's name.
+      type: str
+    reachable:
+      description: Whether the peer answered (after a failure, whether it answered last).
+      type: bool
+    changed:
+      description:
+        - Whether the peer is (or would be) changed; after a failure, whether it took a configuration of
+          this run.
+      type: bool
+    ha_state:
+      description: Its HA state after its change (or at the health gate).
+      type: str
+    state:
+      description:
+        - V(changed) holds the new configuration; V(untouched) not changed by this run.
+        - After a failure also V(rolled_back) (changed, then its previous configuration set and written
+          again), V(not_rolled_back) (changed and the rollback failed - it holds the new configuration) and
+          V(unreachable) (cannot be reached and what it holds is not known, or it was down before the run).
+      type: str
+      choices: [changed, untouched, rolled_back, not_rolled_back, unreachable]
+    written:
+      description:
+        - Whether its new configuration was saved (C(config-write)). A peer in state V(not_rolled_back) that
+          was written comes back with the new configuration after a restart.
+      type: bool
+      returned: when a change was attempted
+    error:
+      description: The error of this peer's change, if any.
+      type: str
+      returned: when a change was attempted
+    difference:
+      description: What its reservations gain and lose to reach the target (C(added), C(updated), C(removed)).
+      type: dict
+      returned: when the change was planned
   sample:
-    - {name: dhcp01, reachable: true, changed: true, ha_state: hot-standby}
-    - {name: dhcp02, reachable: true, changed: true, ha_state: hot-standby}
+    - name: dhcp01
+      reachable: false
+      changed: true
+      ha_state: hot-standby
+      state: not_rolled_back
+      written: true
+      error: "dhcp01: cannot reach the control agent at http://127.0.0.1:8001/: Remote end closed connection"
+      difference: {added: 1, updated: 0, removed: 0}
+    - {name: dhcp02, reachable: true, changed: false, ha_state: hot-standby, state: untouched,
+       difference: {added: 1, updated: 0, removed: 0}}
+rollback:
+  description:
+    - One entry per peer a rollback was tried on, the last changed first; C(ok) is false when it failed.
+  returned: when a change failed after a peer was sent its new configuration
+  type: list
+  elements: dict
+  contains:
+    peer:
+      description: The peer.
+      type: str
+    ok:
+      description: Whether its previous configuration was set and saved again.
+      type: bool
+    error:
+      description: Why the rollback failed (null when it worked).
+      type: str
+  sample:
+    - {peer: dhcp01, ok: false, error: "dhcp01: cannot reach the control agent at http://127.0.0.1:8001/"}
+converge_plan:
+  description:
+    - Whether the peers may now differ (C(needed)), and how to make them equal again - a new work plan of
+      C(playbooks/dhcp_sync.yml) with C(-e dhcp_sync_converge=true), approved and applied - in Japanese
+      (C(ja)) and English (C(en)).
+    - C(reference) is the peer converge will take (the one holding the ledger's target), or null when
+      converge is left to choose.
+  returned: when a change failed after a peer was sent its new configuration, or peers were skipped
+  type: dict
+  sample:
+    needed: true
+    reference: dhcp01
+    ja: "dhcp01 を復旧させたうえで、playbooks/dhcp_sync.yml を -e dhcp_sync_converge=true 付きの ..."
+    en: "To converge the pair, bring dhcp01 back first, then make a new work plan of ..."
+reference:
+  description: The peer whose subnet the change is based on (with O(converge), the converge reference).
+  returned: success
+  type: str
+  sample: dhcp01
 peers_skipped:
   description: Peers left unchanged because they were unreachable (only with O(allow_peer_down=true)).
   returned: always
@@ -221,6 +315,14 @@ from ansible.module_utils.kea.reservations import (
     subnet_differences,
     validate,
 )
+from ansible.module_utils.kea.rollback import (
+    CHANGED,
+    NOT_ROLLED_BACK,
+    UNREACHABLE,
+    UNTOUCHED,
+    change_one_at_a_time,
+    describe,
+)
 
 
 def row_number(error):
@@ -229,18 +331,93 @@ def row_number(error):
     return int(match.group(1)) if match else 0
 
 
+def subnet_text(subnet):
+    """A subnet as diffable text: one line per setting, then one line per reservation (by address)."""
+    lines = [
+        f"{key}: {json.dumps(subnet[key], sort_keys=True)}\n"
+        for key in sorted(subnet)
+        if key != "reservations"
+    ]
+    reservations = sorted(
+        subnet.get("reservations", []), key=lambda r: (_ip_int(r), json.dumps(r, sort_keys=True))
+    )
+    for reservation in reservations:
+        # leave out the defaults Kea fills in, as the per-reservation diff does
+        shown = {k: v for k, v in reservation.items() if v not in ("", [], {}, None, "0.0.0.0")}
+        lines.append(f"reservation: {json.dumps(shown, sort_keys=True)}\n")
+    return "".join(lines)
+
+
+def _ip_int(reservation):
+    try:
+        return int(ipaddress.IPv4Address(reservation.get("ip-address", "0.0.0.0")))
+    except ValueError:
+        return 0
+
+
+def reservation_difference(current, target):
+    """{added, updated, removed}: what a peer's subnet gains and loses to become target (key: the MAC)."""
+
+    def keyed(subnet):
+        texts = [json.dumps(r, sort_keys=True) for r in subnet.get("reservations", [])]
+        return {
+            reservation.get("hw-address") or text: text
+            for reservation, text in zip(subnet.get("reservations", []), texts, strict=True)
+        }
+
+    now, wanted = keyed(current), keyed(target)
+    return {
+        "added": len(set(wanted) - set(now)),
+        "updated": sum(now[k] != wanted[k] for k in set(now) & set(wanted)),
+        "removed": len(set(now) - set(wanted)),
+    }
+
+
 def peer_diff(name, current, target):
     """A diff entry for a peer whose subnet differs from the reference (converge)."""
-
-    def text(subnet):
-        return json.dumps(json.loads(canonical_subnet(subnet)), indent=2, sort_keys=True) + "\n"
-
+    counts = reservation_difference(current, target)
     return {
         "before_header": f"{name} subnet {current['subnet']}",
-        "after_header": f"{name} subnet {current['subnet']} (converged)",
-        "before": text(current),
-        "after": text(target),
+        "after_header": (
+            f"{name} subnet {current['subnet']} (converged: reservations +{counts['added']} "
+            f"~{counts['updated']} -{counts['removed']})"
+        ),
+        "before": subnet_text(current),
+        "after": subnet_text(target),
     }
+
+
+def converge_advice(reference=None, down=()):
+    """(Japanese, English) sentences saying how to make the peers equal again: a converge work plan."""
+    ref_ja = f"台帳どおりの設定を持つ {reference}" if reference else "接続できる最初の機器"
+    ref_en = (
+        f"{reference}, which holds the ledger's reservations" if reference
+        else "the first reachable peer in the pair's order"
+    )
+    first_ja = f"{'・'.join(down)} を復旧させたうえで、" if down else ""
+    first_en = f"bring {', '.join(down)} back first, then " if down else ""
+    ja = (
+        f"{first_ja}playbooks/dhcp_sync.yml を -e dhcp_sync_converge=true 付きの新しい作業計画"
+        f"（--check --diff）にして承認・適用し、2 台を{ref_ja} に揃えてください。"
+    )
+    en = (
+        f"To converge the pair, {first_en}make a new work plan of playbooks/dhcp_sync.yml with "
+        "-e dhcp_sync_converge=true (--check --diff, the same inventory and ledger), approve it and "
+        f"apply it: every peer is made equal to {ref_en} (the converge reference: the first reachable "
+        "peer whose subnet already holds the ledger's target, else the first reachable peer)."
+    )
+    return ja, en
+
+
+def converge_reference(subnets, rows, state):
+    """The peer converge takes as reference: the first whose subnet already is its own target (it
+    holds the ledger's reservations, e.g. the peer an interrupted apply changed), else the first."""
+    for name, subnet in subnets.items():
+        reservations, _changes = plan(subnet.get("reservations", []), rows, state)
+        target = dict(subnet, reservations=reservations)
+        if canonical_subnet(target) == canonical_subnet(subnet):
+            return name
+    return next(iter(subnets))
 
 
 class Run:
@@ -248,8 +425,12 @@ class Run:
         self.module = module
         self.p = module.params
         self.clients = clients(self.p)
-        self.peers = {c.name: {"name": c.name, "reachable": False, "changed": False, "ha_state": None}
-                      for c in self.clients}
+        self.peers = {
+            c.name: {
+                "name": c.name, "reachable": False, "changed": False, "ha_state": None, "state": UNTOUCHED,
+            }
+            for c in self.clients
+        }
         self.result = {"changes": [], "summary": {}, "peers": list(self.peers.values()), "peers_skipped": []}
 
     def fail(self, msg, errors=None, changed=False):
@@ -264,6 +445,7 @@ class Run:
                 self.peers[client.name]["reachable"] = True
             except KeaUnreachable as exc:
                 down.append(str(exc))
+                self.peers[client.name]["state"] = UNREACHABLE
             except KeaError as exc:  # refused credentials, unsupported command, ...
                 fatal.append(str(exc))
         if not configs and not fatal:
@@ -303,12 +485,16 @@ class Run:
         if len(subnets) < len(configs):
             self.refuse(errors)
         differences = subnet_differences(subnets)
+        reference_name = next(iter(subnets))
+        if differences and not row_errors:
+            reference_name = converge_reference(subnets, rows, p["state"])
         if differences and not p["converge"]:
+            _ja, advice = converge_advice(reference_name)
             errors.append(
-                f"the peers' definitions of subnet {p['subnet']} already differ "
-                f"(converge=true makes them equal to the first peer): " + "; ".join(differences)
+                f"the peers' definitions of subnet {p['subnet']} already differ: " + "; ".join(differences)
+                + ". " + advice
             )
-        reference = subnets[next(iter(subnets))]
+        reference = subnets[reference_name]
         new_reservations, changes = plan(reference.get("reservations", []), rows, p["state"])
         errors += validate(rows, p["state"], reference, new_reservations)
         if p["check_leases"] and any(c["action"] in ("add", "update") for c in changes):
@@ -322,6 +508,7 @@ class Run:
         self.result.update(
             changes=changes,
             subnet_id=reference["id"],
+            reference=reference_name,
             summary={
                 "added": sum(c["action"] == "add" for c in changes),
                 "updated": sum(c["action"] == "update" for c in changes),
@@ -329,12 +516,17 @@ class Run:
                 "total": len(new_reservations),
             },
         )
+        for name, subnet in subnets.items():
+            self.peers[name]["difference"] = reservation_difference(subnet, target)
         for name in to_change:
             self.peers[name]["changed"] = True
         diff = diff_items(p["subnet"], changes)
         for name in to_change:
             if canonical_subnet(subnets[name]) != canonical_subnet(reference):
                 diff.append(peer_diff(name, subnets[name], target))
+        if self.result["peers_skipped"]:
+            ja, en = converge_advice(None, self.result["peers_skipped"])
+            self.result["converge_plan"] = {"needed": True, "reference": None, "ja": ja, "en": en}
         if not to_change or self.module.check_mode:
             self.module.exit_json(changed=bool(to_change), diff=diff, **self.result)
         self.apply(configs, to_change, target)
@@ -367,48 +559,100 @@ class Run:
             try:
                 by_name[name].config_test(new_configs[name])
             except KeaError as exc:
-                self.fail(f"config-test refused the change, nothing was changed: {exc}")
+                self.fail(f"config-test で変更が拒否されました。どの機器も変更していません / "
+                          f"config-test refused the change, nothing was changed: {exc}")
         # health gate: the pair must be serving before the first change
         for name in to_change:
             try:
                 self.peers[name]["ha_state"] = by_name[name].wait_serving(self.p["ha_wait_timeout"])
             except KeaError as exc:
-                self.fail(f"the pair is not healthy, nothing was changed: {exc}")
-        done = []
-        for name in to_change:
-            client = by_name[name]
-            try:
-                client.config_set(new_configs[name])
-                done.append(name)
-                client.config_write()
-                self.peers[name]["ha_state"] = client.wait_serving(self.p["ha_wait_timeout"])
-            except KeaError as exc:
-                self.rollback(done, configs)
-                untouched = [n for n in to_change if n not in done]
-                self.fail(
-                    f"changing {name} failed: {exc}. Rolled back: {', '.join(done) or 'none'}; "
-                    f"not touched: {', '.join(untouched) or 'none'}",
-                    changed=bool(done),
-                )
+                self.fail(f"DHCP の HA が正常ではないため、どの機器も変更していません / "
+                          f"the pair is not healthy, nothing was changed: {exc}")
+        outcome = change_one_at_a_time(
+            by_name,
+            to_change,
+            new_configs,
+            {name: {"Dhcp4": configs[name]} for name in to_change},
+            self.p["ha_wait_timeout"],
+        )
+        self.take_outcome(outcome)
+        if not outcome.ok:
+            self.fail_after_change(outcome)
         # read back: every changed peer now holds the target subnet
         for name in to_change:
             try:
                 now = find_subnet(by_name[name].config_get()["Dhcp4"], self.p["subnet"])
             except KeaError as exc:
-                self.fail(f"cannot read back {name} after the change: {exc}", changed=True)
+                self.fail_read_back(f"cannot read back {name} after the change: {exc}")
             # Kea fills in defaults (option-data, client-classes, ...): compare what the ledger sets
             wanted = sorted(reservation_lines(target.get("reservations", [])))
             if now is None or sorted(reservation_lines(now.get("reservations", []))) != wanted:
-                self.fail(f"{name} does not show the new reservations after config-set", changed=True)
+                self.fail_read_back(f"{name} does not show the new reservations after config-set")
 
-    def rollback(self, done, configs):
-        by_name = {c.name: c for c in self.clients}
-        for name in done:
-            try:
-                by_name[name].config_set({"Dhcp4": configs[name]})
-                by_name[name].config_write()
-            except KeaError as exc:
-                self.module.warn(f"rollback of {name} failed: {exc}")
+    def take_outcome(self, outcome):
+        """Each changed peer's state, HA state and error, and the rollback steps, into the result."""
+        for name, state in outcome.peers.items():
+            peer = self.peers[name]
+            peer.update(
+                state=state["state"],
+                written=state["written"],
+                error=state["error"],
+                reachable=state["reachable"],
+                ha_state=state["ha_state"] if state["ha_state"] is not None else peer["ha_state"],
+            )
+            # changed: the peer took a configuration of this run, even if it was rolled back since
+            peer["changed"] = state["config_set"]
+        self.result["rollback"] = outcome.rollback
+
+    def fail_after_change(self, outcome):
+        """The failure of a change that had begun: each peer's real state, and how to converge."""
+        failed = outcome.failed_peer
+        holding = outcome.names(CHANGED, NOT_ROLLED_BACK)
+        down = [n for n in self.peers if not self.peers[n]["reachable"]]
+        rolled = [r["peer"] for r in outcome.rollback if r["ok"]]
+        not_rolled = [r["peer"] for r in outcome.rollback if not r["ok"]]
+        ja = f"{failed} の変更中に失敗しました。{describe(self.peers, 0)}。"
+        en = (
+            f"changing {failed} failed: {outcome.error}. Peers: {describe(self.peers, 1)}. "
+            f"Rolled back: {', '.join(rolled) or 'none'}; NOT rolled back: {', '.join(not_rolled) or 'none'}"
+        )
+        for step in outcome.rollback:
+            if not step["ok"]:
+                en += f" ({step['error']})"
+        en += "."
+        if outcome.peers_differ:
+            advice_ja, advice_en = converge_advice(holding[0] if holding else None, down)
+            ja += "2 台の設定が異なる可能性があります（この計画はそのままでは再適用できません）。" + advice_ja
+            en += " The peers may now differ, so this plan cannot be applied again as it is. " + advice_en
+            self.result["converge_plan"] = {
+                "needed": True,
+                "reference": holding[0] if holding else None,
+                "ja": advice_ja,
+                "en": advice_en,
+            }
+        else:
+            ja += "変更した機器はすべて元の設定に戻しました。原因を取り除けば、この計画を再適用できます。"
+            en += (
+                " Every changed peer was rolled back: once the cause is fixed, this plan can be applied "
+                "again."
+            )
+            self.result["converge_plan"] = {"needed": False, "reference": None, "ja": "", "en": ""}
+        for step in outcome.rollback:
+            if not step["ok"]:
+                self.module.warn(f"rollback of {step['peer']} failed: {step['error']}")
+        self.fail(ja + " / " + en, changed=outcome.changed)
+
+    def fail_read_back(self, problem):
+        """A changed peer does not read back as the target: every changed peer keeps the new configuration."""
+        advice_ja, advice_en = converge_advice(None)
+        self.result["converge_plan"] = {"needed": True, "reference": None, "ja": advice_ja, "en": advice_en}
+        holding = [n for n in self.peers if self.peers[n]["state"] == CHANGED]
+        self.fail(
+            f"変更後の読み戻しで問題があります（新しい設定の機器: {'・'.join(holding)}）。{advice_ja} / "
+            f"{problem}; peers holding the new configuration (not rolled back): {', '.join(holding)}. "
+            f"{advice_en}",
+            changed=True,
+        )
 
 
 def main():
