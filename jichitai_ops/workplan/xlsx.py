@@ -255,7 +255,17 @@ def report_workbook(report: dict):
     ]
     if r["mode"] != "apply":
         pairs.insert(0, ("記録の種類", "計画なし実施（すべて計画外）"))
+    pairs.append(("実際の変更", f"{r['changes']} 件"))
+    phases = r["phases"]
+    if phases["run"] or phases["left_out"]:
+        pairs.append(("実施したフェーズ", "、".join(p["ja"] for p in phases["run"]) or "なし"))
+    if phases["left_out"]:
+        pairs.append(("対象外のフェーズ", "、".join(p["ja"] for p in phases["left_out"])))
     pairs += [(VERDICTS[code][0], n) for code, n in r["counts"].items() if n]
+    for s in r["other_phase"]:  # compactly: one line per phase and task
+        hosts = "、".join(s["hosts"])
+        label = f"{VERDICTS['other_phase'][0]}: {s['phase_ja']}"
+        pairs.append((label, f"{s['task']}（{hosts}、{s['steps']} 件）"))
     _kv(ws, pairs)
     verdict_row = 2 if r["mode"] != "apply" else 1
     _put(ws, verdict_row, 2, r["verdict_ja"], bold=True, fill="D9F2D9" if r["verdict"] == "ok" else RED_FILL)

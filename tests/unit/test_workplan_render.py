@@ -242,7 +242,7 @@ def test_report_renderings_show_unplanned_first(plan, tmp_path):
     md = (tmp_path / "report.md").read_text()
     assert md.index("## 計画外の変更") < md.index("## 計画と実績")
     assert "### ⚠ dhcp01 — Someone else's change" in md and "カレンダー例外承認: 市の依頼" in md
-    assert "**未実施（計画に変更あり）**" in md  # HTML in a diff, API credential: planned, never ran
+    assert "**未実施** 3 件" in md  # HTML in a diff, API credential, a command: planned, never ran
     book = openpyxl.load_workbook(tmp_path / "report.xlsx")
     assert [r[1:3] for r in book["計画外の変更"].iter_rows(min_row=2, values_only=True)] == [
         ("dhcp01", "Someone else's change")
@@ -250,9 +250,9 @@ def test_report_renderings_show_unplanned_first(plan, tmp_path):
     rows = list(book["計画と実績"].iter_rows(min_row=2, values_only=True))
     assert [r[6] for r in rows] == [
         "計画どおり変更",
-        "未実施（計画に変更あり）",
-        "未実施（計画に変更あり）",
-        "予測不能として計画・変更なし",
+        "未実施",
+        "未実施",
+        "未実施",
         "計画外の変更",
     ]
     summary = {row[0]: row[1] for row in book["概要"].iter_rows(values_only=True)}
