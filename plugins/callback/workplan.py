@@ -233,6 +233,8 @@ class CallbackModule(CallbackBase):
             started=self._task_started.get(task._uuid),
             ended=model.iso(model.now()),
         )
+        if (task.vars or {}).get("workplan_phase"):  # the phase of a phased role's task (report.py)
+            rec["phase"] = str(task.vars["workplan_phase"])
         if planning:  # a plan keeps what will change; the report also needs what did not
             rec["entries"] = [e for e in rec["entries"] if e["state"] not in ("ok", "skipped")]
         if rec["entries"]:
