@@ -4,6 +4,10 @@
   jichitai-ops approve PLAN_ID --by APPROVER --key KEY --digest SHA256 [--override-calendar --reason 理由]
   jichitai-ops apply PLAN_ID [-e K=V]...
   jichitai-ops show [PLAN_ID] [--format summary|md|json|paths]
+  jichitai-ops report PLAN_ID
+
+report writes the report of every run under the plan that ended without one (ansible-playbook killed,
+the controller lost) from the run's journal, and lists every run with what it changed.
 
 plan and apply run ansible-playbook through ansible-runner (artifacts under work/runner/), with the
 workplan callback enabled, in the project found from the current folder (or JICHITAI_OPS_PROJECT).
@@ -29,7 +33,8 @@ import signal
 import sys
 from pathlib import Path
 
-from jichitai_ops.workplan import model, signature
+from jichitai_ops.workplan import documents, model, signature
+from jichitai_ops.workplan import plan as plan_mod
 from jichitai_ops.workplan import store as store_mod
 
 
@@ -374,6 +379,55 @@ def cmd_show(opts) -> int:
     return EXIT_OK
 
 
+def cmd_report(opts) -> int:
+    try:
+        plan_id = model.check_plan_id(opts.plan_id)
+        if plan_id.endswith("-unplanned"):
+            plan = None
+        else:
+            plan, _, _ = store_mod.load_plan(store(), plan_id)
+    except model.WorkplanError as exc:
+        return refused(exc)
+    approval = store_mod.load_approval(store(), plan_id)
+    runs = plan_mod.journal_runs(store(), plan_id)
+    if not runs:
+        say(f"{plan_id}: 実施の記録はありません", "no run of this plan was journalled")
+        return EXIT_OK
+    later_finished = False
+    review = False
+    for run in reversed(runs):  # newest first, so an older interrupted run never replaces the latest report
+        if run["interrupted"]:
+            report = plan_mod.interrupted_report(store(), plan, approval, run)
+            folder, errors = documents.save_report(
+                store(), plan_id, report, plan_mod.interrupted_stamp(run), latest=not later_finished
+            )
+            for err in errors:
+                say(f"  書き出せませんでした: {err}", stream=sys.stderr)
+            review = True
+            later_finished = True
+            entries = [e for r in run["records"] for e in r["entries"]]
+            done = sum(1 for e in entries if e["state"] == "changed")
+            made = sum(e.get("journal_changes", 0) for e in entries)
+            say(
+                f"{run['started']}  実行 {run['run'][:6]}  中断  {report['verdict_ja']}"
+                f"  完了したタスクの変更 {done} 件、中断したタスクで記録された変更 {made} 件\n"
+                f"  {folder}/reports/{plan_mod.interrupted_stamp(run)}/report.html",
+                f"run {run['run'][:6]} was interrupted: report written from its journal",
+            )
+        else:
+            later_finished = True
+            say(f"{run['started']}  実行 {run['run'][:6]}  完了（報告書あり）", f"run {run['run'][:6]}: done")
+    if review:
+        say(
+            "  収束させるには: 作業時間内なら同じ計画を再実行（jichitai-ops apply "
+            f"{plan_id}）。残りの変更だけが適用され、報告書に各回の変更が載ります。"
+            "作業時間を過ぎていれば新しい作業計画を作成して承認を受けてください",
+            "to converge: apply the same plan again within its window, or make and approve a new plan",
+        )
+        return EXIT_REVIEW
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="jichitai-ops",
@@ -459,6 +513,12 @@ def parser() -> argparse.ArgumentParser:
         help="summary (default), the plan as Markdown or JSON, or the paths of its documents",
     )
     sp.set_defaults(func=cmd_show)
+
+    sp = sub.add_parser(
+        "report", help="write the report of runs that were killed, from their journal; list every run"
+    )
+    sp.add_argument("plan_id", help="the plan id")
+    sp.set_defaults(func=cmd_report)
     return p
 
 

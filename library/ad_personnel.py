@@ -53,6 +53,7 @@ extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - directory_connection
   - hr_transfer_plan
+  - workplan_journal
 requirements:
   - ldap3
   - ansible-vault (for I(password_file))
@@ -136,6 +137,7 @@ from ansible.module_utils.hr_transfer import ad as hr_transfer_ad
 from ansible.module_utils.hr_transfer import plan as hr_transfer_plan
 from ansible.module_utils.hr_transfer.passwords import PasswordVault, VaultFileError, generate_password
 from ansible.module_utils.hr_transfer.run import PLAN_ARGS, InputProblems, plan_from_inputs
+from ansible.module_utils.workplan.journal import JOURNAL_ARGUMENT_SPEC, ControllerGone, Journal
 
 
 def person_record(person):
@@ -185,6 +187,7 @@ def main():
         password_file={"type": "path", "no_log": False},
         vault_id={"type": "str", "no_log": False},
         password_length={"type": "int", "default": 16, "no_log": False},
+        **JOURNAL_ARGUMENT_SPEC,
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if not HAS_LDAP3:
@@ -216,12 +219,21 @@ def main():
         if ops and not module.check_mode:
             passwords = initial_passwords(module, params, ops, result.people, ctx.effective_date)
             applied_at = time.monotonic()
+            ctx.directory.journal = Journal.from_module(module, "ad_personnel")
             output["applied"] = hr_transfer_ad.apply(ctx.directory, ops, passwords)
             ctx.timings["apply"] = time.monotonic() - applied_at
             if passwords:
                 output["password_file"] = params["password_file"]
     except InputProblems as exc:
         module.fail_json(msg=str(exc), errors=exc.problems, changed=False)
+    except ControllerGone as exc:
+        writes = ctx.directory.writes
+        module.fail_json(
+            msg=f"ansible-playbook が終了したため、AD への {writes} 件目の変更の後で止めました"
+            f"（変更は作業計画の記録に残っています） / stopped after {writes} changes: {exc}",
+            writes_done=writes,
+            changed=writes > 0,
+        )
     except (DirectoryError, VaultFileError) as exc:
         if ctx is None:
             module.fail_json(msg=f"AD を読めません。何も変更していません: {exc}", changed=False)

@@ -182,6 +182,22 @@ workplan_guard:
   description: What the guard found (mode plan, apply or unplanned; plan id; basis; calendar; reasons).
   returned: always
   type: dict
+ansible_facts:
+  description: Facts for every host of the play.
+  returned: when the apply is allowed (mode apply or unplanned)
+  type: dict
+  contains:
+    workplan_journal:
+      description:
+        - Where the state-changing modules journal each change of this run, and the controller process they
+          watch; pass it to their C(journal) option. The report of a killed run is made from it
+          (C(jichitai-ops report <plan id>)).
+      type: dict
+      sample:
+        path: work/plans/20261216T183000-1a2b3c4d/journal/9f8e7d6c5b4a3921.changes.jsonl
+        controller_pid: 41234
+        controller_start: "1234567"
+        run: 9f8e7d6c5b4a3921
 ansible_stats:
   description: set_stats data for AWX/Semaphore (workplan_id, workplan_basis_digest, workplan_mode).
   returned: always

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from .render import render_plan, render_report
-from .store import dump_json, write_atomic
+from .store import dump_json, plan_dir, report_dir, write_atomic
 from .xlsx import plan_workbook, report_workbook
 
 
@@ -47,3 +47,18 @@ def write_report_files(folder: str, report: dict) -> tuple[list[str], list[str]]
     except Exception as exc:
         errors.append(f"{path}: {exc}")
     return written, errors
+
+
+def save_report(
+    store: str, plan_id: str, report: dict, stamp: str, latest: bool = True
+) -> tuple[str, list[str]]:
+    """The report's files in reports/<stamp>/ and, when LATEST, also as the plan's report.*.
+    Returns (the plan's folder, errors)."""
+    folder = report_dir(store, plan_id, stamp)
+    written, errors = write_report_files(folder, report)
+    plan_folder = plan_dir(store, plan_id)
+    if latest:
+        for path in written:
+            with open(path, "rb") as fh:
+                write_atomic(os.path.join(plan_folder, os.path.basename(path)), fh.read())
+    return plan_folder, errors

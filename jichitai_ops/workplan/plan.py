@@ -3,9 +3,12 @@ recorded task results. Used by the workplan callback; plain data in, plain data 
 
 from __future__ import annotations
 
+import os
+
+from . import journal, report
 from . import record as rec
-from . import report
-from .model import KINDS, SCHEMA, parse_time, reason
+from .model import KINDS, SCHEMA, iso, now, parse_time, reason
+from .store import plan_dir
 
 
 def _flag(code: str, severity: str, ja: str, en: str) -> dict:
@@ -97,8 +100,37 @@ def assemble_plan(guard: dict, records: list[dict], run: dict, hosts_seen: list[
     }
 
 
+def history(store: str, plan_id: str, current_run: str | None) -> list[dict]:
+    """Every other journalled run under the plan: when, by whom, finished or interrupted, what it changed."""
+    out = []
+    for each in journal.runs(plan_dir(store, plan_id)):
+        if each["run"] == current_run:
+            continue
+        entries = [e for r in each["records"] for e in r["entries"]]
+        out.append(
+            {
+                "run": each["run"],
+                "started": each["started"],
+                "interrupted": each["interrupted"],
+                "applied_by": each["applied_by"],
+                "changes": sum(1 for e in entries if e["state"] == "changed"),
+                "journal_changes": sum(e.get("journal_changes", 0) for e in entries),
+                "failed": sum(1 for e in entries if e["state"] in ("failed", "unreachable")),
+            }
+        )
+    return out
+
+
 def assemble_report(
-    plan: dict | None, guard: dict, records: list[dict], run: dict, started: str, ended: str, aborted: bool
+    plan: dict | None,
+    guard: dict,
+    records: list[dict],
+    run: dict,
+    started: str,
+    ended: str,
+    aborted: bool,
+    *,
+    run_token: str | None = None,
 ) -> dict:
     meta = {
         "plan_id": guard["id"],
@@ -118,9 +150,67 @@ def assemble_report(
         "estimate_minutes": (plan or {}).get("estimate", {}).get("minutes"),
         "aborted": aborted,
         "run": run,
-        "warnings": guard.get("warnings", []),
+        "run_token": run_token,
+        "warnings": list(guard.get("warnings", [])),
+        "interrupted": bool(guard.get("interrupted")),
+        "history": [],
     }
+    store = guard.get("store")
+    if store and run_token and guard["mode"] in ("apply", "unplanned"):
+        meta["history"] = history(store, guard["id"], run_token)
+        if any(h["interrupted"] for h in meta["history"]):
+            meta["warnings"].append(
+                reason(
+                    "earlier_interrupted",
+                    "この計画の以前の実行が中断されています。その変更は「この計画の実行履歴」を参照してください",
+                    "an earlier run under this plan was interrupted: see the run history",
+                )
+            )
     return report.build(plan, records, meta)
+
+
+def interrupted_report(store: str, plan: dict | None, approval: dict | None, run: dict) -> dict:
+    """The report of a run that ended without writing one (ansible-playbook killed), from its journal:
+    finished tasks as reported, the task in flight with every change its module journalled."""
+    guard = {
+        "id": run.get("plan_id") or (plan or {}).get("id"),
+        "mode": "apply" if plan else "unplanned",
+        "store": store,
+        "plan_digest": (approval or {}).get("plan_digest"),
+        "approval": approval,
+        "applied_by": run.get("applied_by"),
+        "meta": {"title": (plan or {}).get("title", ""), "clause": (plan or {}).get("clause", "")},
+        "interrupted": True,
+        "warnings": [
+            reason(
+                "interrupted",
+                "この実行は強制終了され、報告書は実行記録（ジャーナル）から作成しました。"
+                "中断したタスクの変更はモジュールが記録した分です",
+                "this run was killed; the report is made from its journal",
+            )
+        ],
+    }
+    return assemble_report(
+        plan,
+        guard,
+        run["records"],
+        run.get("run_info") or {},
+        run.get("started") or iso(now()),
+        run.get("last_event") or run.get("started") or iso(now()),
+        True,
+        run_token=run["run"],
+    )
+
+
+def interrupted_stamp(run: dict) -> str:
+    """The report folder of an interrupted run: the same on every `jichitai-ops report`."""
+    started = parse_time(run["started"]) if run.get("started") else now()
+    return f"{started:%Y%m%dT%H%M%S}-{run['run'][:6]}-interrupted"
+
+
+def journal_runs(store: str, plan_id: str) -> list[dict]:
+    folder = plan_dir(store, plan_id)
+    return journal.runs(folder) if os.path.isdir(folder) else []
 
 
 def unguarded_reason() -> dict:

@@ -17,6 +17,7 @@ try:
     from jichitai_ops import service_calendar as calendar_mod
     from jichitai_ops.workplan import awx_approval, model, signature
     from jichitai_ops.workplan import basis as basis_mod
+    from jichitai_ops.workplan import journal as journal_mod
     from jichitai_ops.workplan import store as store_mod
 except ImportError as exc:  # the plugin reports it when used
     ENGINE_IMPORT_ERROR = exc
@@ -97,6 +98,8 @@ class ActionModule(ActionBase):
             return self._refuse(result, info)
         result["changed"] = False
         result["workplan_guard"] = info
+        if info["mode"] in ("apply", "unplanned"):
+            result["ansible_facts"] = {"workplan_journal": self._journal(info)}
         result["ansible_stats"] = {"data": self._stats(info), "per_host": False, "aggregate": False}
         warnings = [
             f"{f['ja']} / {f['en']}" for f in info.get("flags", []) if f["severity"] in ("block", "warn")
@@ -162,6 +165,17 @@ class ActionModule(ActionBase):
             with contextlib.suppress(OSError):
                 store_mod.append_attempt(store, plan_id, entry)
         return result
+
+    def _journal(self, info):
+        """Where the state-changing modules of this run journal their changes, and which process to watch."""
+        run = self._run_info()
+        folder = store_mod.plan_dir(info["store"], info["id"])
+        return {
+            "path": journal_mod.changes_path(folder, run["token"]),
+            "controller_pid": run.get("pid"),
+            "controller_start": run.get("pid_start"),
+            "run": run["token"],
+        }
 
     def _run_info(self):
         raw = os.environ.get(model.RUN_ENV)

@@ -62,6 +62,7 @@ try:
     import jichitai_ops
     from jichitai_ops.workplan import basis as basis_mod
     from jichitai_ops.workplan import documents, model
+    from jichitai_ops.workplan import journal as journal_mod
     from jichitai_ops.workplan import plan as plan_mod
     from jichitai_ops.workplan import record as record_mod
     from jichitai_ops.workplan import store as store_mod
@@ -148,11 +149,18 @@ class CallbackModule(CallbackBase):
         self._occurrence = defaultdict(int)
         self._task_started = {}
         self._engine_mismatch = None
+        self._journal = None
         self._publish()
 
     def _publish(self):
         # Worker processes fork from this one, so the guard sees the token: proof the callback runs.
-        info = {"token": self._token, "started": model.iso(self._started), "playbook": self._playbook}
+        info = {
+            "token": self._token,
+            "started": model.iso(self._started),
+            "playbook": self._playbook,
+            "pid": os.getpid(),
+            "pid_start": journal_mod.process_start(os.getpid()),
+        }
         if self._engine_mismatch:
             info["engine_mismatch"] = self._engine_mismatch
         os.environ[model.RUN_ENV] = json.dumps(info)
@@ -176,6 +184,33 @@ class CallbackModule(CallbackBase):
 
     def v2_playbook_on_handler_task_start(self, task):
         self._task_started[task._uuid] = model.iso(model.now())
+
+    def v2_runner_on_start(self, host, task):
+        if not self._journal:
+            return
+        name, key = host.get_name(), self._task_key(task)
+        self._journal_event(
+            {
+                "event": "start",
+                "host": name,
+                "key": key,
+                "task": task.get_name(),
+                "action": task.action,
+                "role": task._role.get_name() if task._role else None,
+                "no_log": bool(task.no_log),
+                "seq": self._seq + 1,
+                "occurrence": self._occurrence[(name, key)] + 1,
+            }
+        )
+
+    def v2_runner_item_on_ok(self, result):
+        self._journal_item(result)
+
+    def v2_runner_item_on_failed(self, result):
+        self._journal_item(result)
+
+    def v2_runner_item_on_skipped(self, result):
+        self._journal_item(result)
 
     def v2_runner_on_ok(self, result):
         self._record(result, "ok")
@@ -203,6 +238,7 @@ class CallbackModule(CallbackBase):
                 self._refusal = guard
             else:
                 self._guards.append(guard)
+                self._open_journal(guard)
             return
         task = result.task
         if task.action in SILENT_ACTIONS and status in ("ok", "skipped") and not data.get("changed"):
@@ -239,6 +275,50 @@ class CallbackModule(CallbackBase):
             rec["entries"] = [e for e in rec["entries"] if e["state"] not in ("ok", "skipped")]
         if rec["entries"]:
             self._records.append(rec)
+            self._journal_event({"event": "result", "record": rec})
+
+    # -- journal (apply runs): what the report of a killed run is made from ------------------------
+
+    def _open_journal(self, guard):
+        if self._journal or guard.get("mode") not in ("apply", "unplanned"):
+            return
+        folder = store_mod.plan_dir(guard["store"], guard["id"])
+        self._journal = journal_mod.tasks_path(folder, self._token)
+        self._journal_event(
+            {
+                "event": "run",
+                "plan_id": guard["id"],
+                "mode": guard["mode"],
+                "started": model.iso(self._started),
+                "playbook": basis_mod.rel(self._playbook or "", self._root),
+                "applied_by": guard.get("applied_by"),
+                "run": self._run_info(),
+            }
+        )
+
+    def _journal_event(self, event):
+        if self._journal:
+            journal_mod.append(self._journal, {**event, "at": model.iso(model.now())})
+
+    def _journal_item(self, result):
+        if not self._journal:
+            return
+        data = result.result
+        hidden = bool(result.task_fields.get("no_log")) or bool(data.get("_ansible_no_log"))
+        keep = ("changed", "failed", "skipped", "_ansible_no_log", "ansible_loop_var")
+        item = {k: data[k] for k in keep if k in data}
+        if hidden:
+            item["_ansible_no_log"] = True
+        else:
+            item.update({k: data[k] for k in ("diff", "msg", "_ansible_item_label") if k in data})
+            loop_var = data.get("ansible_loop_var", "item")
+            if loop_var in data and "_ansible_item_label" not in data:
+                item["_ansible_item_label"] = data[loop_var]
+        host, key = result.host.get_name(), self._task_key(result.task)
+        occurrence = self._occurrence[(host, key)] + 1
+        self._journal_event(
+            {"event": "item", "host": host, "key": key, "occurrence": occurrence, "result": item}
+        )
 
     # -- end of run ----------------------------------------------------------------------------
 
@@ -329,20 +409,23 @@ class CallbackModule(CallbackBase):
         )
         ended = model.now()
         report = plan_mod.assemble_report(
-            plan, guard, self._records, self._run_info(), model.iso(self._started), model.iso(ended), aborted
+            plan,
+            guard,
+            self._records,
+            self._run_info(),
+            model.iso(self._started),
+            model.iso(ended),
+            aborted,
+            run_token=self._token,
         )
         if self._refusal:
             report["warnings"] = report.get("warnings", []) + self._refusal.get("reasons", [])
         self._save_report(store, guard["id"], report)
+        self._journal_event({"event": "end", "verdict": report["verdict"]})
 
     def _save_report(self, store, plan_id, report):
         stamp = f"{model.now():%Y%m%dT%H%M%S}-{self._token[:6]}"
-        folder = store_mod.report_dir(store, plan_id, stamp)
-        written, errors = documents.write_report_files(folder, report)
-        latest = store_mod.plan_dir(store, plan_id)
-        for path in written:
-            with open(path, "rb") as fh:
-                store_mod.write_atomic(os.path.join(latest, os.path.basename(path)), fh.read())
+        latest, errors = documents.save_report(store, plan_id, report, stamp)
         for err in errors:
             self._display.warning(f"workplan: {err}")
         counts = report["counts"]

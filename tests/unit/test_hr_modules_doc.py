@@ -12,6 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 from ansible.module_utils.hr_transfer.run import PLAN_ARGS  # noqa: E402
+from ansible.module_utils.workplan.journal import JOURNAL_ARGUMENT_SPEC  # noqa: E402
 
 MODULES = ["ad_personnel", "share_folders", "import_files"]
 
@@ -20,6 +21,8 @@ def accepted_options(source):
     names = set(re.findall(r'"(\w+)": \{"type"', source)) | set(re.findall(r'(\w+)=\{"type"', source))
     if "PLAN_ARGS" in source:
         names |= set(PLAN_ARGS)
+    if "JOURNAL_ARGUMENT_SPEC" in source:
+        names |= set(JOURNAL_ARGUMENT_SPEC)
     return names
 
 

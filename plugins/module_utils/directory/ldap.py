@@ -114,6 +114,7 @@ class LdapDirectory:
         self.writes = 0
         self.reads = 0
         self.seconds = 0.0
+        self.journal = None  # module_utils workplan.journal.Journal: every write journalled as it is made
 
     # ---- connection ---------------------------------------------------------------------------
     def connect(self):
@@ -197,7 +198,7 @@ class LdapDirectory:
     def add(self, dn, attrs):
         attrs = dict(attrs)
         object_class = attrs.pop("objectClass")
-        self._call(f"add {dn}", lambda: self.conn.add(dn, object_class, attrs))
+        self._call(f"add {dn}", lambda: self.conn.add(dn, object_class, attrs), detail=attrs)
 
     def modify(self, dn, replace):
         """Replace attribute values ({attribute: value or list}; None clears the attribute)."""
@@ -207,7 +208,7 @@ class LdapDirectory:
                 changes[attr] = [(MODIFY_REPLACE, [])]
             else:
                 changes[attr] = [(MODIFY_REPLACE, value if isinstance(value, list) else [value])]
-        self._call(f"modify {dn}", lambda: self.conn.modify(dn, changes))
+        self._call(f"modify {dn}", lambda: self.conn.modify(dn, changes), detail=replace)
 
     def move(self, dn, new_parent):
         rdn = dn.split(",", 1)[0]
@@ -227,7 +228,11 @@ class LdapDirectory:
         if delete:
             ops.append((MODIFY_DELETE, list(delete)))
         if ops:
-            self._call(f"members of {group_dn}", lambda: self.conn.modify(group_dn, {"member": ops}))
+            self._call(
+                f"members of {group_dn}",
+                lambda: self.conn.modify(group_dn, {"member": ops}),
+                detail={"add": list(add), "delete": list(delete)},
+            )
 
     def set_password(self, dn, password):
         self._call(
@@ -236,32 +241,53 @@ class LdapDirectory:
         )
 
     # ---- plumbing -----------------------------------------------------------------------------
-    def _call(self, what, func, write=True):
+    def _call(self, what, func, write=True, detail=None):
         if self.conn is None:
             raise ConnectionLost(f"{what}: not connected to {self.url}", self.writes)
+        journal = self.journal if write else None
+        if journal:
+            journal.check_controller()
         started = time.monotonic()
         try:
             result = func()
         except LDAPOperationResult as exc:
-            raise DirectoryError(
+            error = DirectoryError(
                 f"{what}: {exc.description} {getattr(exc, 'message', '') or ''}".strip(), self.writes
-            ) from exc
+            )
+            self._journal(journal, what, detail, error)
+            raise error from exc
         except (LDAPCommunicationError, OSError) as exc:
             self.conn = None
-            raise ConnectionLost(
+            error = ConnectionLost(
                 f"{what}: connection to {self.url} lost after {self.writes} changes ({exc}); "
                 "nothing after that was applied — run again once the server is back to converge",
                 self.writes,
-            ) from exc
+            )
+            self._journal(journal, what, detail, error)
+            raise error from exc
         except LDAPException as exc:
-            raise DirectoryError(f"{what}: {exc}", self.writes) from exc
+            error = DirectoryError(f"{what}: {exc}", self.writes)
+            self._journal(journal, what, detail, error)
+            raise error from exc
         finally:
             self.seconds += time.monotonic() - started
         if write:
             self.writes += 1
+            self._journal(journal, what, detail)
         else:
             self.reads += 1
         return result
+
+    def _journal(self, journal, what, detail, error=None):
+        if journal:
+            journal.write(
+                what.split(" ", 1)[0],
+                target=self.url,
+                obj=what,
+                after=detail,
+                ok=error is None,
+                note=str(error)[:300] if error else "",
+            )
 
 
 def user_can_bind(url, ca_file, user, password, timeout=10):
