@@ -156,8 +156,10 @@ def assemble_report(
         "history": [],
     }
     store = guard.get("store")
+    earlier = {}
     if store and run_token and guard["mode"] in ("apply", "unplanned"):
         meta["history"] = history(store, guard["id"], run_token)
+        earlier = journal.earlier_changes(plan_dir(store, guard["id"]), run_token)
         if any(h["interrupted"] for h in meta["history"]):
             meta["warnings"].append(
                 reason(
@@ -166,7 +168,7 @@ def assemble_report(
                     "an earlier run under this plan was interrupted: see the run history",
                 )
             )
-    return report.build(plan, records, meta)
+    return report.build(plan, records, meta, earlier)
 
 
 def interrupted_report(store: str, plan: dict | None, approval: dict | None, run: dict) -> dict:

@@ -12,6 +12,10 @@ Verdicts (code, ja label, whether the city must look at it); the table below dec
   unpredictable_unchanged 予測不能として計画・変更なし
   other_phase             対象外（別フェーズ）         a step of a phase this apply did not run (counted,
                                                        listed compactly by phase and task)
+  done_earlier            計画どおり変更（以前の実行）   unchanged now because an earlier run under the
+                                                       same plan made the change (its journal says so)
+  completed_across_runs   計画どおり変更（中断分と合わせて） changed now, the rest of a change an earlier,
+                                                       interrupted run under the same plan began
   unchanged               変更なし                     (counted, not listed)
 
 Phases: a task of a phased role carries the task var ``workplan_phase`` (a literal name, recorded by the
@@ -36,6 +40,8 @@ VERDICTS = {
     "unpredictable_changed": ("予測不能として計画・変更あり", False),
     "unpredictable_unchanged": ("予測不能として計画・変更なし", False),
     "other_phase": ("対象外（別フェーズ）", False),
+    "done_earlier": ("計画どおり変更（以前の実行で変更済み）", False),
+    "completed_across_runs": ("計画どおり変更（中断した実行と合わせて完了）", False),
     "unchanged": ("変更なし", False),
 }
 
@@ -47,6 +53,9 @@ VERDICTS = {
 #          "changed_otherwise"  changed, not in the way the plan's diff says
 #          "unchanged"          ran or was skipped, nothing changed
 #          "other_phase"        skipped, and its phase is not one this apply ran
+#          "done_earlier"       unchanged, and an earlier run under the plan made this change
+#          "completed_earlier"  changed otherwise than planned, and an earlier run under the plan was
+#                               interrupted in this very step: together they made the change
 VERDICT_TABLE = {
     ("changed", "absent"): "not_run",
     ("changed", "failed"): "failed",
@@ -54,16 +63,22 @@ VERDICT_TABLE = {
     ("changed", "changed_otherwise"): "diff_differs",
     ("changed", "unchanged"): "planned_not_changed",
     ("changed", "other_phase"): "other_phase",
+    ("changed", "done_earlier"): "done_earlier",
+    ("changed", "completed_earlier"): "completed_across_runs",
     ("unpredictable", "absent"): "not_run",
     ("unpredictable", "failed"): "failed",
     ("unpredictable", "changed"): "unpredictable_changed",
     ("unpredictable", "unchanged"): "unpredictable_unchanged",
     ("unpredictable", "other_phase"): "other_phase",
+    ("unpredictable", "done_earlier"): "done_earlier",
+    ("unpredictable", "completed_earlier"): "unpredictable_changed",
     (None, "absent"): "unchanged",
     (None, "failed"): "failed",
     (None, "changed"): "unplanned",
     (None, "unchanged"): "unchanged",
     (None, "other_phase"): "unchanged",
+    (None, "done_earlier"): "unchanged",
+    (None, "completed_earlier"): "unplanned",
 }
 
 PHASE_JA = {"prepare": "準備", "cutover": "切替"}
@@ -87,7 +102,7 @@ def _planned(planned: dict | None) -> str | None:
     return state if state in ("changed", "unpredictable") else None
 
 
-def _done(planned: dict | None, actual: dict | None, other_phase: bool) -> str:
+def _done(planned: dict | None, actual: dict | None, other_phase: bool, earlier: list[dict]) -> str:
     if actual is None:
         return "absent"
     state = actual["state"]
@@ -97,17 +112,29 @@ def _done(planned: dict | None, actual: dict | None, other_phase: bool) -> str:
         if _planned(planned) == "changed" and diff_signature(planned["diffs"]) != diff_signature(
             actual["diffs"]
         ):
-            return "changed_otherwise"
+            return "completed_earlier" if any(e["interrupted"] for e in earlier) else "changed_otherwise"
         return "changed"
     if state == "skipped" and other_phase:
         return "other_phase"
+    if earlier and _planned(planned) == "changed" and _earlier_made(planned, earlier):
+        return "done_earlier"
     return "unchanged"
 
 
-def verdict(planned: dict | None, actual: dict | None, *, other_phase: bool = False) -> str:
-    """Verdict of one step (entry): the plan's entry, the apply's entry (None: never reached) and whether
-    the step belongs to a phase this apply did not run."""
-    return VERDICT_TABLE[(_planned(planned), _done(planned, actual, other_phase))]
+def _earlier_made(planned: dict, earlier: list[dict]) -> bool:
+    """An earlier run made this planned change: a finished step with the plan's diff, or a step that was
+    interrupted while its module journalled changes (what it did is in that run's report)."""
+    want = diff_signature(planned["diffs"])
+    return any(e["interrupted"] or diff_signature(e["diffs"]) == want for e in earlier)
+
+
+def verdict(
+    planned: dict | None, actual: dict | None, *, other_phase: bool = False, earlier: list[dict] | None = None
+) -> str:
+    """Verdict of one step (entry): the plan's entry, the apply's entry (None: never reached), whether
+    the step belongs to a phase this apply did not run, and what earlier runs under the same plan did
+    there (journal.earlier_changes)."""
+    return VERDICT_TABLE[(_planned(planned), _done(planned, actual, other_phase, earlier or []))]
 
 
 def _phase(rec: dict | None) -> str | None:
@@ -150,8 +177,19 @@ def _other_phase_steps(rows: list[dict]) -> list[dict]:
     return list(out.values())
 
 
-def build(plan: dict | None, records: list[dict], meta: dict) -> dict:
-    """Report of one apply run. Without a plan (an unplanned lab run) every change is unplanned."""
+def _earlier_note(earlier: list[dict]) -> str:
+    runs = "、".join(
+        f"{(e.get('started') or '')[:16].replace('T', ' ')} の実行 {e['run'][:6]}"
+        + ("（中断）" if e["interrupted"] else "")
+        for e in earlier
+    )
+    return f"この計画の以前の実行で変更: {runs}"
+
+
+def build(plan: dict | None, records: list[dict], meta: dict, earlier: dict | None = None) -> dict:
+    """Report of one apply run. Without a plan (an unplanned lab run) every change is unplanned.
+    EARLIER: {entry key: [what an earlier run under the plan changed there]}."""
+    earlier = earlier or {}
     planned = _index(plan["tasks"]) if plan else {}
     actual = _index(records)
     ran = phases(records)
@@ -161,7 +199,8 @@ def build(plan: dict | None, records: list[dict], meta: dict) -> dict:
         a_rec, a_entry = actual.get(key, (None, None))
         rec = a_rec or p_rec
         phase = _phase(rec)
-        kind = verdict(p_entry, a_entry, other_phase=phase in ran["left_out"])
+        before = earlier.get(key) or earlier.get((*key[:3], None)) or []
+        kind = verdict(p_entry, a_entry, other_phase=phase in ran["left_out"], earlier=before)
         label, flag = VERDICTS[kind]
         rows.append(
             {
@@ -180,7 +219,11 @@ def build(plan: dict | None, records: list[dict], meta: dict) -> dict:
                 "actual": a_entry["state"] if a_entry else None,
                 "planned_diffs": p_entry["diffs"] if p_entry else [],
                 "actual_diffs": a_entry["diffs"] if a_entry else [],
-                "note": NOT_RUN_NOTE if kind == "not_run" else (a_entry or p_entry).get("note", ""),
+                "note": NOT_RUN_NOTE
+                if kind == "not_run"
+                else _earlier_note(before)
+                if kind in ("done_earlier", "completed_across_runs")
+                else (a_entry or p_entry).get("note", ""),
                 "minutes_planned": p_rec["minutes"] if p_rec else None,
                 "started": a_rec["started"] if a_rec else None,
                 "ended": a_rec["ended"] if a_rec else None,

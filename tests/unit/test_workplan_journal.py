@@ -10,7 +10,7 @@ import pytest
 from ansible.module_utils.workplan import journal as module_journal
 
 from jichitai_ops import cli
-from jichitai_ops.workplan import journal
+from jichitai_ops.workplan import journal, render
 from jichitai_ops.workplan import plan as plan_mod
 from jichitai_ops.workplan import store as store_mod
 
@@ -184,6 +184,8 @@ def test_report_command_writes_the_killed_run_s_report_from_its_journal(store, c
     assert rows[KEY_B]["actual"] == "failed"
     assert "modify CN=a" in rows[KEY_B]["actual_diffs"][0]["prepared"]
     assert (folder / "report.json").is_file()
+    md = (reports[0] / "report.md").read_text(encoding="utf-8")
+    assert "強制終了" in md and "modify CN=a" in md and "move CN=a -> OU=190300" in md
     assert cli.main(["report", PLAN_ID]) == cli.EXIT_REVIEW  # the same folder again, not a second report
     assert len(list((folder / "reports").iterdir())) == 1
 
@@ -204,3 +206,43 @@ def test_the_next_run_s_report_names_the_interrupted_run(store):
     assert [h["run"] for h in report["history"]] == [RUN]
     assert report["history"][0]["interrupted"] and report["history"][0]["journal_changes"] == 2
     assert "earlier_interrupted" in {w["code"] for w in report["warnings"]}
+
+
+def test_a_rerun_after_the_kill_is_judged_with_the_earlier_run(store):
+    """The rerun finds the killed run's finished task done and completes the interrupted one: both are
+    changes made as planned, across the two runs - neither 計画した変更なし nor 相違."""
+    plan, _, _ = store_mod.load_plan(str(store), PLAN_ID)
+    guard = {"id": PLAN_ID, "mode": "apply", "store": str(store), "meta": {}}
+    rest = [{"header": "", "before": "a\n", "after": "a2\n"}]  # what the kill left to do
+    records = [_record(KEY_A, "ok", 1), _record(KEY_B, "changed", 2, rest)]
+    report = plan_mod.assemble_report(
+        plan,
+        guard,
+        records,
+        {},
+        "2027-03-31T22:00:00+09:00",
+        "2027-03-31T22:10:00+09:00",
+        False,
+        run_token="ee55ff66aa77bb88",
+    )
+    verdicts = {r["key"]: r["verdict"] for r in report["rows"]}
+    assert verdicts == {KEY_A: "done_earlier", KEY_B: "completed_across_runs"}
+    assert all(RUN[:6] in r["note"] for r in report["rows"])
+    assert report["verdict"] == "ok"
+    md = render.render_report(report, "md")
+    assert "この計画の実行履歴" in md and "中断（強制終了）" in md and RUN[:6] in md
+    # without the journal the same rerun would be two findings
+    alone = plan_mod.assemble_report(
+        plan,
+        {**guard, "store": None},
+        records,
+        {},
+        "2027-03-31T22:00:00+09:00",
+        "2027-03-31T22:10:00+09:00",
+        False,
+        run_token="ee55ff66aa77bb88",
+    )
+    assert {r["key"]: r["verdict"] for r in alone["rows"]} == {
+        KEY_A: "planned_not_changed",
+        KEY_B: "diff_differs",
+    }
