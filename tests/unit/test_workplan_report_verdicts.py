@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 
 from jichitai_ops.workplan import documents
+from jichitai_ops.workplan import plan as plan_mod
 from jichitai_ops.workplan import report as report_mod
 
 
@@ -41,18 +42,20 @@ def record(host, task, state, seq, phase=None, after="x\n"):
 META = {"mode": "apply", "aborted": False}
 
 
-def rendered(rep: dict, folder) -> dict:
-    """The report's documents, with the run's particulars the callback adds (as plan.assemble_report)."""
-    rep = {
-        "plan_id": "20270315T100000-0a1b2c3d", "plan_digest": "d" * 64, "title": "作業", "clause": "§",
-        "playbook": "playbooks/x.yml", "window": None, "approval": None, "unplanned_reason": None,
-        "applied_by": {"user": "ops", "host": "ctl01"}, "clock_injected": False,
-        "started": "2027-03-25T19:00:00+09:00", "ended": "2027-03-25T19:05:00+09:00",
-        "duration_minutes": 5, "estimate_minutes": 20, "run": {}, "warnings": [], **rep,
-    }  # fmt: skip
+def rendered(plan: dict, records: list[dict], aborted: bool, folder) -> tuple[dict, dict]:
+    """The report as the callback makes it (plan.assemble_report) and its documents."""
+    guard = {
+        "id": "20270315T100000-0a1b2c3d",
+        "mode": "apply",
+        "plan_digest": "d" * 64,
+        "applied_by": {"user": "ops", "host": "ctl01"},
+    }
+    rep = plan_mod.assemble_report(
+        plan, guard, records, {}, "2027-03-25T19:00:00+09:00", "2027-03-25T19:05:00+09:00", aborted
+    )
     written, errors = documents.write_report_files(str(folder), rep)
     assert errors == [] and len(written) == 4
-    return {
+    return rep, {
         "md": (folder / "report.md").read_text(),
         "html": (folder / "report.html").read_text(),
         "xlsx": openpyxl.load_workbook(folder / "report.xlsx"),
@@ -109,7 +112,7 @@ def test_every_verdict_of_the_table_has_a_label_and_flags_only_real_differences(
 
 
 # ---- a run stopped at a pre-check --------------------------------------------------------------------
-def stopped_run():
+def stopped_plan_and_records():
     plan = {
         "tasks": [
             record("localhost", "Shut down tier 1", "unpredictable", 1),
@@ -118,7 +121,11 @@ def stopped_run():
         ]
     }
     actual = [record("localhost", "Stop before any host is touched when a pre-check failed", "failed", 1)]
-    return report_mod.build(plan, actual, {**META, "aborted": True})
+    return plan, actual
+
+
+def stopped_run():
+    return report_mod.build(*stopped_plan_and_records(), {**META, "aborted": True})
 
 
 def test_steps_after_the_stop_are_not_run_and_the_report_needs_review():
@@ -143,7 +150,7 @@ def test_not_run_alone_needs_review_even_when_the_run_was_not_marked_aborted():
 
 
 def test_renderings_say_not_run_and_nothing_changed(tmp_path):
-    docs = rendered(stopped_run(), tmp_path)
+    _rep, docs = rendered(*stopped_plan_and_records(), True, tmp_path)
     md = docs["md"]
     assert "| 実際の変更 | 0 件 |" in md and "**未実施** 3 件" in md
     assert "予測不能として計画・変更なし" not in md
@@ -201,7 +208,7 @@ def test_the_phase_not_run_is_left_out_and_the_report_is_ok(tmp_path):
         ("切替", "Cut over AD", ["dc01"], 1),
         ("切替", "Cut over folders", ["dc01"], 1),
     ]
-    docs = rendered(rep, tmp_path)
+    _rep, docs = rendered(two_phase_plan(), prepare_run(), False, tmp_path)
     md = docs["md"]
     assert "| 実施したフェーズ | 準備（対象外: 切替） |" in md
     assert "## 対象外（別フェーズ）" in md and "| 切替 | Cut over AD | dc01 | 1 |" in md
