@@ -63,6 +63,7 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - directory_connection
+  - workplan_journal
 requirements:
   - smbprotocol
   - ldap3
@@ -129,6 +130,7 @@ from ansible.module_utils.directory.smb import (
 )
 from ansible.module_utils.hr_transfer import folders as hr_transfer_folders
 from ansible.module_utils.hr_transfer.run import InputProblems, load_organisations
+from ansible.module_utils.workplan.journal import JOURNAL_ARGUMENT_SPEC, ControllerGone, Journal
 
 ADMIN_NAMES = {SID_ADMINISTRATORS: "Administrators", SID_SYSTEM: "SYSTEM"}
 
@@ -162,6 +164,7 @@ def main():
             "ldap_base_dn": {"type": "str", "required": True},
             "departments_ou": {"type": "str", "default": "OU=Departments"},
             "admin_sids": {"type": "list", "elements": "str", "default": ["S-1-5-32-544", "S-1-5-18"]},
+            **JOURNAL_ARGUMENT_SPEC,
         },
         supports_check_mode=True,
     )
@@ -226,16 +229,32 @@ def main():
             entry["after"]["ACL"] = op.describe(admin_names) if op.rights else entry["before"]["ACL"]
             entry["after"]["理由"] = op.reason
         if not module.check_mode:
+            journal = Journal.from_module(module, "share_folders")
             for op in ops:
-                if op.kind == "create":
-                    share.mkdir(op.path)
-                    share.set_dacl(op.path, op.dacl)
-                elif op.kind == "rename":
-                    share.rename(op.path, op.new_path)
-                else:
-                    share.set_dacl(op.path, op.dacl)
+                journal.check_controller()
+                target = f"//{params['smb_server']}/{params['smb_share']}"
+                after = {"path": op.new_path or op.path, "reason": op.reason}
+                try:
+                    if op.kind == "create":
+                        share.mkdir(op.path)
+                        share.set_dacl(op.path, op.dacl)
+                    elif op.kind == "rename":
+                        share.rename(op.path, op.new_path)
+                    else:
+                        share.set_dacl(op.path, op.dacl)
+                except ShareError as exc:
+                    journal.write(
+                        op.kind, target=target, obj=op.path, after=after, ok=False, note=str(exc)[:300]
+                    )
+                    raise
+                journal.write(op.kind, target=target, obj=op.path, after=after)
     except ShareError as exc:
         module.fail_json(msg=f"共有フォルダの操作に失敗しました: {exc}")
+    except ControllerGone as exc:
+        module.fail_json(
+            msg=f"ansible-playbook が終了したため、共有フォルダの変更を途中で止めました / stopped: {exc}",
+            changed=True,
+        )
     finally:
         if share is not None:
             share.close()

@@ -38,22 +38,30 @@ class ControllerGone(Exception):
     """The ansible-playbook process of this run no longer exists."""
 
 
-def process_start(pid):
-    """Start time of PID in clock ticks since boot (field 22 of /proc/<pid>/stat), or None."""
+def _stat(pid):
+    """Fields 3.. of /proc/<pid>/stat (state, ppid, ...), or None when there is no such process."""
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
             stat = handle.read()
     except OSError:
         return None
-    return stat.rsplit(")", 1)[-1].split()[19]
+    return stat.rsplit(")", 1)[-1].split()
+
+
+def process_start(pid):
+    """Start time of PID in clock ticks since boot (field 22 of /proc/<pid>/stat), or None."""
+    fields = _stat(pid)
+    return fields[19] if fields else None
 
 
 def controller_alive(pid, start):
     if not pid:
         return True
     if os.path.isdir("/proc"):
-        now = process_start(pid)
-        return now is not None and (not start or now == str(start))
+        fields = _stat(pid)
+        if fields is None or fields[0] in ("Z", "X"):  # a killed process not yet reaped is a zombie
+            return False
+        return not start or fields[19] == str(start)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
