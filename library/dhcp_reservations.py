@@ -82,12 +82,16 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - kea_api
+  - workplan_journal
 notes:
   - Supports check mode and diff mode. The diff has one entry per reservation.
   - When a peer fails after another was changed, every changed peer is rolled back (its previous
     configuration set and written again). The failure names each peer's state afterwards
     (RV(peers), RV(rollback)); a rollback that failed is reported as failed, and RV(converge_plan)
     says how to make the peers equal again (a new work plan with C(dhcp_sync_converge=true)).
+  - With O(journal), each peer's C(config-set) and C(config-write) and each rollback step is journalled
+    as it happens, and the controller process is checked before each write to a peer; when it is gone
+    nothing more is sent to any peer, not even a rollback, and the failure says which peers hold what.
   - The configuration of a peer is replaced whole by C(config-set). A change made on that peer by other
     means between this module's C(config-get) and C(config-set) would be lost, so do not run two
     changes on one pair at once.
@@ -323,6 +327,7 @@ from ansible.module_utils.kea.rollback import (
     change_one_at_a_time,
     describe,
 )
+from ansible.module_utils.workplan.journal import JOURNAL_ARGUMENT_SPEC, ControllerGone, Journal
 
 
 def row_number(error):
@@ -568,12 +573,34 @@ class Run:
             except KeaError as exc:
                 self.fail(f"DHCP の HA が正常ではないため、どの機器も変更していません / "
                           f"the pair is not healthy, nothing was changed: {exc}")
+        journal = Journal.from_module(self.module, "dhcp_reservations")
+        new_lines = reservation_lines(target.get("reservations", []))
+        old_subnets = {name: find_subnet(configs[name], self.p["subnet"]) or {} for name in to_change}
+        old_lines = {name: reservation_lines(old_subnets[name].get("reservations", [])) for name in to_change}
+
+        def record(action, peer, ok, error):
+            before, after = old_lines[peer], new_lines
+            if action.startswith("rollback"):
+                before, after = after, before
+            journal.write(
+                action,
+                target=peer,
+                obj=f"subnet {self.p['subnet']} reservations",
+                before=before if action.endswith("config-set") else None,
+                after=after if action.endswith("config-set") else None,
+                ok=ok,
+                note=error or "",
+            )
+
         outcome = change_one_at_a_time(
             by_name,
             to_change,
             new_configs,
             {name: {"Dhcp4": configs[name]} for name in to_change},
             self.p["ha_wait_timeout"],
+            before_write=lambda _peer: journal.check_controller(),
+            record=record,
+            stop=(ControllerGone,),
         )
         self.take_outcome(outcome)
         if not outcome.ok:
@@ -611,7 +638,13 @@ class Run:
         down = [n for n in self.peers if not self.peers[n]["reachable"]]
         rolled = [r["peer"] for r in outcome.rollback if r["ok"]]
         not_rolled = [r["peer"] for r in outcome.rollback if not r["ok"]]
-        ja = f"{failed} の変更中に失敗しました。{describe(self.peers, 0)}。"
+        if outcome.stopped and isinstance(outcome.error, ControllerGone):
+            ja = (
+                f"ansible-playbook が終了したため、{failed} への書き込みの前に止めました"
+                f"（切り戻しもしていません）。{describe(self.peers, 0)}。"
+            )
+        else:
+            ja = f"{failed} の変更中に失敗しました。{describe(self.peers, 0)}。"
         en = (
             f"changing {failed} failed: {outcome.error}. Peers: {describe(self.peers, 1)}. "
             f"Rolled back: {', '.join(rolled) or 'none'}; NOT rolled back: {', '.join(not_rolled) or 'none'}"
@@ -620,7 +653,7 @@ class Run:
             if not step["ok"]:
                 en += f" ({step['error']})"
         en += "."
-        if outcome.peers_differ:
+        if outcome.peers_differ or outcome.stopped and holding:
             advice_ja, advice_en = converge_advice(holding[0] if holding else None, down)
             ja += "2 台の設定が異なる可能性があります（この計画はそのままでは再適用できません）。" + advice_ja
             en += " The peers may now differ, so this plan cannot be applied again as it is. " + advice_en
@@ -630,6 +663,10 @@ class Run:
                 "ja": advice_ja,
                 "en": advice_en,
             }
+        elif not outcome.changed:
+            ja += "どの機器も変更していません。原因を取り除けば、この計画を再適用できます。"
+            en += " No peer was changed: once the cause is fixed, this plan can be applied again."
+            self.result["converge_plan"] = {"needed": False, "reference": None, "ja": "", "en": ""}
         else:
             ja += "変更した機器はすべて元の設定に戻しました。原因を取り除けば、この計画を再適用できます。"
             en += (
@@ -657,6 +694,7 @@ class Run:
 
 def main():
     spec = pair_argument_spec()
+    spec.update(JOURNAL_ARGUMENT_SPEC)
     spec.update(
         subnet={"type": "str", "required": True},
         reservations={"type": "list", "elements": "dict", "default": []},

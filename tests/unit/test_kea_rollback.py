@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -218,7 +221,7 @@ class FakeModule:
             "peers": [{"name": "dhcp01", "url": "http://x/"}, {"name": "dhcp02", "url": "http://y/"}],
             "service": "dhcp4", "timeout": 1.0, "validate_certs": True, "ca_path": None,
             "subnet": SUBNET, "reservations": [], "state": "present", "converge": False,
-            "allow_peer_down": False, "check_leases": True, "ha_wait_timeout": 1.0,
+            "allow_peer_down": False, "check_leases": True, "ha_wait_timeout": 1.0, "journal": None,
         } | params  # fmt: skip
         self.check_mode = check_mode
         self.warnings = []
@@ -311,3 +314,85 @@ def test_converge_without_a_peer_at_the_target_takes_the_first():
     assert not errors
     assert dhcp_reservations.converge_reference(subnets, rows, "present") == "dhcp01"
     assert dhcp_reservations.converge_reference(dict(reversed(subnets.items())), rows, "present") == "dhcp02"
+
+
+# ---- the change journal and a controller that went away ---------------------------------------------
+class Gone(Exception):
+    pass
+
+
+def test_a_stop_before_a_write_sends_nothing_more_not_even_a_rollback():
+    one, two = FakePeer("dhcp01"), FakePeer("dhcp02")
+
+    def before_write(peer):
+        if peer == "dhcp02":
+            raise Gone("controller gone")
+
+    outcome = rollback.change_one_at_a_time(
+        {"dhcp01": one, "dhcp02": two}, ["dhcp01", "dhcp02"], dict.fromkeys(PAIR_NAMES, NEW),
+        {"dhcp01": OLD, "dhcp02": OLD}, 1.0, before_write=before_write, stop=(Gone,),
+    )  # fmt: skip
+    assert outcome.stopped and outcome.failed_peer == "dhcp02" and isinstance(outcome.error, Gone)
+    assert states(outcome) == {"dhcp01": "not_rolled_back", "dhcp02": "untouched"}
+    assert outcome.rollback == [] and two.log == [] and one.saved == NEW
+
+
+def test_a_stop_during_the_rollback_leaves_the_rest_not_rolled_back():
+    one, two = FakePeer("dhcp01"), FakePeer("dhcp02", fail={"config-write": KeaCommandError})
+    calls = []
+
+    def before_write(peer):
+        calls.append(peer)
+        if len(calls) == 4:  # dhcp01, dhcp02, rollback dhcp02, then rollback dhcp01: gone
+            raise Gone("controller gone")
+
+    outcome = rollback.change_one_at_a_time(
+        {"dhcp01": one, "dhcp02": two}, ["dhcp01", "dhcp02"], dict.fromkeys(PAIR_NAMES, NEW),
+        {"dhcp01": OLD, "dhcp02": OLD}, 1.0, before_write=before_write, stop=(Gone,),
+    )  # fmt: skip
+    assert outcome.stopped and outcome.failed_peer == "dhcp02"
+    assert states(outcome) == {"dhcp01": "not_rolled_back", "dhcp02": "rolled_back"}
+    assert outcome.rollback == [
+        {"peer": "dhcp02", "ok": True, "error": None},
+        {"peer": "dhcp01", "ok": False, "error": "not attempted: controller gone"},
+    ]
+    assert one.saved == NEW and two.saved == OLD
+
+
+PAIR_NAMES = ("dhcp01", "dhcp02")
+
+
+def journal_lines(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_module_journals_each_write_and_rollback_step(monkeypatch, tmp_path):
+    path = tmp_path / "journal" / "run.changes.jsonl"
+    journal = {"path": str(path), "controller_pid": os.getpid(), "controller_start": None, "run": "r1"}
+    one, two = FakePeer("dhcp01", down_after="config-write"), FakePeer("dhcp02")
+    kind, result, _module = run_module([one, two], monkeypatch, journal=journal)
+    assert kind == "fail"
+    lines = journal_lines(path)
+    assert [(x["action"], x["target"], x["ok"]) for x in lines] == [
+        ("config-set", "dhcp01", True),
+        ("config-write", "dhcp01", True),
+        ("rollback config-set", "dhcp01", False),
+    ]
+    assert any("02:4a:00:10:06:01" in line for line in lines[0]["after"])
+    assert not any("02:4a:00:10:06:01" in line for line in lines[0]["before"])
+    assert "cannot reach" in lines[2]["note"] and lines[2]["run"] == "r1"
+
+
+def test_module_stops_before_any_write_when_the_controller_is_gone(monkeypatch, tmp_path):
+    path = tmp_path / "journal" / "run.changes.jsonl"
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    journal = {"path": str(path), "controller_pid": dead.pid, "controller_start": None, "run": "r1"}
+    one, two = FakePeer("dhcp01"), FakePeer("dhcp02")
+    kind, result, _module = run_module([one, two], monkeypatch, journal=journal)
+    assert kind == "fail" and result["changed"] is False
+    assert "ansible-playbook が終了したため、dhcp01 への書き込みの前に止めました" in result["msg"]
+    assert "config-set" not in one.log and "config-set" not in two.log
+    assert [x["action"] for x in journal_lines(path)] == ["abandoned"]
+    assert [p["state"] for p in result["peers"]] == ["untouched", "untouched"]
+    assert "No peer was changed" in result["msg"] and not result["converge_plan"]["needed"]

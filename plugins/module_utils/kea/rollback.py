@@ -24,6 +24,9 @@ state (after the run)         meaning
 Pure Python over a client with ``config_set``, ``config_write`` and ``wait_serving`` (KeaClient, or
 a fake in the unit tests). ``before_write(peer)`` runs before each peer is written to, ``record(action,
 peer, ok, error)`` after each config-set, config-write and rollback step: the module's change journal.
+An exception of a type in ``stop`` raised by ``before_write`` (the controller process is gone) stops
+everything at once, rollback included: the peers already changed are ``not_rolled_back`` and
+``Outcome.stopped`` is set.
 """
 
 from ansible.module_utils.kea.client import KeaError, KeaUnreachable
@@ -65,6 +68,7 @@ class Outcome:
         self.rollback = []  # [{peer, ok, error}], one per peer a rollback was tried on
         self.failed_peer = None
         self.error = None
+        self.stopped = False  # before_write said stop: no further change, no rollback
 
     @property
     def ok(self):
@@ -85,7 +89,7 @@ class Outcome:
 
 
 def change_one_at_a_time(clients, order, new_configs, old_configs, ha_wait_timeout,
-                         before_write=_noop, record=_noop):
+                         before_write=_noop, record=_noop, stop=()):
     """Change the peers in order; on the first failure roll back every peer already changed.
 
     clients: {name: client}; new_configs / old_configs: {name: {"Dhcp4": ...}} (old: what config-get
@@ -98,6 +102,9 @@ def change_one_at_a_time(clients, order, new_configs, old_configs, ha_wait_timeo
         step = "config-set"
         try:
             before_write(name)
+        except stop as exc:
+            return _stopped(outcome, touched, name, exc)
+        try:
             try:
                 client.config_set(new_configs[name])
             except KeaUnreachable:
@@ -121,18 +128,38 @@ def change_one_at_a_time(clients, order, new_configs, old_configs, ha_wait_timeo
             if step != "wait-serving":
                 record(step, name, False, str(exc))
             outcome.failed_peer, outcome.error = name, exc
-            _roll_back(clients, outcome, touched, old_configs, before_write, record)
+            _roll_back(clients, outcome, touched, old_configs, before_write, record, stop)
             return outcome
     return outcome
 
 
-def _roll_back(clients, outcome, touched, old_configs, before_write, record):
+def _stopped(outcome, touched, name, exc):
+    """before_write said stop: nothing more is sent to any peer, not even a rollback."""
+    outcome.stopped = True
+    in_rollback = outcome.error is not None
+    if not in_rollback:
+        outcome.failed_peer, outcome.error = name, exc
+    tried = {r["peer"] for r in outcome.rollback}
+    for other in reversed(touched):
+        if other in tried:
+            continue
+        peer = outcome.peers[other]
+        peer["state"] = NOT_ROLLED_BACK if peer["config_set"] else UNREACHABLE
+        if in_rollback:
+            outcome.rollback.append({"peer": other, "ok": False, "error": f"not attempted: {exc}"})
+    return outcome
+
+
+def _roll_back(clients, outcome, touched, old_configs, before_write, record, stop=()):
     """Put every touched peer back to its previous configuration, the last changed first."""
     for name in reversed(touched):
         peer, client = outcome.peers[name], clients[name]
         step = "rollback config-set"
         try:
             before_write(name)
+        except stop as exc:
+            return _stopped(outcome, touched, name, exc)
+        try:
             client.config_set(old_configs[name])
             record(step, name, True, None)
             step = "rollback config-write"
