@@ -146,6 +146,14 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+changed_hosts:
+  description:
+    - The peers (their inventory names) this call changes, or would change in check mode. One call runs for
+      the pair, so the work plan marks each of them changed, not only the host the task ran for.
+  returned: when the module got as far as comparing the peers
+  type: list
+  elements: str
+  sample: [dhcp01, dhcp02]
 changes:
   description: The reservation changes (made, or in check mode to be made), one per reservation.
   returned: always
@@ -525,6 +533,7 @@ class Run:
             self.peers[name]["difference"] = reservation_difference(subnet, target)
         for name in to_change:
             self.peers[name]["changed"] = True
+        self.result["changed_hosts"] = list(to_change)  # one call changes both peers: name them both
         diff = diff_items(p["subnet"], changes)
         for name in to_change:
             if canonical_subnet(subnets[name]) != canonical_subnet(reference):

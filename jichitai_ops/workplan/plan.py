@@ -59,9 +59,51 @@ def plan_flags(guard: dict, summary: dict, estimate: dict) -> list[dict]:
     return flags
 
 
-def assemble_plan(guard: dict, records: list[dict], run: dict, hosts_seen: list[dict]) -> dict:
+def with_targets(hosts: list[dict], targets: list[dict], names: dict) -> list[dict]:
+    """The play's hosts and those a role declared it changes (workplan_targets), each once."""
+    out = {h["name"]: dict(h) for h in hosts}
+    for t in targets:
+        name = str(t["name"])
+        host = out.setdefault(name, {"name": name})
+        for key in ("segment", "site", "role", "os_family"):
+            if t.get(key) is not None and not host.get(key):
+                host[key] = str(t[key])
+        if host.get("segment") and not host.get("segment_name"):
+            host["segment_name"] = (names.get("segments") or {}).get(host["segment"])
+        if host.get("site") and not host.get("site_name"):
+            host["site_name"] = (names.get("sites") or {}).get(host["site"])
+        if t.get("note"):
+            host["note"] = str(t["note"])
+    return list(out.values())
+
+
+def affected_with(affected: dict | None, hosts: list[dict], changed: set) -> dict:
+    """Segments and sites of every host the plan changes, added to the guard's (those of the play's hosts)."""
+    out = dict(affected or {})
+    for field, key, label in (("segments", "segment", "segment_name"), ("sites", "site", "site_name")):
+        seen = {str(x["id"]): x["name"] for x in out.get(field, [])}
+        for h in hosts:
+            if h["name"] in changed and h.get(key):
+                seen.setdefault(h[key], h.get(label) or h[key])
+        out[field] = [{"id": k, "name": v} for k, v in sorted(seen.items())]
+    return out
+
+
+def assemble_plan(
+    guard: dict,
+    records: list[dict],
+    run: dict,
+    hosts_seen: list[dict],
+    *,
+    targets: list[dict] | None = None,
+    timelines: list[dict] | None = None,
+) -> dict:
     meta = guard["meta"]
     summary = rec.summarize(records)
+    targets = targets or []
+    hosts_seen = with_targets(hosts_seen, targets, guard.get("names") or {})
+    declared = {str(t["name"]) for t in targets if t.get("change", "changed") in ("changed", "unpredictable")}
+    summary["hosts_with_changes"] = sorted(set(summary["hosts_with_changes"]) | declared)
     estimate = rec.estimate(
         records,
         float(meta.get("task_minutes") or 2),
@@ -85,8 +127,9 @@ def assemble_plan(guard: dict, records: list[dict], run: dict, hosts_seen: list[
         "window": guard.get("window"),
         "lead_time": guard.get("lead_time"),
         "calendar": guard.get("calendar"),
-        "affected": guard.get("affected"),
+        "affected": affected_with(guard.get("affected"), hosts_seen, set(summary["hosts_with_changes"])),
         "hosts": hosts_seen,
+        "timelines": timelines or [],
         "rollback": meta.get("rollback") or [],
         "contingency": meta.get("contingency") or [],
         "inputs": meta.get("inputs") or [],

@@ -203,14 +203,16 @@ def record(
             diffs = normalize_diffs(item.get("diff"))
         if planning and ran_for_real and state == "changed":
             note = "計画作成時に実際に変更されました（check_mode: false のタスク）"
-        entries.append(
-            {
-                "label": _label(item, index, item_hidden) if items is not None else None,
-                "state": state,
-                "note": note,
-                "diffs": diffs,
-            }
-        )
+        entry = {
+            "label": _label(item, index, item_hidden) if items is not None else None,
+            "state": state,
+            "note": note,
+            "diffs": diffs,
+        }
+        touched = item.get("changed_hosts", result.get("changed_hosts") if items is None else None)
+        if state in ("changed", "unpredictable") and isinstance(touched, list):
+            entry["hosts"] = sorted({str(h) for h in touched})
+        entries.append(entry)
     if not entries:
         entries.append({"label": None, "state": "skipped", "note": "", "diffs": []})
     return {
@@ -242,7 +244,8 @@ def summarize(records: list[dict], guard_failed: bool = False) -> dict:
         for entry in rec["entries"]:
             counts[entry["state"]] += 1
             if entry["state"] in ("changed", "unpredictable"):
-                hosts_changed.add(rec["host"])
+                # a run_once or delegated module names the hosts it changes (changed_hosts)
+                hosts_changed.update(entry.get("hosts") or [rec["host"]])
             if entry["state"] in ("failed", "unreachable"):
                 hosts_failed.add(rec["host"])
     ran_for_real = sum(
@@ -272,16 +275,19 @@ def estimate(records: list[dict], default_minutes: float, forks: int, override: 
                 "key": rec["key"],
                 "seq": rec["seq"],
                 "hosts": set(),
+                "runs_on": set(),
                 "minutes": rec["minutes"] if rec["minutes"] is not None else default_minutes,
             },
         )
-        if any(e["state"] in ("changed", "unpredictable") for e in rec["entries"]):
-            slot["hosts"].add(rec["host"])
+        for e in rec["entries"]:
+            if e["state"] in ("changed", "unpredictable"):
+                slot["runs_on"].add(rec["host"])  # a run_once task takes its minutes once
+                slot["hosts"].update(e.get("hosts") or [rec["host"]])
     schedule, offset = [], 0.0
     for slot in sorted(tasks.values(), key=lambda s: s["seq"]):
         if not slot["hosts"]:
             continue
-        minutes = slot["minutes"] * math.ceil(len(slot["hosts"]) / max(forks, 1))
+        minutes = slot["minutes"] * math.ceil(len(slot["runs_on"]) / max(forks, 1))
         schedule.append(
             {
                 "task": slot["task"],

@@ -241,6 +241,19 @@ class ActionModule(ActionBase):
             )
         return hosts
 
+    @staticmethod
+    def _names(args):
+        """Segment and site names, for hosts a role declares beyond the play's (workplan_targets)."""
+        segments = args["segments_master"] or {}
+        return {
+            "segments": {
+                str(k): v.get("name") for k, v in segments.items() if isinstance(v, dict) and v.get("name")
+            }
+            if isinstance(segments, dict)
+            else {},
+            "sites": {str(s.get("id")): s.get("name") for s in args["sites_master"] or [] if s.get("name")},
+        }
+
     def _affected(self, args, hosts):
         names = {str(d.get("code")): d.get("name") for d in args["departments_master"] or []}
         departments = []
@@ -364,6 +377,7 @@ class ActionModule(ActionBase):
         common = {
             "store": store,
             "root": root,
+            "names": self._names(args),
             "checked_at": model.iso(now),
             "clock_injected": injected,
             "applied_by": actor,

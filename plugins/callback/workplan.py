@@ -150,6 +150,8 @@ class CallbackModule(CallbackBase):
         self._task_started = {}
         self._engine_mismatch = None
         self._journal = None
+        self._targets = []
+        self._timelines = []
         self._publish()
 
     def _publish(self):
@@ -240,6 +242,7 @@ class CallbackModule(CallbackBase):
                 self._guards.append(guard)
                 self._open_journal(guard)
             return
+        self._published(data)
         task = result.task
         if task.action in SILENT_ACTIONS and status in ("ok", "skipped") and not data.get("changed"):
             return
@@ -276,6 +279,19 @@ class CallbackModule(CallbackBase):
         if rec["entries"]:
             self._records.append(rec)
             self._journal_event({"event": "result", "record": rec})
+
+    def _published(self, data):
+        """What a role publishes for the plan with set_stats: workplan_targets, the hosts it changes beyond
+        the play's own (delegated work), and workplan_timeline, a schedule drawn as a chart."""
+        stats = data.get("ansible_stats")
+        published = stats.get("data") if isinstance(stats, dict) else None
+        if not isinstance(published, dict):
+            return
+        if isinstance(published.get("workplan_targets"), list):
+            targets = published["workplan_targets"]
+            self._targets += [t for t in targets if isinstance(t, dict) and t.get("name")]
+        if isinstance(published.get("workplan_timeline"), dict):
+            self._timelines.append(published["workplan_timeline"])
 
     # -- journal (apply runs): what the report of a killed run is made from ------------------------
 
@@ -378,7 +394,14 @@ class CallbackModule(CallbackBase):
             for src in each["basis"]["inputs"]:
                 inputs.setdefault(src["path"], src)
         guard = {**guard, "basis": {**guard["basis"], "inputs": list(inputs.values())}}
-        plan = plan_mod.assemble_plan(guard, self._records, self._run_info(), self._hosts())
+        plan = plan_mod.assemble_plan(
+            guard,
+            self._records,
+            self._run_info(),
+            self._hosts(),
+            targets=self._targets,
+            timelines=self._timelines,
+        )
         store = guard["store"]
         plan_digest = store_mod.write_plan(store, plan)
         folder = store_mod.plan_dir(store, plan["id"])

@@ -154,9 +154,15 @@ def test_dhcp_sync_plan_matches_apply_and_a_stray_reservation_is_unplanned(pair,
     assert all(NEW["mac"] not in str(reservation_set(pair[h])) for h in PAIR)  # check mode changed nothing
     assert "prn-cityhall-6f-01" in (folder / "plan.md").read_text()
     assert plan_data["affected"]["segments"] == [{"id": "lgwan", "name": "LGWAN接続系"}]
+    before = {h: reservation_set(pair[h]) for h in PAIR}
 
     rc, text = apply(snapshot, wanted, plan_id)
     assert rc == 0, text
+    # the plan never says less than the truth: each peer whose state the apply changed is marked changed,
+    # though the one call that changes both ran for dhcp01 alone
+    really_changed = sorted(h for h in PAIR if reservation_set(pair[h]) != before[h])
+    assert really_changed == sorted(PAIR)
+    assert plan_data["summary"]["hosts_with_changes"] == really_changed
     report = json.loads((folder / "report.json").read_text())
     assert report["verdict"] == "ok", [r for r in report["rows"] if r["flag"]]
     assert [r["verdict"] for r in report["rows"]] == ["matched"]
