@@ -1,15 +1,31 @@
 """What a plan was made from: repository commit and uncommitted changes, inventory, input files and
-run options. Apply recomputes it and refuses when anything differs (DESIGN principle 1)."""
+run options. Apply recomputes it and refuses when anything differs (DESIGN principle 1).
+
+A plan is handed to the city, so no secret goes into it, not even as a digest (an unsalted SHA-256 of
+a password is as good as the password): a vault password file, any file the vault identities name
+(ansible.cfg, ANSIBLE_VAULT_*, --vault-id, --vault-password-file), a file with the same content as one
+of those, a file named like a vault password file (.vault-pass*) and a private key are listed by name
+with SECRET_MARK in place of their digest. Vault-encrypted files keep their digest: ciphertext is no
+secret, and a change of the password shows as a change of the vault files it opens."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import re
 import subprocess
 
 from .model import digest, is_control_var, reason, strategy_name
 
 SKIP_DIRS = {".git", ".venv", "work", "artifacts", "__pycache__", ".ansible", ".pytest_cache", ".ruff_cache"}
+# stands where a secret file's digest would be: the file is named, its content neither shown nor hashed
+SECRET_MARK = "（機密: 内容の確認は省略）"
+# .vault-pass, .vault-pass.lab, prod.vault-pass, vault_password, vault-pass-prod.txt
+VAULT_PASS_NAME = re.compile(r"(^|[._-])vault[-_]?pass(word)?([-_.][^/]*)?$", re.IGNORECASE)
+# a private key file begins with its PEM/OpenSSH header, or is a PuTTY key
+PRIVATE_KEY_HEAD = re.compile(rb"\A\s*(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----|PuTTY-User-Key-File-)")
+NOT_A_FILE = {"prompt", "prompt_ask_vault_pass"}
 
 
 def file_sha256(path: str) -> str:
@@ -18,6 +34,67 @@ def file_sha256(path: str) -> str:
         for block in iter(lambda: fh.read(1 << 16), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def vault_sources(cliargs: dict | None = None) -> list[str]:
+    """Files the vault identities name: --vault-id / --vault-password-file of this run, then Ansible's
+    configuration (vault_identity_list, vault_password_file in ansible.cfg or ANSIBLE_VAULT_*)."""
+    cliargs = cliargs or {}
+    idents = list(cliargs.get("vault_ids") or ()) + list(cliargs.get("vault_password_files") or ())
+    for var in ("ANSIBLE_VAULT_IDENTITY_LIST", "ANSIBLE_VAULT_PASSWORD_FILE"):
+        idents += [v.strip() for v in os.environ.get(var, "").split(",") if v.strip()]
+    try:
+        from ansible import constants as C  # the configuration of the run the guard is part of
+    except ImportError:  # the engine used without Ansible: the run's own arguments only
+        pass
+    else:
+        idents += list(getattr(C, "DEFAULT_VAULT_IDENTITY_LIST", None) or ())
+        idents += [getattr(C, "DEFAULT_VAULT_PASSWORD_FILE", None) or ""]
+    out = []
+    for ident in idents:
+        source = str(ident).split("@", 1)[1] if "@" in str(ident) else str(ident)
+        if source and source not in NOT_A_FILE and source not in out:
+            out.append(source)
+    return out
+
+
+class Secrets:
+    """Which files are secret: named by the vault identities, of the same content as one of those,
+    named like a vault password file, or a private key."""
+
+    def __init__(self, sources: list[str], bases: list[str]):
+        self.paths: set[str] = set()
+        self.contents: set[bytes] = set()
+        for source in sources:
+            source = os.path.expanduser(source)
+            for base in [""] if os.path.isabs(source) else bases:
+                full = os.path.realpath(os.path.join(base, source))
+                if os.path.isfile(full):
+                    self.paths.add(full)
+                    with contextlib.suppress(OSError), open(full, "rb") as fh:
+                        data = fh.read()
+                        if data.strip():  # an empty file would make every empty file a secret
+                            self.contents.add(hashlib.sha256(data).digest())  # compared, never kept
+
+    def named(self, path: str) -> bool:
+        return bool(VAULT_PASS_NAME.search(os.path.basename(path))) or os.path.realpath(path) in self.paths
+
+    def digest(self, path: str) -> str:
+        """sha256 of the file, or SECRET_MARK when it is secret (by name or by content; one read)."""
+        if self.named(path):
+            return SECRET_MARK
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+            if PRIVATE_KEY_HEAD.match(head):
+                return SECRET_MARK
+            h.update(head)
+            for block in iter(lambda: fh.read(1 << 16), b""):
+                h.update(block)
+        return SECRET_MARK if h.digest() in self.contents else h.hexdigest()
+
+
+NO_SECRETS = Secrets([], [])  # still knows vault password file names and private keys
 
 
 def _git(root: str, *args: str) -> str | None:
@@ -50,25 +127,31 @@ def rel(path: str, root: str) -> str:
     return os.path.relpath(path, root) if inside else path
 
 
-def tree_files(path: str) -> list[tuple[str, str]]:
-    """(relative path, sha256) of every file below ``path`` (a file gives itself as '.')."""
+def file_entry(name: str, full: str, secret: Secrets = NO_SECRETS) -> dict:
+    value = secret.digest(full)
+    return {"path": name, "sha256": value, **({"secret": True} if value == SECRET_MARK else {})}
+
+
+def tree_files(path: str, secret: Secrets = NO_SECRETS) -> list[tuple[str, str]]:
+    """(relative path, sha256) of every file below ``path`` (a file gives itself as '.'); a secret
+    file's digest is SECRET_MARK."""
     if os.path.isfile(path):
-        return [(".", file_sha256(path))]
+        return [(".", secret.digest(path))]
     out = []
     for base, dirs, files in os.walk(path):
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
         for name in sorted(files):
             full = os.path.join(base, name)
             if os.path.isfile(full):
-                out.append((os.path.relpath(full, path), file_sha256(full)))
+                out.append((os.path.relpath(full, path), secret.digest(full)))
     return out
 
 
-def repo_state(root: str, fallback_commit: str | None = None) -> dict:
+def repo_state(root: str, fallback_commit: str | None = None, secret: Secrets = NO_SECRETS) -> dict:
     """Commit and uncommitted changes (tracked and untracked, not ignored) of the work tree."""
     head = _git(root, "rev-parse", "HEAD")
     if head is None:
-        files = tree_files(root)
+        files = tree_files(root, secret)
         return {"vcs": None, "commit": fallback_commit, "dirty_files": [], "tree_digest": digest(files)}
     status = _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=all") or ""
     dirty = []
@@ -77,12 +160,13 @@ def repo_state(root: str, fallback_commit: str | None = None) -> dict:
         full = os.path.join(root, path)
         if os.path.isdir(full):
             continue
-        dirty.append({"path": path, "sha256": file_sha256(full) if os.path.isfile(full) else "deleted"})
+        gone = not os.path.isfile(full)
+        dirty.append({"path": path, "sha256": "deleted"} if gone else file_entry(path, full, secret))
     dirty.sort(key=lambda d: d["path"])
     return {"vcs": "git", "commit": head.strip(), "dirty_files": dirty, "dirty_digest": digest(dirty)}
 
 
-def sources_state(paths: list[str], root: str) -> list[dict]:
+def sources_state(paths: list[str], root: str, secret: Secrets = NO_SECRETS) -> list[dict]:
     """Digest of each inventory source or input file (directories file by file)."""
     out = []
     for path in paths:
@@ -94,7 +178,10 @@ def sources_state(paths: list[str], root: str) -> list[dict]:
             {
                 "path": rel(full, root),
                 "missing": False,
-                "files": [{"path": p, "sha256": h} for p, h in tree_files(full)],
+                "files": [
+                    {"path": p, "sha256": h, **({"secret": True} if h == SECRET_MARK else {})}
+                    for p, h in tree_files(full, secret)
+                ],
             }
         )
     return out
@@ -134,15 +221,20 @@ def build(
     extra_vars: dict,
     fallback_commit: str | None = None,
     strategy: str | None = None,
+    vault_files: list[str] | None = None,
 ) -> dict:
+    """The basis of a run. ``vault_files``: the files the vault identities name; by default those of
+    ``cliargs`` (--vault-id, --vault-password-file) and of Ansible's configuration."""
+    sources = vault_sources(cliargs) if vault_files is None else list(vault_files)
+    secret = Secrets(sources, [os.getcwd(), root])
     basis = {
-        "repo": repo_state(root, fallback_commit),
+        "repo": repo_state(root, fallback_commit, secret),
         "playbook": {
             "path": rel(playbook, root),
-            "sha256": file_sha256(playbook) if os.path.isfile(playbook) else None,
+            "sha256": secret.digest(playbook) if os.path.isfile(playbook) else None,
         },
-        "inventory": sources_state(inventory_paths(inventory_sources), root),
-        "inputs": sources_state(inputs, root),
+        "inventory": sources_state(inventory_paths(inventory_sources), root, secret),
+        "inputs": sources_state(inputs, root, secret),
         "run_options": run_options(cliargs, extra_vars, strategy),
     }
     return basis

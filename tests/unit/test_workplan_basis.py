@@ -1,5 +1,7 @@
 """What a plan is made from, and every difference apply must refuse (a real git repository)."""
 
+import hashlib
+import json
 import subprocess
 
 import pytest
@@ -31,7 +33,7 @@ def repo(tmp_path):
     return root
 
 
-def build(root, inputs=(), extra=None, cli=None, strategy="linear"):
+def build(root, inputs=(), extra=None, cli=None, strategy="linear", vault=None):
     return basis.build(
         str(root),
         [str(root / "inventory")],
@@ -40,6 +42,7 @@ def build(root, inputs=(), extra=None, cli=None, strategy="linear"):
         cli or CLI,
         extra or {},
         strategy=strategy,
+        vault_files=vault,
     )
 
 
@@ -160,3 +163,137 @@ def test_each_play_checks_only_the_inputs_it_declares(repo, tmp_path):
     assert basis.compare(plan, build(repo, [str(second)])) == []
     second.write_text("b2\n")
     assert codes(basis.compare(plan, build(repo, [str(second)]))) == ["inputs"]
+
+
+# --- secrets: named, never hashed ---------------------------------------------------------------
+
+PASSWORD = "Vault-Pass-Unit-4b1d\n"
+KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
+CIPHERTEXT = "$ANSIBLE_VAULT;1.1;AES256\n6162636465\n"
+
+
+def sha(text):
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def no_trace(data, *secrets):
+    """Neither a secret nor its sha256 (of the file and of the stripped value) appears in data."""
+    text = json.dumps(data, ensure_ascii=False)
+    for secret in secrets:
+        for value in (secret, secret.strip()):
+            assert value not in text and sha(value) not in text
+
+
+def files_of(entries):
+    return {f["path"]: f for e in entries for f in e["files"]}
+
+
+@pytest.fixture
+def vaulted(repo):
+    """The repository with a lab-style inventory: a committed vault password file beside it, a vault
+    file, an approver's public key and (by mistake) a private key among the approvers."""
+    inv = repo / "inventory"
+    (inv / ".vault-pass.lab").write_text(PASSWORD)
+    (inv / "group_vars").mkdir()
+    (inv / "group_vars" / "vault.yml").write_text(CIPHERTEXT)
+    (inv / "approvers").mkdir()
+    (inv / "approvers" / "allowed_signers").write_text("a ssh-ed25519 AAAAC3Nz a\n")
+    (inv / "approvers" / "approver.key").write_text(KEY)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "vault")
+    return repo
+
+
+def test_vault_password_file_and_private_key_are_named_without_digest(vaulted):
+    plan = build(vaulted, vault=[])
+    files = files_of(plan["inventory"])
+    for name in (".vault-pass.lab", "approvers/approver.key"):
+        assert files[name] == {"path": name, "sha256": basis.SECRET_MARK, "secret": True}
+    assert files["group_vars/vault.yml"]["sha256"] == sha(CIPHERTEXT)  # ciphertext is no secret
+    assert files["approvers/allowed_signers"]["sha256"] == sha("a ssh-ed25519 AAAAC3Nz a\n")
+    no_trace(plan, PASSWORD, KEY)
+    assert basis.compare(plan, build(vaulted, vault=[])) == []
+
+
+def test_files_the_vault_identities_name_and_their_copies_are_secret(vaulted, tmp_path, monkeypatch):
+    (vaulted / "inventory" / "prod.secret").write_text("Prod-Secret-9e2\n")
+    (vaulted / "inventory" / "copy.txt").write_text("Prod-Secret-9e2\n")  # same content, another name
+    (vaulted / "inventory" / "cfg.secret").write_text("Cfg-Secret-77a\n")
+    (vaulted / "inventory" / "cli.secret").write_text("Cli-Secret-31c\n")
+    outside = tmp_path / "id.txt"
+    outside.write_text("Outside-Secret-0d4\n")
+    monkeypatch.chdir(vaulted)
+    monkeypatch.setenv("ANSIBLE_VAULT_IDENTITY_LIST", "prod@inventory/prod.secret, dev@prompt")
+    monkeypatch.setenv("ANSIBLE_VAULT_PASSWORD_FILE", str(vaulted / "inventory" / "cfg.secret"))
+    cli = {**CLI, "vault_ids": (f"x@{outside}",), "vault_password_files": ("inventory/cli.secret",)}
+    assert basis.vault_sources(cli)[:4] == [
+        str(outside),
+        "inventory/cli.secret",
+        "inventory/prod.secret",
+        str(vaulted / "inventory" / "cfg.secret"),
+    ]
+    plan = build(vaulted, [str(outside)], cli=cli)  # the identities found as the guard finds them
+    files = files_of(plan["inventory"])
+    for name in ("prod.secret", "copy.txt", "cfg.secret", "cli.secret"):
+        assert files[name]["sha256"] == basis.SECRET_MARK, name
+    assert plan["inputs"][0]["files"] == [{"path": ".", "sha256": basis.SECRET_MARK, "secret": True}]
+    no_trace(plan, "Prod-Secret-9e2\n", "Cfg-Secret-77a\n", "Cli-Secret-31c\n", "Outside-Secret-0d4\n")
+
+
+def test_secret_files_among_uncommitted_changes_are_named_without_digest(vaulted):
+    first = build(vaulted, vault=[])
+    (vaulted / "inventory" / ".vault-pass.lab").write_text("Changed-Pass-1\n")  # tracked, now dirty
+    (vaulted / "id_ed25519").write_text(KEY)  # untracked, not ignored
+    later = build(vaulted, vault=[])
+    dirty = {d["path"]: d for d in later["repo"]["dirty_files"]}
+    assert dirty["inventory/.vault-pass.lab"]["sha256"] == basis.SECRET_MARK
+    assert dirty["id_ed25519"]["sha256"] == basis.SECRET_MARK
+    no_trace(later, "Changed-Pass-1\n", KEY, PASSWORD)
+    # the repository changed (files appeared among the uncommitted ones): apply still refuses
+    reasons = basis.compare(first, later)
+    assert codes(reasons) == ["repo_dirty"]
+    assert reasons[0]["detail"]["files"] == ["id_ed25519", "inventory/.vault-pass.lab"]
+
+
+def test_what_apply_refuses_is_unchanged_by_the_secret_rule(vaulted):
+    git(vaulted, "rm", "-q", "--cached", "inventory/.vault-pass.lab")
+    (vaulted / ".gitignore").write_text("work/\n.vault-pass*\n")  # as the project ignores them
+    git(vaulted, "commit", "-qam", "ignore the password file")
+    first = build(vaulted, vault=[])
+    # a vault file re-encrypted (new password or new values): its ciphertext digest changes
+    (vaulted / "inventory" / "group_vars" / "vault.yml").write_text(CIPHERTEXT + "00\n")
+    assert "inventory" in codes(basis.compare(first, build(vaulted, vault=[])))
+    git(vaulted, "commit", "-qam", "rekey")
+    first = build(vaulted, vault=[])
+    (vaulted / "inventory" / ".vault-pass.lab").unlink()  # a secret file gone is still a change
+    reasons = basis.compare(first, build(vaulted, vault=[]))
+    assert [r["detail"]["path"] for r in reasons if r["code"] == "inventory"] == ["inventory"]
+    (vaulted / "inventory" / ".vault-pass.lab").write_text("Another-Pass\n")
+    assert basis.compare(first, build(vaulted, vault=[])) == []  # its content alone is not compared
+
+
+def test_outside_git_the_tree_digest_holds_no_secret_content(tmp_path):
+    root = tmp_path / "export"
+    root.mkdir()
+    (root / "site.yml").write_text("---\n")
+    (root / ".vault-pass").write_text(PASSWORD)
+    first = basis.build(str(root), [], [], str(root / "site.yml"), CLI, {}, "abc", vault_files=[])
+    (root / ".vault-pass").write_text("Other-Pass\n")
+    assert basis.build(str(root), [], [], str(root / "site.yml"), CLI, {}, "abc", vault_files=[]) == first
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        (".vault-pass", True),
+        (".vault-pass.lab", True),
+        ("prod.vault-pass", True),
+        ("vault_password", True),
+        ("ansible-vault-pass.sh", True),
+        ("vault.yml", False),
+        ("vaulted.csv", False),
+        ("passwords.md", False),
+    ],
+)
+def test_vault_password_file_names(name, secret):
+    assert bool(basis.VAULT_PASS_NAME.search(name)) is secret
