@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 
 from .render import render_plan, render_report
@@ -9,9 +10,24 @@ from .store import dump_json, plan_dir, report_dir, write_atomic
 from .xlsx import plan_workbook, report_workbook
 
 
+def in_japanese(doc: dict) -> dict:
+    """The document as the city reads it: each task under its Japanese label (task var workplan_label),
+    its English name kept as task_en for the engineers' appendix. The JSON keeps the names as recorded."""
+    view = copy.deepcopy(doc)
+    lists = [view.get("tasks"), view.get("rows"), view.get("unplanned"), view.get("other_phase")]
+    lists.append((view.get("estimate") or {}).get("schedule"))
+    for items in lists:
+        for item in items or []:
+            if item.get("title_ja"):
+                item["task_en"] = item["task"]
+                item["task"] = item["title_ja"]
+    return view
+
+
 def write_plan_files(folder: str, plan: dict, plan_digest: str) -> tuple[list[str], list[str]]:
     """plan.md, plan.html, plan.xlsx. Returns (written, errors); plan.json is already safe."""
     written, errors = [], []
+    plan = in_japanese(plan)
     for fmt in ("md", "html"):
         path = os.path.join(folder, f"plan.{fmt}")
         try:
@@ -33,6 +49,7 @@ def write_report_files(folder: str, report: dict) -> tuple[list[str], list[str]]
     written, errors = [], []
     write_atomic(os.path.join(folder, "report.json"), dump_json(report))
     written.append(os.path.join(folder, "report.json"))
+    report = in_japanese(report)
     for fmt in ("md", "html"):
         path = os.path.join(folder, f"report.{fmt}")
         try:

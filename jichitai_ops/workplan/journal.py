@@ -106,6 +106,7 @@ def _in_flight_record(start: dict, items: list[dict], changes: list[dict]) -> di
         occurrence=start["occurrence"],
         started=start.get("at"),
         ended=None,
+        title_ja=start.get("title_ja"),
     )
     if not items:
         rec["entries"] = []

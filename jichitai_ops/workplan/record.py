@@ -178,8 +178,10 @@ def record(
     occurrence: int,
     started: str | None,
     ended: str | None,
+    title_ja: str | None = None,
 ) -> dict:
-    """One record per host and task; loop items become entries."""
+    """One record per host and task; loop items become entries. TITLE_JA: the task's Japanese label
+    (task var workplan_label), which the city's documents show in place of the task name."""
     hidden = no_log or bool(result.get("_ansible_no_log")) or "censored" in result
     items = result.get("results") if isinstance(result.get("results"), list) else None
     entries = []
@@ -219,6 +221,7 @@ def record(
         "seq": seq,
         "host": host,
         "task": task,
+        "title_ja": title_ja,
         "key": key,
         "occurrence": occurrence,
         "action": action,
@@ -272,6 +275,7 @@ def estimate(records: list[dict], default_minutes: float, forks: int, override: 
             f"{rec['key']}#{rec['occurrence']}",
             {
                 "task": rec["task"],
+                "title_ja": rec.get("title_ja"),
                 "key": rec["key"],
                 "seq": rec["seq"],
                 "hosts": set(),
@@ -291,6 +295,7 @@ def estimate(records: list[dict], default_minutes: float, forks: int, override: 
         schedule.append(
             {
                 "task": slot["task"],
+                "title_ja": slot["title_ja"],
                 "key": slot["key"],
                 "hosts": sorted(slot["hosts"]),
                 "offset_minutes": offset,

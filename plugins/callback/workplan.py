@@ -95,6 +95,12 @@ def _sensitive(task) -> bool:
     return False
 
 
+def _title_ja(task):
+    """The task's Japanese label for the city's documents (task var workplan_label, literal text)."""
+    value = (task.vars or {}).get("workplan_label")
+    return str(value) if value and "{{" not in str(value) else None
+
+
 def _minutes(task):
     value = (task.vars or {}).get("workplan_task_minutes")
     try:
@@ -197,6 +203,7 @@ class CallbackModule(CallbackBase):
                 "host": name,
                 "key": key,
                 "task": task.get_name(),
+                "title_ja": _title_ja(task),
                 "action": task.action,
                 "role": task._role.get_name() if task._role else None,
                 "no_log": bool(task.no_log),
@@ -267,6 +274,7 @@ class CallbackModule(CallbackBase):
             sensitive=_sensitive(task),
             ran_for_real=planning and fields.get("check_mode") is False,
             minutes=_minutes(task),
+            title_ja=_title_ja(task),
             seq=self._seq,
             occurrence=self._occurrence[(host, key)],
             started=self._task_started.get(task._uuid),
