@@ -24,6 +24,8 @@ import datetime as dt
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from .workplan.wareki import clock, wareki_datetime
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAYS_JA = ("月", "火", "水", "木", "金", "土", "日")
 DEFAULT_TZ = "Asia/Tokyo"
@@ -201,6 +203,10 @@ def _fmt(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
+def _fmt_ja(moment: dt.datetime) -> str:
+    return wareki_datetime(moment)
+
+
 def _support_desk_rule(desk: dict) -> dict:
     cond = {"weekdays": desk.get("weekdays", list(WEEKDAYS[:5]))}
     if desk.get("except_holidays", True):
@@ -258,7 +264,7 @@ def evaluate(
                             "end": hit[1].isoformat(),
                             "assumed": bool(hours.get("assumed")),
                             "ja": (
-                                f"開庁日の業務時間内（{_fmt(hit[0])}〜{hit[1]:%H:%M}）に停止を伴う作業は実施できません"
+                                f"開庁日の業務時間内（{_fmt_ja(hit[0])}〜{clock(hit[1])}）に停止を伴う作業は実施できません"
                                 f"（閉庁日または夜間に実施: {rules.get('clause', '§9-2(6)')}）"
                             ),
                             "en": (
@@ -339,7 +345,7 @@ def evaluate(
                         "end": hit[1].isoformat(),
                         "assumed": bool(slot.get("assumed")),
                         "ja": f"{label}（{slot.get('where', '')}）"
-                        f"の時間外業務 {_fmt(a)}〜{b:%H:%M} と重なります",
+                        f"の時間外業務 {_fmt_ja(a)}〜{clock(b)} と重なります",
                         "en": f"overlaps the off-hours service '{slot.get('id')}' {_fmt(a)}-{b:%H:%M}",
                     }
                 )

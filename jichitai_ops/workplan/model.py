@@ -13,6 +13,8 @@ import os
 import re
 from zoneinfo import ZoneInfo
 
+from .wareki import wareki_datetime
+
 TZ = ZoneInfo("Asia/Tokyo")
 SCHEMA = "jichitai-ops/workplan/1"
 REPORT_SCHEMA = "jichitai-ops/workreport/1"
@@ -153,11 +155,10 @@ def strategy_name(strategy: str | None) -> str:
 
 
 def fmt_jp(moment) -> str:
-    """2026-12-16T22:00+09:00 -> 2026年12月16日(水) 22:00"""
+    """2026-12-16T22:00+09:00 -> 令和8年12月16日（水）22:00, in Asia/Tokyo (wareki.py: the style)"""
     if not moment:
         return "未定"
-    value = parse_time(moment)
-    return f"{value:%Y年%m月%d日}({'月火水木金土日'[value.weekday()]}) {value:%H:%M}"
+    return wareki_datetime(parse_time(moment))
 
 
 def fmt_minutes(minutes) -> str:

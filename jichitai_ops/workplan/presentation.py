@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 
 from .record import HIDDEN
+from .wareki import wareki_date
 
 MAX_DIFF_LINES = 400
 
@@ -61,3 +63,11 @@ def ordered_entries(records: list[dict], *states: str) -> list[tuple[dict, dict]
     pairs = [(rec, e, i) for rec in records for i, e in enumerate(rec["entries"]) if e["state"] in states]
     pairs.sort(key=lambda p: (first[(p[0]["key"], p[0]["occurrence"])], p[0]["host"], p[2]))
     return [(rec, e) for rec, e, _ in pairs]
+
+
+def jp_date(value) -> str:
+    """A calendar day ("2026-12-13" or a date) -> 令和8年12月13日（日）; nothing -> —"""
+    if not value:
+        return "—"
+    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+    return wareki_date(day)

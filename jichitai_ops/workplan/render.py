@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from .model import KINDS, fmt_jp, fmt_minutes
-from .presentation import SEVERITY_JA, STATE_JA, listify, ordered_entries, unified
+from .presentation import SEVERITY_JA, STATE_JA, jp_date, listify, ordered_entries, unified
 from .record import HIDDEN
 from .report import VERDICTS
 
@@ -30,6 +30,7 @@ def _env(autoescape: bool):
     )
     env.filters.update(
         jp=fmt_jp,
+        jp_date=jp_date,
         minutes=fmt_minutes,
         unified=unified,
         cell=md_cell,

@@ -195,6 +195,6 @@ def test_messages_name_the_slot_and_its_hours():
     found = findings("2026-12-13T09:30", "2026-12-13T11:00", departments=["140300"])
     sunday = next(f for f in found if f["rule"] == "resident_counter_sundays")
     expected = "総合窓口課 総合窓口業務および証明発行（本庁 総合窓口課）"
-    assert sunday["ja"] == expected + "の時間外業務 2026-12-13 09:00〜13:00 と重なります"
+    assert sunday["ja"] == expected + "の時間外業務 令和8年12月13日（日）9:00〜13:00 と重なります"
     desk = findings("2026-12-16T18:30", "2026-12-16T19:30", disruptive=False)
     assert desk[0]["ja"].startswith("受付窓口の対応時間（平日 08:30〜18:00）外の作業です")

@@ -59,7 +59,7 @@ def test_lead_time_without_window_is_unknown():
 
 
 def test_japanese_formats():
-    assert model.fmt_jp("2026-12-13T09:30:00+09:00") == "2026年12月13日(日) 09:30"
+    assert model.fmt_jp("2026-12-13T09:30:00+09:00") == "令和8年12月13日（日）9:30"
     assert model.fmt_jp(None) == "未定"
     assert model.fmt_minutes(90) == "1時間30分" and model.fmt_minutes(5) == "5分"
 

@@ -158,7 +158,7 @@ def test_markdown_plan_reads_for_the_city(plan):
     for text in (
         "# 作業計画書 — DHCP 予約の同期",
         "| 契約条項 | §6-3(4)④ OPS-IPAM |",
-        "2026年12月13日(日) 09:30",
+        "令和8年12月13日（日）9:30",
         "運用作業（作業実施日の7日前までに提出",
         "総合窓口課 総合窓口業務の時間外業務と重なります",
         "## 切り戻し手順",
@@ -167,7 +167,7 @@ def test_markdown_plan_reads_for_the_city(plan):
         "非表示(機密)",
         "dhcp01 — Restart: コマンドは",
         f"approve {plan['id']} --by 氏名 --digest {'d' * 64}",
-        "2026-12-13(日) 閉庁日",
+        "令和8年12月13日（日）閉庁日",
     ):
         assert text in md, text
 
