@@ -178,8 +178,13 @@ changes:
     after:
       description: The Kea reservation after (null for C(remove)).
       type: dict
+    row:
+      description: The row of I(reservations) that asks for the change (its number, source and host name).
+      type: str
+      returned: for C(add) and C(update)
   sample:
     - action: add
+      row: row 25 (ledger ip.csv line 26, prn-cityhall-5f-01)
       mac: "02:4a:00:10:05:01"
       ip: 198.18.100.25
       hostname: prn-cityhall-5f-01

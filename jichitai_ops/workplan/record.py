@@ -10,6 +10,8 @@ import difflib
 import json
 import math
 
+from .tables import table
+
 HIDDEN = "非表示(機密)"
 COMMAND_ACTIONS = {
     "command",
@@ -211,6 +213,10 @@ def record(
             "note": note,
             "diffs": diffs,
         }
+        if state in ("changed", "unpredictable") and not item_hidden and not sensitive:
+            rows = table(action, item)
+            if rows:
+                entry["table"] = rows
         touched = item.get("changed_hosts", result.get("changed_hosts") if items is None else None)
         if state in ("changed", "unpredictable") and isinstance(touched, list):
             entry["hosts"] = sorted({str(h) for h in touched})

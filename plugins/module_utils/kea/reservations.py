@@ -214,7 +214,7 @@ def plan(existing, rows, state):
         if row is not None:
             new = updated(reservation, row)
             if new != reservation:
-                changes.append(_change("update", reservation, new))
+                changes.append(_change("update", reservation, new, row))
             new_list.append(new)
         elif state == "exact":
             changes.append(_change("remove", reservation, None))
@@ -223,14 +223,14 @@ def plan(existing, rows, state):
     for row in rows:
         if row["mac"] not in by_mac:
             new = updated(None, row)
-            changes.append(_change("add", None, new))
+            changes.append(_change("add", None, new, row))
             new_list.append(new)
     return new_list, changes
 
 
-def _change(action, before, after):
+def _change(action, before, after, row=None):
     ref = after or before
-    return {
+    change = {
         "action": action,
         "mac": normalize_mac(ref.get("hw-address")) or ref.get("hw-address"),
         "ip": ref.get("ip-address"),
@@ -238,6 +238,9 @@ def _change(action, before, after):
         "before": before,
         "after": after,
     }
+    if row is not None:
+        change["row"] = row["label"]  # the ledger row asking for it, for the work plan's table
+    return change
 
 
 def validate(rows, state, subnet, new_reservations):
