@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from . import chart
 from .model import KINDS, fmt_jp, fmt_minutes
 from .presentation import SEVERITY_JA, STATE_JA, jp_date, listify, ordered_entries, unified
 from .record import HIDDEN
@@ -19,6 +20,7 @@ def md_cell(value) -> str:
 
 def _env(autoescape: bool):
     import jinja2
+    import markupsafe
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
@@ -34,6 +36,7 @@ def _env(autoescape: bool):
         minutes=fmt_minutes,
         unified=unified,
         cell=md_cell,
+        gantt=lambda timeline: markupsafe.Markup(chart.gantt_svg(timeline)),
         listify=listify,
         state_ja=lambda s: STATE_JA.get(s, s),
         severity_ja=lambda s: SEVERITY_JA.get(s, s),

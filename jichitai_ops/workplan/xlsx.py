@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import chart
 from .model import KINDS, fmt_jp, fmt_minutes
 from .presentation import SEVERITY_JA, STATE_JA, listify, ordered_entries, unified
 from .report import VERDICTS
@@ -124,6 +125,8 @@ def plan_workbook(plan: dict, plan_digest: str):
         ],
         [6, 12, 50, 40, 10],
     )
+    for timeline in p.get("timelines") or []:  # 工程表: a Gantt chart of each published timeline
+        chart.add_gantt_sheet(wb, timeline)
 
     ws = wb.create_sheet("変更内容")
     rows, fills = [], []
@@ -163,7 +166,7 @@ def plan_workbook(plan: dict, plan_digest: str):
     _table(
         ws,
         end + 1,
-        ["ホスト", "セグメント", "役割", "拠点", "変更"],
+        ["ホスト", "セグメント", "役割", "拠点", "変更", "備考"],
         [
             [
                 h["name"],
@@ -171,6 +174,7 @@ def plan_workbook(plan: dict, plan_digest: str):
                 h.get("role") or "—",
                 h.get("site_name") or h.get("site") or "—",
                 "あり" if h["name"] in p["summary"]["hosts_with_changes"] else "なし",
+                h.get("note") or "",
             ]
             for h in p["hosts"]
         ],
