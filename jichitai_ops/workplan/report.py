@@ -221,6 +221,7 @@ def build(plan: dict | None, records: list[dict], meta: dict, earlier: dict | No
                 "actual": a_entry["state"] if a_entry else None,
                 "planned_diffs": p_entry["diffs"] if p_entry else [],
                 "actual_diffs": a_entry["diffs"] if a_entry else [],
+                "table": (a_entry or {}).get("table") or (p_entry or {}).get("table"),
                 "note": NOT_RUN_NOTE
                 if kind == "not_run"
                 else _earlier_note(before)

@@ -67,3 +67,29 @@ def sample_plan(records):
 
     run = {"forks": 5, "check": True, "diff": True}
     return plan_mod.assemble_plan(guard(), records, run, guard()["hosts"])
+
+
+def test_the_report_shows_the_table_of_what_was_changed():
+    from jichitai_ops.workplan import report
+
+    planned = record.record(
+        host="dhcp01", task="t", key="k", action="dhcp_reservations", role=None, handler=False, result=DHCP,
+        status="ok", planning=True, no_log=False, ignore_errors=False, sensitive=False, ran_for_real=False,
+        minutes=None, seq=1, occurrence=1, started=None, ended=None,
+    )  # fmt: skip
+    actual = {**planned, "entries": [dict(e) for e in planned["entries"]]}
+    built = report.build({"tasks": [planned]}, [actual], {"title": "t", "plan_id": "x", "run": {}})
+    assert built["rows"][0]["verdict"] == "matched" and built["rows"][0]["table"]["rows"][0][0] == "追加"
+    meta = {"mode": "apply", "started": "2026-12-13T09:30:00+09:00", "ended": "2026-12-13T09:40:00+09:00"}
+    guard = {"id": "20261201T100000-0a1b2c3d", "mode": "apply", "meta": {"title": "t", "clause": "c"}}
+    full = plan_mod.assemble_report(
+        {"tasks": [planned], "title": "t", "clause": "c"},
+        guard,
+        [actual],
+        {},
+        meta["started"],
+        meta["ended"],
+        False,
+    )
+    text = render.render_report(full, "md")
+    assert "| 追加 | row 25 (prn-5f-01) |" in text
