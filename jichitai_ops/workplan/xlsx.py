@@ -1,9 +1,18 @@
-"""作業計画書 and 作業報告書 as Excel workbooks (openpyxl): city offices work in Excel."""
+"""作業計画書 and 作業報告書 as Excel workbooks (openpyxl): city offices work in Excel.
+
+Every table sheet has its header in row 1 (key-value sheets: 項目 / 内容): frozen, repeated on every
+printed page, printed on A4 (A3 when too wide), landscape when wide, one page wide. Counts and minutes
+are numeric cells, dates and times date cells (Asia/Tokyo, shown in the Japanese era).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import unicodedata
+from typing import NamedTuple
+
 from . import chart
-from .model import KINDS, fmt_jp, fmt_minutes
+from .model import KINDS, TZ, parse_time
 from .presentation import SEVERITY_JA, STATE_JA, listify, ordered_entries, unified
 from .report import VERDICTS
 
@@ -12,13 +21,49 @@ HEAD_FILL = "DDE7F0"
 FLAG_FILL = "FFF4E5"
 RED_FILL = "FFD9D6"
 
+# Japanese-era formats that Japanese Excel and LibreOffice Calc both show as 令和8年12月6日（日）22:00
+# ([$-411] = ja-JP; Excel's [$-ja-JP-x-gannen] form shows as a bare serial number in LibreOffice).
+DATETIME_FMT = '[$-411]ggge"年"m"月"d"日"（aaa）h:mm'
+DATE_FMT = '[$-411]ggge"年"m"月"d"日"（aaa）'
+MINUTES_FMT = '#,##0"分"'
+COUNT_FMT = '#,##0"件"'
+HOSTS_FMT = '#,##0"台"'
+NUMBER_FMT = "0"
+# Paper by the table's total column width (Excel character units)
+A4_PORTRAIT_MAX = 100
+A4_LANDSCAPE_MAX = 150
+
+
+class Num(NamedTuple):
+    """A cell value with its number format (minutes, counts, dates)."""
+
+    value: object
+    fmt: str
+
+
+def _minutes(value):
+    return Num(value, MINUTES_FMT) if value is not None else "—"
+
+
+def _when(moment, empty: str = "未定"):
+    """An ISO 8601 time as a date cell in Tokyo time (Excel cells have no time zone)."""
+    if not moment:
+        return empty
+    return Num(parse_time(moment).replace(tzinfo=None), DATETIME_FMT)
+
+
+def _day(value, empty: str = "—"):
+    if not value:
+        return empty
+    return Num(dt.date.fromisoformat(str(value)[:10]), DATE_FMT)
+
 
 def _clean(value):
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     if value is None:
         return ""
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float, dt.date)):
         return value
     text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
     return text if len(text) <= MAX_CELL else text[:MAX_CELL] + "…（省略）"
@@ -28,7 +73,14 @@ def _put(ws, row: int, col: int, value, *, bold=False, fill=None, wrap=True):
     from openpyxl.styles import Alignment, Font, PatternFill
 
     cell = ws.cell(row=row, column=col)
+    fmt = NUMBER_FMT if isinstance(value, int) and not isinstance(value, bool) else None
+    if isinstance(value, Num):
+        value, fmt = value
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value = value.astimezone(TZ).replace(tzinfo=None)
     cell.value = _clean(value)
+    if fmt:
+        cell.number_format = fmt
     if isinstance(cell.value, str):
         cell.data_type = "s"  # never a formula, whatever the text starts with
     cell.alignment = Alignment(wrap_text=wrap, vertical="top")
@@ -53,29 +105,87 @@ def _table(
         fill = fills[r - start_row - 1] if fills else None
         for col, value in enumerate(values, 1):
             _put(ws, r, col, value, fill=fill)
-    for col, width in enumerate(widths or [], 1):
-        ws.column_dimensions[ws.cell(row=1, column=col).column_letter].width = width
-    ws.freeze_panes = ws.cell(row=start_row + 1, column=1)
+    if start_row == 1:  # a table further down a sheet shares the sheet's columns and print setup
+        _fit_columns(ws, widths or [])
+        _print_setup(ws)
     return start_row + len(rows) + 1
 
 
 def _kv(ws, pairs: list[tuple[str, object]]) -> int:
-    for r, (key, value) in enumerate(pairs, 1):
-        _put(ws, r, 1, key, bold=True, fill=HEAD_FILL)
-        _put(ws, r, 2, value)
-    ws.column_dimensions["A"].width = 24
-    ws.column_dimensions["B"].width = 90
-    return len(pairs) + 1
+    """項目 / 内容 rows under a header row; returns the next free row."""
+    end = _table(ws, 1, ["項目", "内容"], [[key, value] for key, value in pairs], [28, 90])
+    for r in range(2, end):
+        _put(ws, r, 1, ws.cell(row=r, column=1).value, bold=True, fill=HEAD_FILL)
+    return end
+
+
+def _text_width(text: str) -> int:
+    """Display width in Excel character units: full-width (Japanese) characters count two."""
+    lines = text.split("\n")
+    return max(sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line) for line in lines)
+
+
+def _fit_columns(ws, caps: list[int], default_cap: int = 60, minimum: int = 6) -> None:
+    """Each column as wide as its longest line (Japanese text counted double), at most its cap."""
+    from openpyxl.utils import get_column_letter
+
+    widest: dict[int, int] = {}
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value is None or cell.value == "":
+                continue
+            if isinstance(cell.value, dt.datetime):
+                width = 26  # 令和10年12月31日（日）23:59
+            elif isinstance(cell.value, dt.date):
+                width = 21
+            elif isinstance(cell.value, (int, float)):
+                width = len(f"{cell.value:,}") + 4  # and its unit
+            else:
+                width = _text_width(str(cell.value)) + (2 if cell.font and cell.font.b else 0)
+            widest[cell.column] = max(widest.get(cell.column, 0), width)
+    for col, width in widest.items():
+        cap = caps[col - 1] if col <= len(caps) else default_cap
+        ws.column_dimensions[get_column_letter(col)].width = max(minimum, min(width + 2, cap))
+
+
+def _print_setup(ws, title_row: int | None = 1) -> None:
+    """A4, landscape or A3 by the table's width, one page wide; the header row frozen and repeated."""
+    from openpyxl.utils import get_column_letter
+
+    total = sum(ws.column_dimensions[get_column_letter(c)].width or 9 for c in range(1, ws.max_column + 1))
+    setup = ws.page_setup
+    setup.paperSize = ws.PAPERSIZE_A4 if total <= A4_LANDSCAPE_MAX else ws.PAPERSIZE_A3
+    setup.orientation = ws.ORIENTATION_PORTRAIT if total <= A4_PORTRAIT_MAX else ws.ORIENTATION_LANDSCAPE
+    setup.fitToWidth = 1
+    setup.fitToHeight = 0  # as many pages down as it takes
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.oddFooter.center.text = "&A　&P / &N"
+    if title_row:
+        ws.freeze_panes = ws.cell(row=title_row + 1, column=1)
+        ws.print_title_rows = f"{title_row}:{title_row}"
+
+
+def _finish(wb) -> None:
+    """Print setup for any sheet built elsewhere (charts) that has none: paper, orientation, one page wide."""
+    for ws in wb.worksheets:
+        if not ws.sheet_properties.pageSetUpPr or not ws.sheet_properties.pageSetUpPr.fitToPage:
+            _print_setup(ws, title_row=None)
 
 
 def _diff_text(diffs: list[dict]) -> str:
     return "\n\n".join(unified(d) for d in diffs) if diffs else ""
 
 
-def _window(window) -> str:
+def _window(window, label: str = "作業") -> list[tuple[str, object]]:
+    """The window as date cells: its start and end (and length), or 未定."""
     if not window or not window.get("start"):
-        return "未定"
-    return f"{fmt_jp(window['start'])} 〜 {fmt_jp(window['end'])}"
+        return [(f"{label}日時", "未定")]
+    pairs = [(f"{label}開始", _when(window["start"])), (f"{label}終了", _when(window.get("end")))]
+    if window.get("minutes") is not None:
+        pairs.append((f"{label}時間", _minutes(window["minutes"])))
+    return pairs
 
 
 def plan_workbook(plan: dict, plan_digest: str):
@@ -91,16 +201,20 @@ def plan_workbook(plan: dict, plan_digest: str):
         ("契約条項", p["clause"]),
         ("作業区分", f"{p['kind_ja']}（作業実施日の{KINDS[p['kind']]['lead_days']}日前までに提出）"),
         ("停止を伴う作業", "はい" if p["disruptive"] else "いいえ"),
-        ("作業日時", _window(p.get("window"))),
-        ("所要時間見込み", fmt_minutes(p["estimate"]["minutes"])),
-        ("対象ホスト数", len(p["hosts"])),
-        ("変更件数", p["summary"]["changes"]),
-        ("予測不能な手順", p["summary"]["unpredictable"]),
-        ("作成日時", fmt_jp(p["created_at"])),
+        *_window(p.get("window")),
+        ("所要時間見込み", _minutes(p["estimate"]["minutes"])),
+        ("対象ホスト数", Num(len(p["hosts"]), HOSTS_FMT)),
+        ("変更件数", Num(p["summary"]["changes"], COUNT_FMT)),
+        ("予測不能な手順", Num(p["summary"]["unpredictable"], COUNT_FMT)),
+        ("作成日時", _when(p["created_at"])),
         ("作成者", f"{p['created_by']['user']}@{p['created_by']['host']}"),
         ("プレイブック", p["playbook"]),
         ("計画ダイジェスト (sha256)", plan_digest),
         ("作業概要", p.get("description", "")),
+        ("影響するセグメント", "、".join(s["name"] for s in p["affected"]["segments"]) or "—"),
+        ("影響する拠点", "、".join(s["name"] for s in p["affected"]["sites"]) or "—"),
+        ("影響する業務・サービス", "、".join(map(str, p["affected"]["services"])) or "—"),
+        ("影響する所属", "、".join(d["name"] for d in p["affected"]["departments"]) or "—"),
     ]
     pairs += [(f"注意事項（{SEVERITY_JA.get(f['severity'], f['severity'])}）", f["ja"]) for f in p["flags"]]
     row = _kv(ws, pairs) + 1
@@ -108,7 +222,7 @@ def plan_workbook(plan: dict, plan_digest: str):
     _put(ws, row + 1, 1, "承認日", bold=True, fill=HEAD_FILL)
 
     ws = wb.create_sheet("作業手順")
-    window_set = bool(p.get("window") and p["window"].get("start"))
+    window_start = parse_time(p["window"]["start"]) if p.get("window") and p["window"].get("start") else None
     _table(
         ws,
         1,
@@ -116,14 +230,14 @@ def plan_workbook(plan: dict, plan_digest: str):
         [
             [
                 i,
-                f"+{fmt_minutes(s['offset_minutes'])}" if window_set else "—",
+                _when(window_start + dt.timedelta(minutes=s["offset_minutes"])) if window_start else "—",
                 s["task"],
                 ", ".join(s["hosts"]),
-                fmt_minutes(s["minutes"]),
+                _minutes(s["minutes"]),
             ]
             for i, s in enumerate(p["estimate"]["schedule"], 1)
         ],
-        [6, 12, 50, 40, 10],
+        [6, 26, 50, 40, 10],
     )
     for timeline in p.get("timelines") or []:  # 工程表: a Gantt chart of each published timeline
         chart.add_gantt_sheet(wb, timeline)
@@ -152,20 +266,10 @@ def plan_workbook(plan: dict, plan_digest: str):
         fills,
     )
 
-    ws = wb.create_sheet("影響範囲")
-    aff = p["affected"]
-    end = _kv(
-        ws,
-        [
-            ("セグメント", "、".join(s["name"] for s in aff["segments"]) or "—"),
-            ("拠点", "、".join(s["name"] for s in aff["sites"]) or "—"),
-            ("業務・サービス", "、".join(map(str, aff["services"])) or "—"),
-            ("影響する所属", "、".join(d["name"] for d in aff["departments"]) or "—"),
-        ],
-    )
+    ws = wb.create_sheet("影響範囲")  # segments, sites, services and departments: on 概要
     _table(
         ws,
-        end + 1,
+        1,
         ["ホスト", "セグメント", "役割", "拠点", "変更", "備考"],
         [
             [
@@ -184,7 +288,7 @@ def plan_workbook(plan: dict, plan_digest: str):
     cal = p["calendar"]
     days = [
         [
-            d["date"],
+            _day(d["date"]),
             d["weekday_ja"],
             "開庁日" if d["open"] else "閉庁日",
             d.get("holiday") or d.get("closure") or "",
@@ -199,7 +303,7 @@ def plan_workbook(plan: dict, plan_digest: str):
         [
             [
                 SEVERITY_JA.get(f["severity"]),
-                f["date"],
+                _day(f["date"]),
                 f["ja"] + ("（時間帯は仮定）" if f.get("assumed") else ""),
                 f.get("clause") or "",
             ]
@@ -207,7 +311,8 @@ def plan_workbook(plan: dict, plan_digest: str):
         ],
         fills=[RED_FILL if f["severity"] == "block" else FLAG_FILL for f in cal.get("findings", [])],
     )
-    ws.column_dimensions["C"].width = 80
+    _fit_columns(ws, [24, 24, 80, 30])  # both tables share the columns
+    _print_setup(ws)
 
     ws = wb.create_sheet("切り戻し・緊急時対応")
     rows = [["切り戻し手順", i, s] for i, s in enumerate(listify(p["rollback"]), 1)]
@@ -227,6 +332,7 @@ def plan_workbook(plan: dict, plan_digest: str):
                     [label, f"{src['path']}/{f['path']}" if f["path"] != "." else src["path"], f["sha256"]]
                 )
     _table(ws, 1, ["対象", "パス", "sha256"], rows, [20, 60, 70])
+    _finish(wb)
     return wb
 
 
@@ -243,35 +349,35 @@ def report_workbook(report: dict):
         ("作業計画ID", r["plan_id"]),
         ("作業名", r["title"]),
         ("契約条項", r["clause"]),
-        (
-            "承認",
-            f"{approval.get('approver')}（{fmt_jp(approval.get('approved_at'))}）" if approval else "なし",
+        *(
+            [("承認者", approval.get("approver")), ("承認日時", _when(approval.get("approved_at")))]
+            if approval
+            else [("承認", "なし")]
         ),
         ("カレンダー例外承認", approval.get("override_reason") or "なし"),
-        ("承認された作業日時", _window(r.get("window"))),
-        ("実施日時", f"{fmt_jp(r['started'])} 〜 {fmt_jp(r['ended'])}"),
-        (
-            "所要時間（実績／見込み）",
-            f"{fmt_minutes(r['duration_minutes'])}／{fmt_minutes(r.get('estimate_minutes'))}",
-        ),
+        *_window(r.get("window"), "承認された作業"),
+        ("実施開始", _when(r["started"])),
+        ("実施終了", _when(r["ended"])),
+        ("所要時間（実績）", _minutes(r["duration_minutes"])),
+        ("所要時間（見込み）", _minutes(r.get("estimate_minutes"))),
         ("プレイブック", r.get("playbook") or ""),
         ("計画ダイジェスト (sha256)", r.get("plan_digest") or "—"),
     ]
     if r["mode"] != "apply":
         pairs.insert(0, ("記録の種類", "計画なし実施（すべて計画外）"))
-    pairs.append(("実際の変更", f"{r['changes']} 件"))
+    pairs.append(("実際の変更", Num(r["changes"], COUNT_FMT)))
     phases = r["phases"]
     if phases["run"] or phases["left_out"]:
         pairs.append(("実施したフェーズ", "、".join(p["ja"] for p in phases["run"]) or "なし"))
     if phases["left_out"]:
         pairs.append(("対象外のフェーズ", "、".join(p["ja"] for p in phases["left_out"])))
-    pairs += [(VERDICTS[code][0], n) for code, n in r["counts"].items() if n]
+    pairs += [(VERDICTS[code][0], Num(n, COUNT_FMT)) for code, n in r["counts"].items() if n]
     for s in r["other_phase"]:  # compactly: one line per phase and task
         hosts = "、".join(s["hosts"])
         label = f"{VERDICTS['other_phase'][0]}: {s['phase_ja']}"
         pairs.append((label, f"{s['task']}（{hosts}、{s['steps']} 件）"))
     _kv(ws, pairs)
-    verdict_row = 2 if r["mode"] != "apply" else 1
+    verdict_row = 2 + [key for key, _ in pairs].index("総合判定")  # below the header row
     _put(ws, verdict_row, 2, r["verdict_ja"], bold=True, fill="D9F2D9" if r["verdict"] == "ok" else RED_FILL)
 
     ws = wb.create_sheet("計画外の変更")
@@ -312,4 +418,5 @@ def report_workbook(report: dict):
             for row in r["rows"]
         ],
     )
+    _finish(wb)
     return wb

@@ -161,7 +161,7 @@ def test_renderings_say_not_run_and_nothing_changed(tmp_path):
         "未実施"
     ] * 3
     summary = {row[0]: row[1] for row in book["概要"].iter_rows(values_only=True)}
-    assert summary["総合判定"] == "要確認" and summary["実際の変更"] == "0 件" and summary["未実施"] == 3
+    assert summary["総合判定"] == "要確認" and summary["実際の変更"] == 0 and summary["未実施"] == 3
 
 
 # ---- a two-phase run ---------------------------------------------------------------------------------
