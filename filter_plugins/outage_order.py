@@ -430,6 +430,102 @@ def outage_plan_text(timeline: Mapping, direction: str = "shutdown", max_hosts: 
     return "\n".join(lines)
 
 
+def _word(direction: str) -> str:
+    return "停止" if direction == "shutdown" else "起動"
+
+
+def outage_workplan_targets(tiers, hostvars, direction: str = "shutdown") -> list[dict]:
+    """Every host of every tier as a work-plan target (set_stats key ``workplan_targets``).
+
+    The outage is run from the controller, so the plan's own hosts are only ``localhost``: these are
+    the hosts it stops or starts, with segment, site and role from the inventory and the tier they go in.
+    """
+    word = _word(direction)
+    targets = []
+    for tier in tiers:
+        for name in tier["hosts"]:
+            hv = hostvars[name]
+            targets.append(
+                {
+                    "name": str(name),
+                    "segment": hv.get("jichitai_segment"),
+                    "site": hv.get("jichitai_site"),
+                    "role": hv.get("jichitai_role"),
+                    "os_family": hv.get("jichitai_os_family"),
+                    "change": "changed",
+                    "note": f"第{tier['tier']}段で{word}（{tier['label']}）",
+                }
+            )
+    return targets
+
+
+def _minutes_of_day(clock: str) -> int:
+    parsed = datetime.strptime(str(clock), "%H:%M")
+    return parsed.hour * 60 + parsed.minute
+
+
+def outage_workplan_timeline(
+    timeline: Mapping, direction: str = "shutdown", title: str | None = None, windows=None
+) -> dict:
+    """The timeline as a chart for the work plan (set_stats key ``workplan_timeline``).
+
+    Offsets are minutes from the timeline's start (``origin``, HH:MM); ``windows`` are the budget
+    windows ``[{label, start, end}]`` (HH:MM), by default the timeline's own start to budget end.
+    """
+    word = _word(direction)
+    origin = _minutes_of_day(timeline["start"])
+
+    def offset(clock: str, after: int = 0) -> int:
+        value = (_minutes_of_day(clock) - origin) % (24 * 60)
+        return value if value >= after else value + 24 * 60
+
+    if windows is None:
+        windows = [{"label": f"{word}の作業枠", "start": timeline["start"], "end": timeline["budget_end"]}]
+    drawn_windows = []
+    for window in windows:
+        start = offset(window["start"])
+        drawn_windows.append(
+            {
+                "label": str(window.get("label") or "作業枠"),
+                "start": str(window["start"]),
+                "end": str(window["end"]),
+                "start_offset": start,
+                "end_offset": offset(window["end"], start + 1),
+            }
+        )
+    bars, clock = [], 0
+    for step in timeline["steps"]:
+        if step["tier"]:
+            label = f"第{step['tier']}段 {step['name']}（{len(step['hosts'])}台）"
+        else:
+            label = str(step["name"])
+        bars.append(
+            {
+                "label": label,
+                "kind": "tier" if step["tier"] else "step",
+                "tier": step["tier"],
+                "hosts": len(step["hosts"]),
+                "start": step["start"],
+                "end": step["end"],
+                "minutes": int(step["minutes"]),
+                "start_offset": clock,
+                "end_offset": clock + int(step["minutes"]),
+            }
+        )
+        clock += int(step["minutes"])
+    tiers = [b for b in bars if b["kind"] == "tier"]
+    return {
+        "kind": "gantt",
+        "title": title or f"{word}の工程（{len(tiers)} 段・{sum(b['hosts'] for b in tiers)} 台）",
+        "direction": direction,
+        "origin": timeline["start"],
+        "total_minutes": int(timeline["total_minutes"]),
+        "within_budget": bool(timeline["within_budget"]),
+        "windows": drawn_windows,
+        "bars": bars,
+    }
+
+
 def outage_select(names, hostvars, var: str, values=None) -> list[str]:
     """The names whose variable VAR is set (and, given VALUES, is one of them)."""
     if isinstance(values, str):
@@ -452,4 +548,6 @@ class FilterModule:
             "outage_timeline": outage_timeline,
             "outage_plan_text": outage_plan_text,
             "outage_select": outage_select,
+            "outage_workplan_targets": outage_workplan_targets,
+            "outage_workplan_timeline": outage_workplan_timeline,
         }
