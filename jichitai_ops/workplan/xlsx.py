@@ -32,6 +32,8 @@ NUMBER_FMT = "0"
 # Paper by the table's total column width (Excel character units)
 A4_PORTRAIT_MAX = 100
 A4_LANDSCAPE_MAX = 150
+ROW_HEIGHT = 16  # points per line of 11-point text, Japanese included
+MAX_ROW_HEIGHT = 409  # Excel's limit
 
 
 class Num(NamedTuple):
@@ -113,9 +115,12 @@ def _table(
 
 def _kv(ws, pairs: list[tuple[str, object]]) -> int:
     """項目 / 内容 rows under a header row; returns the next free row."""
-    end = _table(ws, 1, ["項目", "内容"], [[key, value] for key, value in pairs], [28, 90])
+    end = _table(ws, 1, ["項目", "内容"], [[key, value] for key, value in pairs], [28, 70])  # A4 portrait
+    from openpyxl.styles import Alignment
+
     for r in range(2, end):
         _put(ws, r, 1, ws.cell(row=r, column=1).value, bold=True, fill=HEAD_FILL)
+        ws.cell(row=r, column=2).alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
     return end
 
 
@@ -135,9 +140,9 @@ def _fit_columns(ws, caps: list[int], default_cap: int = 60, minimum: int = 6) -
             if cell.value is None or cell.value == "":
                 continue
             if isinstance(cell.value, dt.datetime):
-                width = 26  # 令和10年12月31日（日）23:59
+                width = 28  # 令和10年12月31日（日）23:59 and a margin
             elif isinstance(cell.value, dt.date):
-                width = 21
+                width = 23
             elif isinstance(cell.value, (int, float)):
                 width = len(f"{cell.value:,}") + 4  # and its unit
             else:
@@ -146,6 +151,21 @@ def _fit_columns(ws, caps: list[int], default_cap: int = 60, minimum: int = 6) -
     for col, width in widest.items():
         cap = caps[col - 1] if col <= len(caps) else default_cap
         ws.column_dimensions[get_column_letter(col)].width = max(minimum, min(width + 2, cap))
+    _fit_rows(ws)
+
+
+def _fit_rows(ws) -> None:
+    """Rows tall enough for their wrapped text: neither Excel nor LibreOffice sizes them on opening."""
+    from openpyxl.utils import get_column_letter
+
+    for row in ws.iter_rows():
+        lines = 1
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value:
+                room = max((ws.column_dimensions[get_column_letter(cell.column)].width or 9) - 1, 1)
+                lines = max(lines, sum(-(-max(_text_width(ln), 1) // room) for ln in cell.value.split("\n")))
+        if lines > 1:
+            ws.row_dimensions[row[0].row].height = min(ROW_HEIGHT * lines, MAX_ROW_HEIGHT)
 
 
 def _print_setup(ws, title_row: int | None = 1) -> None:
@@ -237,7 +257,7 @@ def plan_workbook(plan: dict, plan_digest: str):
             ]
             for i, s in enumerate(p["estimate"]["schedule"], 1)
         ],
-        [6, 26, 50, 40, 10],
+        [6, 30, 50, 40, 10],
     )
     for timeline in p.get("timelines") or []:  # 工程表: a Gantt chart of each published timeline
         chart.add_gantt_sheet(wb, timeline)

@@ -124,6 +124,14 @@ def test_columns_fit_japanese_text(books):
     assert xlsx._text_width("作業名") == 6 and xlsx._text_width("dhcp01\n長い行です") == 10
     steps = plan_book["作業手順"]
     assert steps.column_dimensions["B"].width >= 22  # 令和8年12月13日（日）9:30
+    # rows tall enough for their wrapped lines (no application sizes them), up to Excel's limit
+    changes = plan_book["変更内容"]
+    heights = {
+        row[1].value: changes.row_dimensions[row[0].row].height for row in changes.iter_rows(min_row=2)
+    }
+    assert heights["dhcp02"] == xlsx.MAX_ROW_HEIGHT  # a 50-line diff
+    assert xlsx.ROW_HEIGHT * 3 <= heights["dhcp01"] < xlsx.MAX_ROW_HEIGHT
+    assert ws.row_dimensions[1].height is None  # one line: left to the application
     # a column is never wider than its cap, however long its text
     assert plan_book["変更内容"].column_dimensions["G"].width <= 80
 
