@@ -14,7 +14,7 @@ PLAYBOOKS := $(wildcard playbooks/*.yml)
 help:
 	@echo "make demo   - set up, start the lab and run the main job against it"
 	@echo "make test   - set up and run the whole suite (lint, syntax, unit, lab integration)"
-	@echo "make lint | syntax | unit | lab-up | lab-down | lab-status | bench"
+	@echo "make lint | syntax | unit | lab-up | lab-down | lab-status | bench | screenshots"
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -78,6 +78,12 @@ demo: venv system-deps
 # every benchmark (each starts the lab parts it needs), or one: make bench BENCH=personnel
 bench: venv system-deps
 	$(BIN)/python -m bench $(BENCH)
+
+# the plans and reports under work/plans rendered to PNG under work/screenshots, to look at them as the
+# city reads them (headless Debian chromium, installed when missing; not part of make test)
+.PHONY: screenshots
+screenshots: venv
+	$(BIN)/python tools/screenshot_plans.py work/plans work/screenshots
 
 clean:
 	rm -rf $(VENV) work .pytest_cache .ruff_cache
