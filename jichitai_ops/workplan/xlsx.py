@@ -188,10 +188,12 @@ def _print_setup(ws, title_row: int | None = 1) -> None:
 
 
 def _finish(wb) -> None:
-    """Print setup for any sheet built elsewhere (charts) that has none: paper, orientation, one page wide."""
+    """Print setup for a sheet built elsewhere (工程表) that has none; the row above its frozen pane is
+    its header, repeated on every printed page."""
     for ws in wb.worksheets:
         if not ws.sheet_properties.pageSetUpPr or not ws.sheet_properties.pageSetUpPr.fitToPage:
-            _print_setup(ws, title_row=None)
+            frozen = ws[ws.freeze_panes].row if ws.freeze_panes else 1
+            _print_setup(ws, title_row=frozen - 1 if frozen > 1 else None)
 
 
 def _diff_text(diffs: list[dict]) -> str:

@@ -204,3 +204,43 @@ def test_a_plan_without_window_says_undecided():
     ws = xlsx.plan_workbook(p, "d" * 64)["概要"]
     values = {row[0].value: row[1].value for row in ws.iter_rows(min_row=2) if row[0].value}
     assert values["作業日時"] == "未定" and "作業開始" not in values
+
+
+def test_a_chart_sheet_gets_print_setup_and_its_header_row_repeated(plan):
+    plan = dict(plan)
+    plan["timelines"] = [
+        {
+            "kind": "gantt",
+            "title": "計画停電に伴う順次停止",
+            "origin": "21:00",
+            "windows": [
+                {"label": "作業枠", "start": "21:00", "end": "23:00", "start_offset": 0, "end_offset": 120}
+            ],
+            "bars": [
+                {
+                    "label": "第1段 端末",
+                    "kind": "tier",
+                    "tier": 1,
+                    "hosts": 40,
+                    "start_offset": 0,
+                    "end_offset": 10,
+                },
+                {
+                    "label": "第2段 サーバ",
+                    "kind": "tier",
+                    "tier": 2,
+                    "hosts": 12,
+                    "start_offset": 10,
+                    "end_offset": 35,
+                },
+            ],
+        }
+    ]
+    book = xlsx.plan_workbook(plan, "d" * 64)
+    charts = [ws for ws in book.worksheets if ws.title.startswith("工程表")]
+    assert charts, book.sheetnames
+    for ws in book.worksheets:
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1, ws.title
+        assert ws.page_setup.paperSize in (A4, A3), ws.title
+    head = charts[0][charts[0].freeze_panes].row - 1  # the table under the chart's title
+    assert head > 1 and charts[0].print_title_rows == f"${head}:${head}"
