@@ -6,7 +6,7 @@ import datetime as dt
 import difflib
 
 from .record import HIDDEN
-from .wareki import wareki_date
+from .wareki import clock, wareki_date, wareki_datetime
 
 MAX_DIFF_LINES = 400
 
@@ -71,3 +71,12 @@ def jp_date(value) -> str:
         return "—"
     day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
     return wareki_date(day)
+
+
+def at_offset(start, minutes) -> str:
+    """The clock time MINUTES after START (ISO 8601): 22:12 on the start's day, else the full date."""
+    from .model import parse_time
+
+    begin = parse_time(start)
+    moment = begin + dt.timedelta(minutes=minutes or 0)
+    return clock(moment) if moment.date() == begin.date() else wareki_datetime(moment)

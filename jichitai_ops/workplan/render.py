@@ -6,7 +6,7 @@ import os
 
 from . import chart
 from .model import KINDS, fmt_jp, fmt_minutes
-from .presentation import SEVERITY_JA, STATE_JA, jp_date, listify, ordered_entries, unified
+from .presentation import SEVERITY_JA, STATE_JA, at_offset, jp_date, listify, ordered_entries, unified
 from .record import HIDDEN
 from .report import VERDICTS
 
@@ -33,6 +33,7 @@ def _env(autoescape: bool):
     env.filters.update(
         jp=fmt_jp,
         jp_date=jp_date,
+        at_offset=at_offset,
         minutes=fmt_minutes,
         unified=unified,
         cell=md_cell,

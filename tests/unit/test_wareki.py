@@ -66,3 +66,9 @@ def test_calendar_day_filter_and_clock():
     assert presentation.jp_date(dt.date(2019, 5, 1)) == "令和元年5月1日（水）"
     assert presentation.jp_date(None) == "—"
     assert wareki.clock(dt.time(6, 5)) == "6:05" and wareki.clock(dt.datetime(2026, 1, 1, 23, 0)) == "23:00"
+
+
+def test_a_step_starts_at_a_clock_time_of_the_window():
+    assert presentation.at_offset("2026-12-06T22:00:00+09:00", 12) == "22:12"
+    assert presentation.at_offset("2026-12-06T22:00:00+09:00", 130) == "令和8年12月7日（月）0:10"
+    assert presentation.at_offset("2026-12-06T13:00:00+00:00", 0) == "22:00"  # Tokyo time
