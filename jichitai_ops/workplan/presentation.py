@@ -80,3 +80,13 @@ def at_offset(start, minutes) -> str:
     begin = parse_time(start)
     moment = begin + dt.timedelta(minutes=minutes or 0)
     return clock(moment) if moment.date() == begin.date() else wareki_datetime(moment)
+
+
+def jp_until(end, start) -> str:
+    """The end of a span that starts at START: only its clock time on the same day (〜23:00)."""
+    from .model import fmt_jp, parse_time
+
+    if not end or not start:
+        return fmt_jp(end)
+    finish = parse_time(end)
+    return clock(finish) if finish.date() == parse_time(start).date() else fmt_jp(end)

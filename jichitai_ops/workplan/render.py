@@ -6,7 +6,16 @@ import os
 
 from . import chart
 from .model import KINDS, fmt_jp, fmt_minutes
-from .presentation import SEVERITY_JA, STATE_JA, at_offset, jp_date, listify, ordered_entries, unified
+from .presentation import (
+    SEVERITY_JA,
+    STATE_JA,
+    at_offset,
+    jp_date,
+    jp_until,
+    listify,
+    ordered_entries,
+    unified,
+)
 from .record import HIDDEN
 from .report import VERDICTS
 
@@ -34,6 +43,7 @@ def _env(autoescape: bool):
         jp=fmt_jp,
         jp_date=jp_date,
         at_offset=at_offset,
+        jp_until=jp_until,
         minutes=fmt_minutes,
         unified=unified,
         cell=md_cell,

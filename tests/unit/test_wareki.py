@@ -72,3 +72,10 @@ def test_a_step_starts_at_a_clock_time_of_the_window():
     assert presentation.at_offset("2026-12-06T22:00:00+09:00", 12) == "22:12"
     assert presentation.at_offset("2026-12-06T22:00:00+09:00", 130) == "令和8年12月7日（月）0:10"
     assert presentation.at_offset("2026-12-06T13:00:00+00:00", 0) == "22:00"  # Tokyo time
+
+
+def test_a_span_names_its_end_day_only_when_it_differs():
+    start = "2026-12-06T21:00:00+09:00"
+    assert presentation.jp_until("2026-12-06T23:00:00+09:00", start) == "23:00"
+    assert presentation.jp_until("2026-12-07T09:00:00+09:00", start) == "令和8年12月7日（月）9:00"
+    assert presentation.jp_until(None, start) == "未定"
