@@ -4,9 +4,9 @@
 # Pure functions: the directory is read and written elsewhere (ldap_directory, ad_personnel).
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 
+from ansible.module_utils.hr_transfer import checks as hr_transfer_checks
 from ansible.module_utils.hr_transfer.transfer_list import (
     CONCURRENT,
     HIRE,
@@ -143,10 +143,7 @@ def marker(order):
 
 
 def _same_name(a, b):
-    def squash(text):
-        return unicodedata.normalize("NFKC", text).replace(" ", "")
-
-    return squash(a) == squash(b)
+    return hr_transfer_checks.same_name(a, b)
 
 
 def _dept_label(dept):
@@ -181,6 +178,7 @@ class Planner:
         self.bad_lines = {i.line for i in parse_issues}
         intents = self._intents()
         self._check_directory(intents)
+        self._check_inputs()
         if self.issues:
             return self._result()
         self._plan_org()
@@ -201,6 +199,18 @@ class Planner:
 
     def _err(self, order, message):
         self.issues.append(Issue(order.line if order else 0, message, order.staff_no if order else ""))
+
+    # ---- the list's rows against the directory and the transfer (checks.py) ---------------------
+    def _check_inputs(self):
+        rows = hr_transfer_checks.usable(self.orders, self.bad_lines)
+        accounts = self.snap.accounts
+        self.issues.extend(hr_transfer_checks.identity(rows, accounts))
+        self.issues.extend(
+            hr_transfer_checks.dates(rows, self.opt.get("effective_date"), self.opt.get("effective_dates"))
+        )
+        issues, warnings = hr_transfer_checks.doubtful(rows, self.current, self.nxt, accounts, self._dept_of)
+        self.issues.extend(issues)
+        self.warnings.extend(w.render() for w in sorted(warnings, key=lambda i: (i.line, i.message)))
 
     # ---- orders -> intents -------------------------------------------------------------------
     def _intents(self):
