@@ -26,6 +26,14 @@ options:
   effective_date:
     description: Effective date (発令日); defaults to the most frequent date of the list.
     type: str
+  effective_dates:
+    description:
+      - Further dates (C(YYYY-MM-DD)) whose orders belong to this transfer besides I(effective_date).
+        An order dated otherwise is an input error; a retirement (退職) may be dated the day before
+        any of these dates.
+    type: list
+    elements: str
+    default: []
   account_prefix:
     description: Prefix of the account name before the staff number (C(u) gives C(u123456)).
     type: str

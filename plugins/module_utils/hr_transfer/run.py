@@ -21,6 +21,7 @@ PLAN_ARGS = {
     "organisation": {"type": "dict", "required": True},
     "organisation_next": {"type": "dict"},
     "effective_date": {"type": "str"},
+    "effective_dates": {"type": "list", "elements": "str", "default": []},
     "ldap_url": {"type": "str", "required": True},
     "ldap_bind_dn": {"type": "str", "required": True},
     "ldap_bind_password": {"type": "str", "required": True, "no_log": True},
@@ -89,6 +90,7 @@ def plan_from_inputs(params):
     base = params["ldap_base_dn"]
     options = {
         "effective_date": date,
+        "effective_dates": params.get("effective_dates") or [],
         "route_groups": params["route_groups"],
         "route_groups_ou": f"{params['route_groups_ou']},{base}",
         "upn_suffix": params.get("upn_suffix") or dns_domain(base),
@@ -106,10 +108,11 @@ def plan_from_inputs(params):
     if result.issues:
         directory.close()
         errors = [issue.render() for issue in result.issues]
+        doubts = ("\n要確認（誤りではありません）:\n" + "\n".join(result.warnings)) if result.warnings else ""
         raise InputProblems(
             f"人事異動リスト {params['hr_list']}（{encoding or '文字コード不明'}）に"
             f" {len(errors)} 件の誤りがあります。"
-            "何も変更していません:\n" + "\n".join(errors),
+            "何も変更していません:\n" + "\n".join(errors) + doubts,
             errors,
         )
     return Context(orders, encoding, current, nxt, org_diff, snapshot, result, directory, date, timings)
