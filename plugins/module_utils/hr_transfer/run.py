@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import collections
+import os
 import time
 from dataclasses import dataclass
 
 from ansible.module_utils.directory.ldap import LdapDirectory
 from ansible.module_utils.hr_transfer import ad as hr_transfer_ad
+from ansible.module_utils.hr_transfer import limits as hr_transfer_limits
 from ansible.module_utils.hr_transfer import org as hr_transfer_org
 from ansible.module_utils.hr_transfer import plan as hr_transfer_plan
 from ansible.module_utils.hr_transfer import transfer_list as hr_transfer_list
@@ -102,12 +104,16 @@ def plan_from_inputs(params):
     ).connect()
     snapshot, timings["read"] = hr_transfer_ad.read_snapshot(directory, base, params["kana_attribute"])
     planned = time.monotonic()
+    # every value against every target it reaches (directory limits, import-file encodings), before any change
+    list_issues, other_issues = hr_transfer_limits.check_inputs(params, orders, current, nxt)
+    parse_issues = parse_issues + list_issues
     result = hr_transfer_plan.plan(orders, parse_issues, current, nxt, snapshot, org_diff, options)
+    result.issues.extend(other_issues)
     timings["plan"] = time.monotonic() - planned
     timings["inputs_and_plan"] = time.monotonic() - started
     if result.issues:
         directory.close()
-        errors = [issue.render() for issue in result.issues]
+        errors = [issue.render(os.path.basename(params["hr_list"])) for issue in result.issues]
         doubts = ("\n要確認（誤りではありません）:\n" + "\n".join(result.warnings)) if result.warnings else ""
         raise InputProblems(
             f"人事異動リスト {params['hr_list']}（{encoding or '文字コード不明'}）に"

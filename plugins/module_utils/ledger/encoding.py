@@ -32,3 +32,58 @@ def decode_text(data, encoding="auto"):
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         raise UndecodableText(f"line {line}: bytes not valid {encoding} ({exc.reason})", line) from None
+
+
+def _valid(chunk, encoding):
+    try:
+        chunk.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return exc.start
+    return None
+
+
+def decode_lines(data):
+    """Decode line by line, for a file in which one row may have been saved in another encoding.
+
+    Returns (text, encoding, problems). ENCODING is the file's: utf-8-sig when a BOM starts the data,
+    else utf-8 or cp932 by the majority of the lines that are not plain ASCII (a CP932 file is hardly
+    ever valid UTF-8, so a line valid as UTF-8 in a CP932 file is a UTF-8 row). PROBLEMS is a list of
+    (line, byte offset in the line, detail) for each line not in the file's encoding: such a line is
+    decoded in the encoding it is in (or with U+FFFD where it is in neither), so the rest of the row
+    can still be checked. TEXT keeps every line ending as it was."""
+    bom = data.startswith(BOM)
+    body = data[len(BOM) :] if bom else data
+    lines = body.splitlines(keepends=True)
+    utf8_lines = cp932_lines = 0
+    for chunk in lines:
+        if chunk.isascii():
+            continue
+        if _valid(chunk, "utf-8") is None:
+            utf8_lines += 1
+        else:
+            cp932_lines += 1
+    encoding = "utf-8-sig" if bom else "utf-8" if utf8_lines >= cp932_lines else "cp932"
+    file_codec = "cp932" if encoding == "cp932" else "utf-8"
+    other = "utf-8" if file_codec == "cp932" else "cp932"
+    parts, problems = [], []
+    for number, chunk in enumerate(lines, 1):
+        if chunk.isascii():
+            parts.append(chunk.decode("ascii"))
+            continue
+        if file_codec == "cp932" and _valid(chunk, "utf-8") is None:
+            # valid UTF-8 with non-ASCII bytes: a UTF-8 row, even where the bytes also pass as CP932
+            start = next(i for i, b in enumerate(chunk) if b >= 0x80)
+            problems.append((number, start, "この行だけ UTF-8 で保存されています（ファイルは CP932）"))
+            parts.append(chunk.decode("utf-8"))
+            continue
+        bad = _valid(chunk, file_codec)
+        if bad is None:
+            parts.append(chunk.decode(file_codec))
+        elif _valid(chunk, other) is None:
+            label = "CP932（Shift_JIS）" if other == "cp932" else "UTF-8"
+            problems.append((number, bad, f"この行だけ {label} で保存されています（ファイルは {encoding}）"))
+            parts.append(chunk.decode(other))
+        else:
+            problems.append((number, bad, f"UTF-8 でも CP932 でもないバイトがあります（0x{chunk[bad]:02X}）"))
+            parts.append(chunk.decode(file_codec, errors="replace"))
+    return "".join(parts), encoding, problems
