@@ -1,0 +1,50 @@
+"""The lab outage's work plan names the hosts the controller stops (workplan_targets from the role
+outage_plan) with their segment and site, and draws the tiers against the window (workplan_timeline),
+in plan.json, plan.html (inline SVG, the order text line by line) and plan.xlsx (chart sheet)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import openpyxl
+import pytest
+from test_outage_lab import SHUTDOWN_ORDER, playbook
+
+pytestmark = pytest.mark.lab
+
+
+def test_shutdown_plan_lists_every_host_of_every_tier_and_charts_the_tiers(lab, tmp_path):
+    down = playbook(
+        "outage_shutdown.yml", tmp_path, "--check",
+        "-e", "workplan_window_start=2026-12-19T21:00 workplan_window_end=2026-12-19T23:00",
+    )  # fmt: skip
+    assert down.returncode == 0, down.stdout[-3000:]
+    (folder,) = [p.parent for p in (tmp_path / "plans").glob("*/plan.json")]
+    plan = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
+    hosts = {h["name"]: h for h in plan["hosts"]}
+    assert set(SHUTDOWN_ORDER) <= set(hosts)
+    assert set(SHUTDOWN_ORDER) <= set(plan["summary"]["hosts_with_changes"])
+    for name in SHUTDOWN_ORDER:
+        assert hosts[name]["segment_name"] and hosts[name]["site_name"] == "守口市役所本庁舎", hosts[name]
+        assert re.fullmatch(r"第[1-6]段で停止（.+）", hosts[name]["note"]), hosts[name]
+    assert hosts["ad01"]["note"] == "第3段で停止（Active Directory）"
+    assert {s["name"] for s in plan["affected"]["sites"]} == {"守口市役所本庁舎"}
+    assert {"LGWAN接続系", "インターネット接続系", "個人番号利用事務系"} <= {
+        s["name"] for s in plan["affected"]["segments"]
+    }
+    (timeline,) = plan["timelines"]
+    tiers = [b for b in timeline["bars"] if b["kind"] == "tier"]
+    assert [b["hosts"] for b in tiers] == [2, 1, 2, 2, 1, 4]
+    assert timeline["windows"][0]["start"] == "21:00" and timeline["windows"][0]["end"] == "23:00"
+
+    page = (folder / "plan.html").read_text(encoding="utf-8")
+    svg = re.search(r'<svg [^>]*class="gantt".*?</svg>', page, flags=re.S).group(0)
+    assert svg.count('class="bar planned"') == len(timeline["bars"])
+    assert "第3段 Active Directory（2台）" in svg
+    summary = re.search(r'<p class="lines">(.*?)</p>', page, flags=re.S).group(1)
+    assert "\n21:18–21:22 第3段 Active Directory: ad02 → ad01\n" in summary
+    assert "ups04</td>" in page and "第6段で停止（UPS）" in page
+
+    wb = openpyxl.load_workbook(folder / "plan.xlsx")
+    assert len(wb["工程表"]._charts) == 1
