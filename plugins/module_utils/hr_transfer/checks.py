@@ -33,6 +33,17 @@ def same_name(a, b):
     return name_key(a) == name_key(b)
 
 
+def at(order, column, message):
+    """An issue of ORDER's line in COLUMN (its header name; the position as the list has it)."""
+    position = order.columns.get(column, 0) if order.columns else 0
+    return Issue(order.line, message, order.staff_no, column=position, column_name=column)
+
+
+def _kana(order):
+    """The kana as the list has it (the liaison searches the list for it)."""
+    return (order.raw.get("氏名カナ") or order.kana).strip()
+
+
 def usable(orders, bad_lines):
     """The rows the parser accepted (a row with a parse error is reported once, by the parser)."""
     return [o for o in orders if o.line not in bad_lines and o.kind in KINDS]
@@ -56,20 +67,20 @@ def identity(orders, accounts):
             elsewhere = sorted(n for n in by_name.get(name_key(order.name), []) if n != order.staff_no)
             hint = f"。リストの氏名は AD では職員番号 {'、'.join(elsewhere)} です" if elsewhere else ""
             issues.append(
-                Issue(
-                    order.line,
+                at(
+                    order,
+                    "氏名",
                     f"氏名が AD の職員番号 {order.staff_no} の氏名と違います"
                     f"（リスト: {order.name}、AD: {account.name}）。別の職員の番号ではありませんか{hint}",
-                    order.staff_no,
                 )
             )
         elif order.kana and account.kana and not same_name(order.kana, account.kana):
             issues.append(
-                Issue(
-                    order.line,
+                at(
+                    order,
+                    "氏名カナ",
                     f"氏名カナが AD の職員番号 {order.staff_no} の氏名カナと違います"
-                    f"（リスト: {order.kana}、AD: {account.kana}）",
-                    order.staff_no,
+                    f"（リスト: {_kana(order)}、AD: {account.kana}）",
                 )
             )
     rows = {}
@@ -81,13 +92,13 @@ def identity(orders, accounts):
             continue  # one kana; or two names, which the planner reports as two people on one number
         for order in same:
             others = "、".join(
-                f"{o.line}行目 {o.kana}" for o in same if name_key(o.kana) != name_key(order.kana)
+                f"{o.line}行目 {_kana(o)}" for o in same if name_key(o.kana) != name_key(order.kana)
             )
             issues.append(
-                Issue(
-                    order.line,
-                    f"職員番号 {staff_no} の氏名カナが行によって違います（この行: {order.kana}、{others}）",
-                    staff_no,
+                at(
+                    order,
+                    "氏名カナ",
+                    f"職員番号 {staff_no} の氏名カナが行によって違います（この行: {_kana(order)}、{others}）",
                 )
             )
     return issues
@@ -108,8 +119,9 @@ def declared_dates(effective_date, effective_dates):
             issues.append(
                 Issue(
                     0,
-                    f"transfer.yml の発令日 '{text}' が日付（YYYY-MM-DD）ではありません"
+                    f"発令日 '{text}' が日付（YYYY-MM-DD）ではありません"
                     "（personnel_transfer_effective_date / personnel_transfer_effective_dates）",
+                    file="transfer.yml",
                 )
             )
     return sorted(set(dates)), issues
@@ -135,11 +147,11 @@ def dates(orders, effective_date, effective_dates=()):
             continue
         note = "（退職はその前日も可）" if order.kind == RETIRE else ""
         issues.append(
-            Issue(
-                order.line,
+            at(
+                order,
+                "発令日",
                 f"発令日 {order.raw.get('発令日', order.date).strip()}（{order.date}）がこの異動の発令日"
                 f"（{label}）ではありません{note}。別の異動の発令ではありませんか",
-                order.staff_no,
             )
         )
     return issues
@@ -167,16 +179,16 @@ def doubtful(orders, current, nxt, accounts, dept_of):
     for order in orders:
         if order.kind == CONCURRENT and order.new_dept:
             posts.setdefault((order.staff_no, _code(nxt, order.new_dept)), []).append(order)
-    for (staff_no, _dept), same in posts.items():
+    for same in posts.values():
         if len(same) < 2:
             continue
         for order in same:
             others = "、".join(f"{o.line}行目" for o in same if o is not order)
             issues.append(
-                Issue(
-                    order.line,
+                at(
+                    order,
+                    "新所属",
                     f"同じ兼務先 {_label(nxt, order.new_dept)} への兼務が重複しています（{others}）",
-                    staff_no,
                 )
             )
     # a concurrent post in the department the person stays in (no move of the primary post)
@@ -190,11 +202,7 @@ def doubtful(orders, current, nxt, accounts, dept_of):
         where = dept_of(account)
         if where and where == _code(nxt, order.new_dept):
             issues.append(
-                Issue(
-                    order.line,
-                    f"兼務先 {_label(nxt, order.new_dept)} が本務の所属（AD）と同じです",
-                    order.staff_no,
-                )
+                at(order, "新所属", f"兼務先 {_label(nxt, order.new_dept)} が本務の所属（AD）と同じです")
             )
     # a move that stays in its department
     for order in orders:
@@ -203,11 +211,11 @@ def doubtful(orders, current, nxt, accounts, dept_of):
         old = current.resolve(order.old_dept)
         if old is not None and old.code == _code(nxt, order.new_dept):
             warnings.append(
-                Issue(
-                    order.line,
+                at(
+                    order,
+                    "新所属",
                     f"配置換ですが旧所属と新所属が同じです（{old.code} {old.name}）。"
                     "課内の異動なら AD の所属は変わりません。新所属の誤りでないか確認してください",
-                    order.staff_no,
                 )
             )
     # one new hire under two staff numbers: the same 氏名 and 氏名カナ
@@ -226,11 +234,9 @@ def doubtful(orders, current, nxt, accounts, dept_of):
             others = "、".join(f"{o.line}行目 職員番号 {o.staff_no}" for o in rows if o is not order)
             text = f"同じ氏名・氏名カナの{order.kind}が別の職員番号にもあります（{others}）"
             if len(depts) == 1:
-                issues.append(Issue(order.line, f"{text}。同じ人を二重に採用していませんか", order.staff_no))
+                issues.append(at(order, "氏名", f"{text}。同じ人を二重に採用していませんか"))
             else:
-                warnings.append(
-                    Issue(order.line, f"{text}。同姓同名の別人か確認してください", order.staff_no)
-                )
+                warnings.append(at(order, "氏名", f"{text}。同姓同名の別人か確認してください"))
     # a new hire who has the name and kana of someone already working here under another number
     staff = {}
     for staff_no, account in accounts.items():
@@ -244,11 +250,11 @@ def doubtful(orders, current, nxt, accounts, dept_of):
         )
         if known:
             warnings.append(
-                Issue(
-                    order.line,
+                at(
+                    order,
+                    "氏名",
                     f"{order.kind}の {order.name} と同じ氏名・氏名カナの職員が AD に在職しています"
                     f"（職員番号 {'、'.join(known)}）。同一人物なら既存の職員番号で発令してください",
-                    order.staff_no,
                 )
             )
     return issues, warnings
