@@ -26,8 +26,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -396,7 +398,115 @@ def moved_into(rehearsal, ou):
         return 0
 
 
+def session_processes(sid: int) -> list[str]:
+    """The processes of the session SID (the run was started as its leader): pid and command line."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[-1].split()
+            if int(fields[3]) == sid and fields[0] != "Z":
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ")[:200]
+                found.append(f"{entry.name}: {command!r}")
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def killed_run_journal(rehearsal):
+    """The module journal of the runs under the plan that never ended (no end event in their task journal)."""
+    folder = rehearsal.project / "work" / "plans" / rehearsal.plan_id / "journal"
+    return [
+        folder / tasks.name.replace(".tasks.", ".changes.")
+        for tasks in sorted(folder.glob("*.tasks.jsonl"))
+        if '"event": "end"' not in tasks.read_text(encoding="utf-8")
+        and (folder / tasks.name.replace(".tasks.", ".changes.")).is_file()
+    ]
+
+
+def test_a_killed_cutover_stops_its_module_and_is_reported_from_the_journal(rehearsal, tmp_path):
+    """kill -9 of ansible-playbook while the AD cutover writes: the module stops before its next write
+    (it watches the controller process), and `jichitai-ops report` writes the killed run's report with
+    every change the module journalled."""
+    log = (tmp_path / "killed.log").open("w")
+    proc = subprocess.Popen(
+        rehearsal.command(
+            "--diff", "-e", f"workplan_id={rehearsal.plan_id}", "-e", f"workplan_now={CUTOVER_AT}"
+        ),
+        cwd=rehearsal.project,
+        env=rehearsal.env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its workers and modules are found by session after the kill
+    )
+    deadline = time.monotonic() + 600
+    killed = False
+    while time.monotonic() < deadline and proc.poll() is None:
+        if moved_into(rehearsal, "OU=190300") >= 3:
+            os.kill(proc.pid, signal.SIGKILL)
+            killed = True
+            break
+        time.sleep(0.05)
+    proc.wait(timeout=60)
+    log.close()
+    rehearsal.outputs.append((tmp_path / "killed.log").read_text(errors="replace"))
+    gone_by = time.monotonic() + 60
+    while session_processes(proc.pid) and time.monotonic() < gone_by:
+        time.sleep(0.2)
+    left = session_processes(proc.pid)
+    if left:
+        os.killpg(proc.pid, signal.SIGKILL)
+    assert killed, "the cutover finished before it could be killed"
+    assert not left, "processes of the killed run went on:\n" + "\n".join(left)
+    moved = moved_into(rehearsal, "OU=190300")
+    time.sleep(3)
+    assert moved_into(rehearsal, "OU=190300") == moved, "AD changed after every process of the run was gone"
+    assert unmet(rehearsal), "every order had landed before the kill: the drill proves nothing"
+
+    journal = [json.loads(line) for f in killed_run_journal(rehearsal) for line in f.read_text().splitlines()]
+    writes = [j for j in journal if j["module"] == "ad_personnel" and j["ok"] and j["action"] != "abandoned"]
+    assert len(writes) >= 3 and any(j["action"] == "abandoned" for j in journal), journal[-3:]
+
+    out = subprocess.run(
+        [str(ROOT / ".venv/bin/jichitai-ops"), "report", rehearsal.plan_id],
+        cwd=rehearsal.project,
+        env=rehearsal.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 5, out.stdout + out.stderr  # review
+    assert "中断" in out.stdout and "jichitai-ops apply" in out.stdout, out.stdout
+    reports = sorted((rehearsal.project / "work/plans" / rehearsal.plan_id / "reports").glob("*-interrupted"))
+    assert len(reports) == 1
+    report = json.loads((reports[0] / "report.json").read_text(encoding="utf-8"))
+    assert report["interrupted"] and report["verdict"] == "review"
+    cut = [r for r in report["rows"] if "Cut over AD" in r["task"]]
+    assert cut and cut[0]["actual"] == "failed", [(r["task"], r["verdict"]) for r in report["rows"]]
+    journalled = "".join(d.get("prepared", "") for d in cut[0]["actual_diffs"])
+    assert sum(1 for line in journalled.splitlines() if line.startswith("+ ")) == len(writes)
+
+
+def journal_writes(rehearsal, module="ad_personnel", skip=()):
+    """Changes MODULE journalled under the plan, in runs other than SKIP (journal file names)."""
+    folder = rehearsal.project / "work" / "plans" / rehearsal.plan_id / "journal"
+    count = 0
+    for path in folder.glob("*.changes.jsonl"):
+        if path.name in skip:
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:  # being written
+                continue
+            count += entry.get("module") == module and entry.get("ok") and entry.get("action") != "abandoned"
+    return count
+
+
 def test_cutover_fails_clearly_when_the_directory_stops_mid_apply(rehearsal):
+    journal = rehearsal.project / "work" / "plans" / rehearsal.plan_id / "journal"
+    earlier_runs = {p.name for p in journal.glob("*.changes.jsonl")}
     proc = subprocess.Popen(
         rehearsal.command(
             "--diff", "-e", f"workplan_id={rehearsal.plan_id}", "-e", f"workplan_now={CUTOVER_AT}"
@@ -410,7 +520,7 @@ def test_cutover_fails_clearly_when_the_directory_stops_mid_apply(rehearsal):
     deadline = time.monotonic() + 600
     stopped = False
     while time.monotonic() < deadline and proc.poll() is None:
-        if moved_into(rehearsal, "OU=190300") >= 3:
+        if journal_writes(rehearsal, skip=earlier_runs) >= 3:  # this run's own AD writes
             result = samba(rehearsal, "down")
             assert result.returncode == 0, result.stderr
             stopped = True
@@ -494,6 +604,14 @@ def test_rerun_after_restart_completes_with_nothing_lost_or_doubled(rehearsal):
     problems = unmet(rehearsal)
     assert not problems, "\n".join(problems[:30])
     assert "計画外 0 件" in out.text
+    # the rerun's report names the killed run and judges the cutover with it, not as 計画した変更なし
+    report = json.loads(
+        (rehearsal.project / "work/plans" / rehearsal.plan_id / "report.json").read_text(encoding="utf-8")
+    )
+    assert any(h["interrupted"] and h["journal_changes"] >= 3 for h in report["history"]), report["history"]
+    cut = [r for r in report["rows"] if "Cut over AD" in r["task"]]
+    assert cut and cut[0]["verdict"] in ("completed_across_runs", "done_earlier", "matched"), cut[0]
+    assert not report["counts"]["planned_not_changed"] and not report["counts"]["diff_differs"]
 
 
 # ---- access follows the department ---------------------------------------------------------------
