@@ -496,7 +496,7 @@ def outage_workplan_timeline(
     bars, clock = [], 0
     for step in timeline["steps"]:
         if step["tier"]:
-            label = f"第{step['tier']}段 {step['name']}（{len(step['hosts'])}台）"
+            label = f"第{step['tier']}段 {step['name']}（{len(step['hosts']):,}台）"
         else:
             label = str(step["name"])
         bars.append(
@@ -516,7 +516,7 @@ def outage_workplan_timeline(
     tiers = [b for b in bars if b["kind"] == "tier"]
     return {
         "kind": "gantt",
-        "title": title or f"{word}の工程（{len(tiers)} 段・{sum(b['hosts'] for b in tiers)} 台）",
+        "title": title or f"{word}の工程（{len(tiers)} 段・{sum(b['hosts'] for b in tiers):,} 台）",
         "direction": direction,
         "origin": timeline["start"],
         "total_minutes": int(timeline["total_minutes"]),

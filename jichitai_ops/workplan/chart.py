@@ -15,6 +15,7 @@ its actual bar beside the planned one.
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 FONT = "'Yu Gothic', 'Meiryo', 'Noto Sans CJK JP', sans-serif"
@@ -41,12 +42,16 @@ def text_width(text: str, size: float = FONT_SIZE) -> float:
 
 
 def fit(text: str, width: float, size: float = FONT_SIZE) -> str:
-    """TEXT cut with an ellipsis to fit WIDTH (the full text stays in the chart's tooltip)."""
+    """TEXT cut with an ellipsis to fit WIDTH, a closing （…） such as the number of hosts kept (the full
+    text stays in the chart's tooltip)."""
     if text_width(text, size) <= width:
         return text
-    while text and text_width(text + "…", size) > width:
-        text = text[:-1]
-    return text + "…"
+    match = re.search(r"（[^（）]*）$", text)
+    tail = match.group(0) if match and text_width(match.group(0), size) < width / 3 else ""
+    head = text[: len(text) - len(tail)]
+    while head and text_width(head + "…" + tail, size) > width:
+        head = head[:-1]
+    return head + "…" + tail
 
 
 def _minutes_of_day(clock: str) -> int:

@@ -81,7 +81,7 @@ def test_timeline_chart_has_a_bar_per_step_within_the_contract_window(hostvars, 
     assert drawn["end_offset"] == (120 if direction == "shutdown" else 180)
     assert chart["within_budget"] and ends <= drawn["end_offset"]
     word = "停止" if direction == "shutdown" else "起動"
-    assert chart["title"] == f"{word}の工程（{len(tiers)} 段・{sum(len(t['hosts']) for t in tiers)} 台）"
+    assert chart["title"] == f"{word}の工程（{len(tiers)} 段・{sum(len(t['hosts']) for t in tiers):,} 台）"
 
 
 def test_window_past_midnight_counts_on():

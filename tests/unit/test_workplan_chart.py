@@ -173,3 +173,12 @@ def test_a_plan_without_timelines_has_no_chart_sheet(outage_plan):
     plain = {**outage_plan, "timelines": []}
     assert "工程表" not in xlsx.plan_workbook(plain, "d" * 64).sheetnames
     assert "<svg" not in render.render_plan(plain, "d" * 64, "html")
+
+
+def test_a_long_label_is_cut_but_keeps_its_host_count():
+    label = "第4段 SKYSEA・ウイルス対策・WSUS等の管理サーバ（1,012台）"
+    shown = chart.fit(label, chart.LABEL_WIDTH - 16)
+    assert shown.endswith("…（1,012台）") and shown.startswith("第4段 SKYSEA")
+    assert chart.text_width(shown) <= chart.LABEL_WIDTH - 16 < chart.text_width(label)
+    short = "第3段 Active Directory（2台）"
+    assert chart.fit(short, chart.LABEL_WIDTH - 16) == short
