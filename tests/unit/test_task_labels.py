@@ -14,9 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SILENT = {
     "set_fact",
     "debug",
-    "include_tasks",
+    # not include_tasks: an include that check mode skips shows in the plan, so it needs its label too
     "import_tasks",
-    "include_role",
+    "include_role",  # its vars become the role's parameters (and its tasks carry their own labels)
     "import_role",
     "meta",
     "set_stats",
