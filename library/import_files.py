@@ -114,14 +114,12 @@ warnings_list:
   elements: str
 """
 
-import csv
-import io
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.directory.ldap import HAS_LDAP3, DirectoryError
 from ansible.module_utils.hr_transfer import exports as hr_transfer_exports
-from ansible.module_utils.hr_transfer import transfer_list as hr_transfer_list
+from ansible.module_utils.hr_transfer import limits as hr_transfer_limits
 from ansible.module_utils.hr_transfer.run import PLAN_ARGS, InputProblems, plan_from_inputs
 
 SYSTEMS = {
@@ -132,86 +130,6 @@ SYSTEMS = {
     "pc_assets.csv": ("資産台帳", "PC 資産台帳の差し替え（移動した PC の所属・設置場所）"),
     "plan_by_person.csv": ("人事課確認", "異動者別の計画一覧を人事課と照合（取込なし）"),
 }
-
-
-def read_ledger(path):
-    with open(path, "rb") as handle:
-        text, encoding = hr_transfer_list.decode(handle.read())
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    return reader.fieldnames, list(reader), encoding
-
-
-def describe_pc(row):
-    return " ".join(row.get(k, "") for k in ("資産番号", "種別", "所属", "設置場所", "利用者"))
-
-
-def person_views(ctx, exports, rows, new_rows):
-    """{"職員番号 氏名": (before, after)} across SKYSEA, workflow, transfer systems, share folders and PCs."""
-    plan = ctx.result
-    by_user = {}
-    for row in rows:
-        key = (hr_transfer_exports.squash(row.get("利用者", "")), row.get("所属", ""))
-        by_user.setdefault(key, []).append(row)
-    new_by_asset = {row.get("資産番号"): row for row in new_rows}
-    views = {}
-    for staff_no, person in sorted(plan.people.items()):
-        old = ctx.current.departments.get(person.old_dept)
-        mine = by_user.get((hr_transfer_exports.squash(person.name), old.skysea_group), []) if old else []
-        # a new account's systems start empty, whether or not prepare has created the account yet
-        before = (
-            {"状態": "新規（各システム未登録）"}
-            if person.new_account
-            else exports.person_view(staff_no, plan.before, ctx.current, [describe_pc(r) for r in mine])
-        )
-        orders = zip(person.lines, person.kinds, strict=True)
-        after = {"発令": [f"{line}行目 {kind}" for line, kind in orders]}
-        after.update(
-            exports.person_view(
-                staff_no,
-                plan.final,
-                ctx.nxt,
-                [describe_pc(new_by_asset.get(r.get("資産番号"), r)) for r in mine],
-            )
-        )
-        views[f"{staff_no} {person.name}"] = (before, after)
-    return views
-
-
-def person_table(ctx, views):
-    header = [
-        "職員番号",
-        "氏名",
-        "発令",
-        "旧所属",
-        "新所属",
-        "新職名",
-        "共有フォルダ",
-        "SKYSEA",
-        "SKYSEA 管理者設定",
-        "ワークフロー承認者",
-        "転送システム",
-        "PC",
-    ]
-    rows = []
-    for staff_no, person in sorted(ctx.result.people.items()):
-        _before, after = views[f"{staff_no} {person.name}"]
-        rows.append(
-            [
-                staff_no,
-                person.name,
-                " / ".join(f"{ln}行目 {kind}" for ln, kind in zip(person.lines, person.kinds, strict=True)),
-                person.old_dept,
-                person.new_dept,
-                person.title,
-                "; ".join(after.get("共有フォルダ", [])),
-                after.get("SKYSEA", after.get("状態", "")),
-                "; ".join(after.get("SKYSEA 管理者設定", [])),
-                "; ".join(after.get("ワークフロー承認者", [])),
-                "; ".join(after.get("転送システム", [])),
-                "; ".join(after.get("PC", [])),
-            ]
-        )
-    return header, rows
 
 
 def main():
@@ -244,39 +162,29 @@ def main():
         params["account_prefix"],
         params.get("approver_titles"),
     )
-    tables = {
-        "skysea_organisation.csv": exports.skysea_organisation(),
-        "skysea_users.csv": exports.skysea_users(),
-        "skysea_managers.csv": exports.skysea_managers(),
-        "workflow_routes.csv": exports.workflow_routes(),
-    }
-    route_systems = {}
-    for route, group in sorted(params["route_groups"].items()):
-        name, label = hr_transfer_exports.ROUTE_FILES[route]
-        tables[name] = exports.transfer_users(route, group)
-        route_systems[name] = (label, f"利用者・承認者のインポート（AD グループ {group} と突き合わせ）")
-    contents = {}
-    for name, (header, rows) in tables.items():
-        try:
-            contents[name] = (hr_transfer_exports.render_csv(header, rows, params["encoding"]), len(rows))
-        except UnicodeEncodeError as exc:
-            module.fail_json(msg=f"{name} を {params['encoding']} で書けない文字があります: {exc}")
-    pc_changes, rows, new_rows = [], [], []
+    ledger = None
     if params.get("ledger"):
-        header, rows, ledger_encoding = read_ledger(params["ledger"])
-        site_names = {s.get("id"): s.get("name", "") for s in params["sites"]}
-        new_rows, pc_changes = exports.ledger(header, rows, set(params["ledger_moving_kinds"]), site_names)
-        data = hr_transfer_exports.render_csv(
-            header,
-            [[r.get(h, "") for h in header] for r in new_rows],
-            "utf-8-sig" if ledger_encoding == "utf-8-sig" else "cp932",
+        with open(params["ledger"], "rb") as handle:
+            ledger = hr_transfer_limits.read_table(handle.read(), os.path.basename(params["ledger"]))
+    try:
+        built = hr_transfer_exports.build_files(
+            exports,
+            ctx.result,
+            params["route_groups"],
+            params["encoding"],
+            ledger=ledger,
+            moving_kinds=set(params["ledger_moving_kinds"]),
+            site_names={s.get("id"): s.get("name", "") for s in params["sites"]},
         )
-        contents["pc_assets.csv"] = (data, len(new_rows))
-    by_person = person_views(ctx, exports, rows, new_rows)
-    header, table = person_table(ctx, by_person)
-    contents["plan_by_person.csv"] = (
-        hr_transfer_exports.render_csv(header, table, params["encoding"]),
-        len(table),
+    except UnicodeEncodeError as exc:  # the input checks name every such character first
+        module.fail_json(
+            msg=f"{params['encoding']} で書けない文字があります。何も書いていません: {exc}", changed=False
+        )
+    contents, route_systems, pc_changes, by_person = (
+        built.contents,
+        built.route_systems,
+        built.pc_changes,
+        built.by_person,
     )
     sums = "".join(
         f"{hr_transfer_exports.sha256(data)}  {name}\n" for name, (data, _n) in sorted(contents.items())
@@ -317,8 +225,8 @@ def main():
             diff.append(
                 {
                     "before_header": f"PC 資産台帳（所属名の変更・廃止による {len(rest)} 台）",
-                    "before": [describe_pc(old) for old, _new in rest],
-                    "after": [describe_pc(new) for _old, new in rest],
+                    "before": [hr_transfer_exports.describe_pc(old) for old, _new in rest],
+                    "after": [hr_transfer_exports.describe_pc(new) for _old, new in rest],
                 }
             )
     if changed and not module.check_mode:

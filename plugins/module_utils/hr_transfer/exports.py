@@ -9,6 +9,7 @@ import hashlib
 import io
 import unicodedata
 from collections import Counter
+from dataclasses import dataclass
 
 from ansible.module_utils.hr_transfer.transfer_list import NEW_ACCOUNT_KINDS, RETIRE
 
@@ -47,6 +48,9 @@ class Exports:
         self.approvers = approvers or DEFAULT_APPROVERS
         self.warnings = []
         self._approver_maps = {}
+        self._indexes = {}
+        self._approvers = {}
+        self._roles = {}
 
     def user_id(self, staff_no):
         return f"{self.prefix}{staff_no}"
@@ -125,11 +129,14 @@ class Exports:
 
     def skysea_managers(self):
         rows = []
+        roles = self._group_roles(self.nxt)
         for staff_no, rec in sorted(self.final.items()):
             if rec["status"] != "在職":
                 continue
-            for dept in self.nxt.departments.values():
-                if dept.groups["managers"] in rec["groups"]:
+            for group in dict.fromkeys(rec["groups"]):
+                for dept, role in roles.get(group, []):
+                    if role != "managers":
+                        continue
                     post = "本務" if dept.code == rec["dept"] else "兼務"
                     rows.append(
                         [
@@ -144,37 +151,66 @@ class Exports:
         return ["組織コード", "組織パス", "管理者ユーザーID", "氏名", "役職", "区分"], sorted(rows)
 
     # ---- workflow -----------------------------------------------------------------------------
+    def _index(self, records, org):
+        """Serving staff by (department, title) and by (division, title), each list in staff-number
+        order, built once per set of records: an approver look-up is then a few dict reads, not a
+        scan of all staff (which made the import files grow with the square of the staff)."""
+        key = (id(records), id(org))
+        index = self._indexes.get(key)
+        if index is None:
+            by_dept, by_division = {}, {}
+            for no, r in sorted(records.items()):
+                if r["status"] != "在職":
+                    continue
+                by_dept.setdefault((r["dept"], r["title"]), []).append((no, r))
+                dept = org.departments.get(r["dept"])
+                if dept is not None:
+                    by_division.setdefault((dept.division, r["title"]), []).append((no, r))
+            index = self._indexes[key] = (by_dept, by_division)
+        return index
+
     def _holders(self, dept, step, records=None, org=None):
         records = self.final if records is None else records
         org = org or self.nxt
         titles = self.approvers.get(step, [step])
-        found = [
-            (no, r)
-            for no, r in sorted(records.items())
-            if r["dept"] == dept.code and r["status"] == "在職" and r["title"] in titles
-        ]
+        by_dept, by_division = self._index(records, org)
+        found = sorted(h for t in dict.fromkeys(titles) for h in by_dept.get((dept.code, t), []))
         if not found and step in DIVISION_LEVEL:
-            division = {d.code for d in org.departments.values() if d.division == dept.division}
-            found = [
-                (no, r)
-                for no, r in sorted(records.items())
-                if r["dept"] in division and r["status"] == "在職" and r["title"] in titles
-            ]
+            found = sorted(h for t in dict.fromkeys(titles) for h in by_division.get((dept.division, t), []))
         return found
 
     def approver(self, dept, step, records=None, org=None):
-        found = self._holders(dept, step, records, org)
-        return found[0] if found else (None, None)
+        records = self.final if records is None else records
+        org = org or self.nxt
+        key = (id(records), id(org), dept.code, step)
+        if key not in self._approvers:
+            found = self._holders(dept, step, records, org)
+            self._approvers[key] = found[0] if found else (None, None)
+        return self._approvers[key]
 
     def _approver_map(self, records, org):
-        key = id(records)
+        """{staff number: [the approval steps they fill]} for RECORDS in ORG."""
+        key = (id(records), id(org))
         if key not in self._approver_maps:
-            self._approver_maps[key] = [
-                (f"{d.code} {d.name} 第{n}段階 {step}", self.approver(d, step, records, org)[0])
-                for d in org.departments.values()
-                for n, step in enumerate(d.approval_route, 1)
-            ]
+            steps = {}
+            for d in org.departments.values():
+                for n, step in enumerate(d.approval_route, 1):
+                    holder = self.approver(d, step, records, org)[0]
+                    if holder is not None:
+                        steps.setdefault(holder, []).append(f"{d.code} {d.name} 第{n}段階 {step}")
+            self._approver_maps[key] = steps
         return self._approver_maps[key]
+
+    def _group_roles(self, org):
+        """{group: [(department, role)]} of ORG."""
+        key = id(org)
+        if key not in self._roles:
+            roles = {}
+            for d in org.departments.values():
+                for role, group in d.groups.items():
+                    roles.setdefault(group, []).append((d, role))
+            self._roles[key] = roles
+        return self._roles[key]
 
     # ---- one person across the systems (the plan's per-person view) ---------------------------
     def person_view(self, staff_no, records, org, pcs):
@@ -186,13 +222,14 @@ class Exports:
         if dept is None:
             return {"状態": rec["status"], "PC": pcs}
         folders, managed = [], []
-        for d in org.departments.values():
-            for role, group in d.groups.items():
-                if group in rec["groups"] and role in d.folder_rights:
+        roles = self._group_roles(org)
+        for group in dict.fromkeys(rec["groups"]):
+            for d, role in roles.get(group, []):
+                if role in d.folder_rights:
                     folders.append(f"{d.share_folder}（{d.folder_rights[role]}）")
-            if d.groups["managers"] in rec["groups"]:
-                managed.append(d.skysea_group)
-        approves = [label for label, holder in self._approver_map(records, org) if holder == staff_no]
+                if role == "managers":
+                    managed.append(d.skysea_group)
+        approves = self._approver_map(records, org).get(staff_no, [])
         return {
             "共有フォルダ": sorted(folders),
             "SKYSEA": f"{dept.skysea_group} / {rec['title']} / {rec['status']}",
@@ -306,3 +343,119 @@ class Exports:
             if group in where:
                 return where[group].most_common(1)[0][0]
         return site_names.get(dept.site, "")
+
+
+# ---- the files, as import_files writes them ---------------------------------------------------------
+def describe_pc(row):
+    return " ".join(row.get(k, "") for k in ("資産番号", "種別", "所属", "設置場所", "利用者"))
+
+
+def person_views(exports, plan, rows, new_rows):
+    """{"職員番号 氏名": (before, after)} across SKYSEA, workflow, transfer systems, share folders and PCs."""
+    by_user = {}
+    for row in rows:
+        key = (squash(row.get("利用者", "")), row.get("所属", ""))
+        by_user.setdefault(key, []).append(row)
+    new_by_asset = {row.get("資産番号"): row for row in new_rows}
+    views = {}
+    for staff_no, person in sorted(plan.people.items()):
+        old = exports.current.departments.get(person.old_dept)
+        mine = by_user.get((squash(person.name), old.skysea_group), []) if old else []
+        # a new account's systems start empty, whether or not prepare has created the account yet
+        before = (
+            {"状態": "新規（各システム未登録）"}
+            if person.new_account
+            else exports.person_view(staff_no, plan.before, exports.current, [describe_pc(r) for r in mine])
+        )
+        orders = zip(person.lines, person.kinds, strict=True)
+        after = {"発令": [f"{line}行目 {kind}" for line, kind in orders]}
+        after.update(
+            exports.person_view(
+                staff_no,
+                plan.final,
+                exports.nxt,
+                [describe_pc(new_by_asset.get(r.get("資産番号"), r)) for r in mine],
+            )
+        )
+        views[f"{staff_no} {person.name}"] = (before, after)
+    return views
+
+
+PERSON_HEADER = [
+    "職員番号",
+    "氏名",
+    "発令",
+    "旧所属",
+    "新所属",
+    "新職名",
+    "共有フォルダ",
+    "SKYSEA",
+    "SKYSEA 管理者設定",
+    "ワークフロー承認者",
+    "転送システム",
+    "PC",
+]
+
+
+def person_table(plan, views):
+    rows = []
+    for staff_no, person in sorted(plan.people.items()):
+        _before, after = views[f"{staff_no} {person.name}"]
+        rows.append(
+            [
+                staff_no,
+                person.name,
+                " / ".join(f"{ln}行目 {kind}" for ln, kind in zip(person.lines, person.kinds, strict=True)),
+                person.old_dept,
+                person.new_dept,
+                person.title,
+                "; ".join(after.get("共有フォルダ", [])),
+                after.get("SKYSEA", after.get("状態", "")),
+                "; ".join(after.get("SKYSEA 管理者設定", [])),
+                "; ".join(after.get("ワークフロー承認者", [])),
+                "; ".join(after.get("転送システム", [])),
+                "; ".join(after.get("PC", [])),
+            ]
+        )
+    return PERSON_HEADER, rows
+
+
+@dataclass
+class Files:
+    contents: dict  # name -> (bytes, row count)
+    route_systems: dict  # transfer-system file -> (system, action)
+    pc_changes: list
+    by_person: dict
+
+
+def build_files(exports, plan, route_groups, encoding, ledger=None, moving_kinds=(), site_names=None):
+    """Every import file of a transfer from the planned state: SKYSEA, workflow, transfer systems, the
+    ledger copy (LEDGER: a limits.Table, or None) and plan_by_person.csv, rendered in ENCODING."""
+    tables = {
+        "skysea_organisation.csv": exports.skysea_organisation(),
+        "skysea_users.csv": exports.skysea_users(),
+        "skysea_managers.csv": exports.skysea_managers(),
+        "workflow_routes.csv": exports.workflow_routes(),
+    }
+    route_systems = {}
+    for route, group in sorted(route_groups.items()):
+        name, label = ROUTE_FILES[route]
+        tables[name] = exports.transfer_users(route, group)
+        route_systems[name] = (label, f"利用者・承認者のインポート（AD グループ {group} と突き合わせ）")
+    contents = {}
+    for name, (header, rows) in tables.items():
+        contents[name] = (render_csv(header, rows, encoding), len(rows))
+    pc_changes, rows, new_rows = [], [], []
+    if ledger is not None:
+        rows = [row for _line, row in ledger.rows]
+        new_rows, pc_changes = exports.ledger(ledger.header, rows, set(moving_kinds), site_names or {})
+        data = render_csv(
+            ledger.header,
+            [[r.get(h, "") for h in ledger.header] for r in new_rows],
+            "utf-8-sig" if ledger.encoding == "utf-8-sig" else "cp932",
+        )
+        contents["pc_assets.csv"] = (data, len(new_rows))
+    by_person = person_views(exports, plan, rows, new_rows)
+    header, table = person_table(plan, by_person)
+    contents["plan_by_person.csv"] = (render_csv(header, table, encoding), len(table))
+    return Files(contents, route_systems, pc_changes, by_person)
