@@ -64,7 +64,8 @@ def with_targets(hosts: list[dict], targets: list[dict], names: dict) -> list[di
     out = {h["name"]: dict(h) for h in hosts}
     for t in targets:
         name = str(t["name"])
-        host = out.setdefault(name, {"name": name})
+        blank = dict.fromkeys(("segment", "site", "role", "os_family", "segment_name", "site_name"))
+        host = out.setdefault(name, {"name": name, **blank})
         for key in ("segment", "site", "role", "os_family"):
             if t.get(key) is not None and not host.get(key):
                 host[key] = str(t[key])
