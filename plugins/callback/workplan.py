@@ -322,7 +322,8 @@ class CallbackModule(CallbackBase):
 
     def _journal_event(self, event):
         if self._journal:
-            journal_mod.append(self._journal, {**event, "at": model.iso(model.now())})
+            durable = event["event"] in ("run", "end")  # per-task lines: one write each, survive a kill
+            journal_mod.append(self._journal, {**event, "at": model.iso(model.now())}, durable=durable)
 
     def _journal_item(self, result):
         if not self._journal:
