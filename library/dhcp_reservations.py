@@ -27,6 +27,8 @@ author:
 options:
   peers:
     description:
+      - Each peer needs its own Control Agent; two peers whose C(url) reach the same host and port are
+        refused before any peer is contacted.
       - The peers of the pair, in order. With O(converge=true) the reference is the first reachable peer
         whose subnet already holds the ledger's target, else the first reachable peer (see O(converge)).
       - Build it from the inventory (C(jichitai_kea_api_url), C(jichitai_kea_api_user),
@@ -41,9 +43,19 @@ options:
         C(aabb.ccdd.eeff) and C(aabbccddeeff). C(ip) is an IPv4 address. C(hostname) is optional.
         C(source) is optional and only names the row in error messages (for example C(pc_assets.csv line 17)).
       - With O(state=absent) a row may give only C(mac) or only C(ip).
+      - For V(present) and V(exact), C(mac) must be a unicast address of a device (not
+        C(ff:ff:ff:ff:ff:ff), not all zero, not multicast - first octet odd) and C(ip) not
+        C(0.0.0.0), C(255.255.255.255), a multicast address, or the subnet's network or broadcast address.
+      - With O(state=exact) the list is required; an empty list is refused unless O(allow_empty=true).
     type: list
     elements: dict
-    default: []
+  allow_empty:
+    description:
+      - With O(state=exact) and an empty O(reservations) list, remove every reservation of the subnet
+        on every peer. Without it such a request is refused before any peer is contacted, since an
+        empty list is far more often a missing variable than an intent.
+    type: bool
+    default: false
   state:
     description:
       - V(present) adds the reservations or corrects them (the MAC address is the key) and leaves
@@ -76,7 +88,9 @@ options:
     type: bool
     default: true
   ha_wait_timeout:
-    description: Seconds to wait for a changed peer to serve again in its HA relationship before the next one.
+    description:
+      - Seconds to wait for a changed peer to serve again in its HA relationship before the next one.
+      - More than 0, at most 3600; O(timeout) (seconds per request) more than 0, at most 300.
     type: float
     default: 30.0
 extends_documentation_fragment:
@@ -322,6 +336,7 @@ from ansible.module_utils.kea.pair import (
 from ansible.module_utils.kea.reservations import (
     STATES,
     canonical_subnet,
+    check_request,
     diff_items,
     find_subnet,
     lease_conflicts,
@@ -485,10 +500,14 @@ class Run:
             ipaddress.ip_network(p["subnet"], strict=False)
         except ValueError:
             errors.append(f"subnet {p['subnet']!r} is not an IPv4 prefix such as 10.10.16.0/20")
+        request_errors = check_request(
+            p["reservations"], p["state"], p.get("allow_empty", False), p.get("ha_wait_timeout")
+        )
+        errors += request_errors
         rows, row_errors = parse_rows(p["reservations"], p["state"])
         errors += row_errors
-        if check_peers(p):
-            self.refuse(errors)
+        if check_peers(p) or request_errors:
+            self.refuse(errors)  # arguments that can never be right: refused before any peer is contacted
         configs, peer_errors = self.read_configs()
         if peer_errors:
             self.refuse(peer_errors + errors)
@@ -711,7 +730,8 @@ def main():
     spec.update(JOURNAL_ARGUMENT_SPEC)
     spec.update(
         subnet={"type": "str", "required": True},
-        reservations={"type": "list", "elements": "dict", "default": []},
+        reservations={"type": "list", "elements": "dict"},
+        allow_empty={"type": "bool", "default": False},
         state={"type": "str", "default": "present", "choices": list(STATES)},
         converge={"type": "bool", "default": False},
         allow_peer_down={"type": "bool", "default": False},

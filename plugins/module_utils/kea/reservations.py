@@ -16,6 +16,30 @@ from ansible.module_utils.ledger.mac import mac_address
 STATES = ("present", "absent", "exact")
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.IGNORECASE)
 ROW_KEYS = {"mac", "ip", "hostname", "source"}
+BROADCAST = ipaddress.IPv4Address("255.255.255.255")
+HA_WAIT_MAX = 3600.0  # seconds a changed peer may take to serve again
+
+
+def check_request(reservations, state, allow_empty, ha_wait_timeout=None):
+    """Errors in the request as a whole, found before any peer is contacted: an exact list that
+    would empty the subnet, or a wait out of range."""
+    errors = []
+    if state == "exact" and reservations is None:
+        errors.append(
+            "state=exact without reservations would remove every reservation of the subnet on every "
+            "peer: give the reservations (the whole list the subnet must hold)"
+        )
+    elif state == "exact" and not reservations and not allow_empty:
+        errors.append(
+            "state=exact with an empty reservations list would remove every reservation of the subnet "
+            "on every peer: set allow_empty=true if that is really meant"
+        )
+    if ha_wait_timeout is not None and not 0 < ha_wait_timeout <= HA_WAIT_MAX:
+        errors.append(
+            f"ha_wait_timeout {ha_wait_timeout} is out of range "
+            f"(more than 0, at most {HA_WAIT_MAX:g} seconds)"
+        )
+    return errors
 
 
 def normalize_mac(value):
@@ -54,6 +78,11 @@ def parse_rows(rows, state):
             mac = normalize_mac(row["mac"])
             if mac is None:
                 problems.append(f"invalid MAC address {row['mac']!r}")
+            elif state != "absent" and mac_address(mac, unicast=True) is None:
+                kind = "all-zero" if mac == "00:00:00:00:00:00" else (
+                    "broadcast" if mac == "ff:ff:ff:ff:ff:ff" else "multicast"
+                )
+                problems.append(f"MAC {mac} is a {kind} address, never a device's own NIC")
         elif state != "absent":
             problems.append("mac is missing")
         if row.get("ip") not in (None, ""):
@@ -61,6 +90,9 @@ def parse_rows(rows, state):
                 ip = ipaddress.IPv4Address(str(row["ip"]).strip())
             except ValueError:
                 problems.append(f"invalid IPv4 address {row['ip']!r}")
+            else:
+                if state != "absent" and (ip.is_multicast or ip.is_unspecified or ip == BROADCAST):
+                    problems.append(f"address {ip} cannot be a host's address")
         elif state != "absent":
             problems.append("ip is missing")
         if state == "absent" and row.get("mac") in (None, "") and row.get("ip") in (None, ""):
