@@ -14,6 +14,7 @@ import pytest
 import yaml
 from ansible.module_utils.hr_transfer import ad as hr_transfer_ad
 from ansible.module_utils.hr_transfer import checks as hr_transfer_checks
+from ansible.module_utils.hr_transfer import plan as hr_transfer_plan
 from ansible.module_utils.hr_transfer import run as hr_transfer_run
 from ansible.module_utils.hr_transfer import transfer_list as hr_transfer_list
 from ansible.module_utils.hr_transfer.plan import Account, Snapshot
@@ -354,6 +355,17 @@ def test_namesakes_a_move_within_the_department_and_a_hire_like_serving_staff_ar
         f"{doubt(5, '氏名', '390003')}採用の 伊藤　翔 と同じ氏名・氏名カナの職員が AD に在職しています"
         "（職員番号 300007）。同一人物なら既存の職員番号で発令してください",
     ]
+    # the plan shows them once, with the prepare step (a check run plans both phases)
+    prepare = hr_transfer_plan.render_diff(result, "prepare", result.ops_for("prepare"))
+    assert prepare[-1] == {
+        "before_header": "要確認（誤りではありません）",
+        "before": [],
+        "after": result.warnings,
+    }
+    cutover = hr_transfer_plan.render_diff(
+        result, "cutover", result.ops_for("cutover", pending_prepare=False)
+    )
+    assert all(e["before_header"] != "要確認（誤りではありません）" for e in cutover)
 
 
 # ---- all together, one pass -------------------------------------------------------------------------

@@ -834,6 +834,7 @@ def plan(orders, parse_issues, current, nxt, snapshot, org_diff, options):
 
 
 PHASE_LABEL = {PREPARE: "準備", CUTOVER: "切替"}
+DOUBTS = "要確認（誤りではありません）"
 OP_LABEL = {
     "add_ou": "OU 作成",
     "add_group": "グループ作成",
@@ -894,6 +895,8 @@ def render_diff(result, phase, ops):
         entries.append(
             {"before_header": "組織（OU・グループ・転送システム権限）", "before": [], "after": org}
         )
+    if phase == PREPARE and result.warnings:  # the list's doubtful rows, once per plan
+        entries.append({"before_header": DOUBTS, "before": [], "after": list(result.warnings)})
     return entries
 
 
