@@ -38,18 +38,22 @@ options:
     description:
       - Seconds between the command and the output switching off.
       - Required to schedule a shutdown on an SNMP UPS; with NUT the UPS's own delay is used when omitted.
+      - 0 to 7200 (two hours); a value out of range is refused before the UPS is contacted.
     type: int
   startup_delay:
     description:
       - Seconds before the output switches back on. Must be longer than the shutdown delay.
       - With SNMP this is upsStartupAfterDelay, counted from when the shutdown is scheduled.
+      - 0 to 86400 (a day); a value out of range is refused before the UPS is contacted.
     type: int
   auto_restart:
     description: Whether the UPS switches the output back on by itself when power returns.
     type: bool
     default: true
   confirm_timeout:
-    description: Seconds to wait for NUT tracking to confirm each change.
+    description:
+      - Seconds to wait for NUT tracking to confirm each change. More than 0, at most 300.
+      - The connection's O(port) must be 1 to 65535 and O(timeout) more than 0, at most 60 seconds.
     type: float
     default: 15.0
   community:
@@ -164,6 +168,7 @@ from ansible.module_utils.ups.backend import (
 )
 from ansible.module_utils.ups.common import (
     CONTROL_STATES,
+    control_argument_problems,
     control_from_nut,
     control_from_snmp,
     plan_nut,
@@ -259,8 +264,10 @@ def main():
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     p = module.params
-    problems = check_params(p)
-    if problems:
+    problems = check_params(p) + control_argument_problems(
+        p["shutdown_delay"], p["startup_delay"], p["confirm_timeout"]
+    )
+    if problems:  # refused before the UPS is contacted
         module.fail_json(msg="; ".join(problems))
     try:
         result, changed = run_nut(module, p) if p["backend"] == "nut" else run_snmp(module, p)

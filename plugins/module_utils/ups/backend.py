@@ -7,6 +7,7 @@ from ansible.module_utils.ups.nut import NutClient, NutError
 from ansible.module_utils.ups.snmp import OIDS, SnmpUpsClient, SnmpUpsError
 
 UpsError = (NutError, SnmpUpsError)
+TIMEOUT_MAX = 60.0  # seconds one request to a UPS may take
 
 STATUS_OBJECTS = [
     "manufacturer", "model", "battery_status", "minutes_remaining", "charge", "input_voltage",
@@ -20,6 +21,11 @@ def check_params(params):
     problems = []
     if params["backend"] == "nut" and not params.get("name"):
         problems.append("name (the UPS name known to upsd) is required with backend=nut")
+    if params.get("port") is not None and not 1 <= params["port"] <= 65535:
+        problems.append(f"port {params['port']} is out of range (1 to 65535)")
+    timeout = params.get("timeout")
+    if timeout is not None and not 0 < timeout <= TIMEOUT_MAX:
+        problems.append(f"timeout {timeout} is out of range (more than 0, at most {TIMEOUT_MAX:g} seconds)")
     return problems
 
 

@@ -142,10 +142,33 @@ def control_from_snmp(values):
     }
 
 
+# Upper limits of the timer arguments, in seconds: far above any real outage plan (the shutdown
+# is scheduled minutes ahead, the output comes back within a day) and far below what a typo makes
+# of them (10^12 s would leave the UPS off for 30,000 years). The UPS-MIB itself takes up to 2^31.
+DELAY_LIMITS = {"shutdown_delay": 7200, "startup_delay": 86400}
+CONFIRM_TIMEOUT_MAX = 300.0
+
+
+def control_argument_problems(shutdown_delay=None, startup_delay=None, confirm_timeout=None):
+    """Out-of-range delays and timers of ups_control, found before the UPS is contacted."""
+    errors = []
+    for label, value in (("shutdown_delay", shutdown_delay), ("startup_delay", startup_delay)):
+        if value is not None and not 0 <= value <= DELAY_LIMITS[label]:
+            errors.append(f"{label} {value} is out of range (0 to {DELAY_LIMITS[label]} seconds)")
+    if confirm_timeout is not None and not 0 < confirm_timeout <= CONFIRM_TIMEOUT_MAX:
+        errors.append(
+            f"confirm_timeout {confirm_timeout} is out of range "
+            f"(more than 0, at most {CONFIRM_TIMEOUT_MAX:g} seconds)"
+        )
+    return errors
+
+
 def _check_delays(shutdown_delay, startup_delay, errors):
     for label, value in (("shutdown_delay", shutdown_delay), ("startup_delay", startup_delay)):
         if value is not None and value < 0:
             errors.append(f"{label} must be 0 or more seconds (got {value})")
+        elif value is not None and value > DELAY_LIMITS[label]:
+            errors.append(f"{label} {value} is out of range (0 to {DELAY_LIMITS[label]} seconds)")
     if shutdown_delay is not None and startup_delay is not None and 0 <= startup_delay <= shutdown_delay:
         errors.append(
             f"startup_delay ({startup_delay} s) must be longer than shutdown_delay ({shutdown_delay} s), "
