@@ -56,7 +56,14 @@ options:
   ldap_url:
     description: C(ldaps://) URL of a domain controller, to look up group SIDs.
   admin_sids:
-    description: SIDs that keep full control on every department folder.
+    description:
+      - SIDs that keep full control on every department folder, in their string form (C(S-1-5-32-544)).
+      - >-
+        Every argument is checked before the directory or the share is contacted; a malformed SID, an
+        empty list or a share name with C(\\ / : * ? " < > |) is refused. In the organisation masters,
+        each C(share_folder) must be a path relative to the share (no leading C(/), no C(.) or C(..),
+        no C(\\ : * ? " < > |) or control characters, at most 200 characters) and each group name
+        at most 64 characters without DN or account syntax (C(, = + ; " \\ < > # / [ ] : | * ?)).
     type: list
     elements: str
     default: [S-1-5-32-544, S-1-5-18]
@@ -119,6 +126,8 @@ smb_operations:
   type: int
 """
 
+import re
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.directory.ldap import HAS_LDAP3, DirectoryError, LdapDirectory
 from ansible.module_utils.directory.smb import (
@@ -133,6 +142,32 @@ from ansible.module_utils.hr_transfer.run import InputProblems, load_organisatio
 from ansible.module_utils.workplan.journal import JOURNAL_ARGUMENT_SPEC, ControllerGone, Journal
 
 ADMIN_NAMES = {SID_ADMINISTRATORS: "Administrators", SID_SYSTEM: "SYSTEM"}
+
+
+SID = re.compile(r"^S-1-(?:[0-9]{1,13})(?:-[0-9]{1,10}){1,15}$")
+SHARE_BAD = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+def sid_problem(value):
+    """Why value is not a SID in its string form (S-1-5-32-544), or None."""
+    text = str(value)
+    if not SID.match(text) or any(int(part) > 0xFFFFFFFF for part in text.split("-")[3:]):
+        return f"admin_sids: {text[:80]!r} is not a SID such as S-1-5-32-544"
+    return None
+
+
+def argument_problems(params):
+    """Arguments that can never be right, found before the directory or the share is contacted.
+    Folder names and group names of the masters are checked with them (org.load)."""
+    problems = [p for p in (sid_problem(v) for v in params["admin_sids"]) if p]
+    if not params["admin_sids"]:
+        problems.append("admin_sids is empty: every folder would lose its administrators")
+    share = params["smb_share"]
+    if not share.strip() or len(share) > 80 or SHARE_BAD.search(share):
+        problems.append(
+            f"smb_share {share[:80]!r} is not a share name (1-80 characters, no \\ / : * ? \" < > |)"
+        )
+    return problems
 
 
 def group_sids(params, base):
@@ -171,6 +206,10 @@ def main():
     if not HAS_LDAP3 or not HAS_SMBPROTOCOL:
         module.fail_json(msg="the ldap3 and smbprotocol Python libraries are required on the controller")
     params = module.params
+    bad = argument_problems(params)
+    if bad:  # refused before the directory or the share is contacted
+        module.fail_json(msg="引数に誤りがあります。何も変更していません / bad arguments, nothing changed: "
+                         + "; ".join(bad), errors=bad)
     base = params["ldap_base_dn"]
     try:
         current, nxt, org_diff = load_organisations(params)

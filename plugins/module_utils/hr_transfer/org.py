@@ -11,6 +11,45 @@ RIGHTS = ("read", "modify", "full")
 ROUTES = ("internet_lgwan", "lgwan_mynumber")
 ROLES = ("staff", "managers")
 CODE = re.compile(r"^[0-9]{6}$")
+# A group name is an AD sAMAccountName and the CN of its DN: no DN or account syntax, at most 64.
+GROUP_BAD = re.compile(r'["/\\\[\]:;|=,+*?<>#]')
+GROUP_MAX = 64
+# A share folder is a relative path of Windows folder names: no drive, no . or .., no reserved
+# characters, each name at most 255 and the whole path at most 200 (the share's own path and the
+# files inside need the rest of Windows' 260).
+FOLDER_BAD = re.compile(r'[\\:*?"<>|]')
+FOLDER_NAME_MAX, FOLDER_PATH_MAX = 255, 200
+# Control characters (NUL, TAB, line breaks ...) and bidirectional controls never belong in a master.
+UNSAFE = re.compile("[\x00-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _group_problem(name):
+    if not name or len(name) > GROUP_MAX:
+        return f"グループ名は 1～{GROUP_MAX} 文字です（{len(name)} 文字）"
+    if GROUP_BAD.search(name) or UNSAFE.search(name) or name != name.strip() or name.endswith("."):
+        return (
+            f"グループ名 {name!r} に DN やアカウント名に使えない文字があります"
+            "（\" / \\ [ ] : ; | = , + * ? < > #、制御文字）"
+        )
+    return None
+
+
+def _folder_problem(path):
+    if path.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", path):
+        return f"共有フォルダ {path[:80]!r} は共有の中の相対パスにしてください（先頭の / やドライブ名は不可）"
+    if len(path) > FOLDER_PATH_MAX:
+        return f"共有フォルダのパスが長すぎます（{len(path)} 文字、上限 {FOLDER_PATH_MAX}）"
+    for part in path.split("/"):
+        if part in ("", ".", ".."):
+            return f"共有フォルダ {path!r} に空の名前、. または .. があります"
+        if FOLDER_BAD.search(part) or UNSAFE.search(part) or part != part.strip() or part.endswith("."):
+            return (
+                f"共有フォルダ {path!r} にフォルダ名に使えない文字があります"
+                '（\\ : * ? " < > |、制御文字、末尾の空白や .）'
+            )
+        if len(part) > FOLDER_NAME_MAX:
+            return f"共有フォルダ名が長すぎます（{len(part)} 文字、上限 {FOLDER_NAME_MAX}）"
+    return None
 
 
 @dataclass
@@ -151,6 +190,16 @@ def _department(raw, pos, base_dn, departments_ou, label):
     approval = list(raw.get("approval_route") or [])
     if not approval:
         problems.append(f"{where}: approval_route がありません")
+    for role in ROLES:
+        bad = _group_problem(str(groups.get(role) or "")) if groups else None
+        if bad:
+            problems.append(f"{where}: groups の {role}: {bad}")
+    bad = _folder_problem(str(raw.get("share_folder") or "").strip()) if raw.get("share_folder") else None
+    if bad:
+        problems.append(f"{where}: {bad}")
+    for key in ("name", "division", "skysea_group"):
+        if UNSAFE.search(str(raw.get(key) or "")):
+            problems.append(f"{where}: {key} に制御文字または双方向制御文字があります")
     if problems:
         return None, problems
     ou = raw.get("ou") or f"OU={code},{departments_ou}"
@@ -161,7 +210,7 @@ def _department(raw, pos, base_dn, departments_ou, label):
         site=str(raw.get("site") or ""),
         ou=_absolute(ou, base_dn),
         groups={r: str(groups[r]) for r in ROLES},
-        share_folder=str(raw["share_folder"]).strip().strip("/"),
+        share_folder=str(raw["share_folder"]).strip().rstrip("/"),
         folder_rights={r: rights[r] for r in ROLES if r in rights},
         skysea_group=str(raw["skysea_group"]).strip(),
         approval_route=[str(t) for t in approval],
