@@ -224,6 +224,20 @@ def test_a_staff_number_of_another_person_is_refused_with_both_names(transfer):
     )
 
 
+def test_a_number_not_in_the_directory_names_where_the_persons_name_is(transfer):
+    refused(
+        transfer(
+            [
+                "30002,佐藤　花子,サトウ　ハナコ,配置換,110100,120100,主事,2027/04/01",  # a digit lost
+                "399999,架空　花子,カクウ　ハナコ,退職,110100,,,2027/03/31",  # nobody of that name
+            ]
+        ),
+        f"{at(2, None, '30002')}AD にアカウントがありません（配置換）。"
+        "リストの氏名は AD では職員番号 300002 です",
+        f"{at(3, None, '399999')}AD にアカウントがありません（退職）",
+    )
+
+
 def test_one_staff_number_with_two_kana_is_refused_on_each_row(transfer):
     outcome = transfer(
         [

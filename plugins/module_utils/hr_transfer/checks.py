@@ -50,22 +50,33 @@ def usable(orders, bad_lines):
 
 
 # ---- 1. identity --------------------------------------------------------------------------------
+def name_index(accounts):
+    """{name_key(displayName): [staff numbers]} of the directory's accounts."""
+    index = {}
+    for staff_no, account in accounts.items():
+        if account.name:
+            index.setdefault(name_key(account.name), []).append(staff_no)
+    return index
+
+
+def known_as(name, index, but=""):
+    """Where the list's NAME is in the directory under other numbers than BUT: a sentence, or ""."""
+    numbers = sorted(n for n in index.get(name_key(name), []) if n != but)
+    return f"。リストの氏名は AD では職員番号 {'、'.join(numbers)} です" if numbers else ""
+
+
 def identity(orders, accounts):
     """Every row whose staff number exists in the directory must name the person the directory
     holds under that number (氏名, and 氏名カナ when both have one); and one staff number must carry
     one 氏名カナ over all its rows. Returns issues."""
     issues = []
-    by_name = {}
-    for staff_no, account in accounts.items():
-        if account.name:
-            by_name.setdefault(name_key(account.name), []).append(staff_no)
+    by_name = name_index(accounts)
     for order in orders:
         account = accounts.get(order.staff_no)
         if account is None:
             continue
         if account.name and not same_name(order.name, account.name):
-            elsewhere = sorted(n for n in by_name.get(name_key(order.name), []) if n != order.staff_no)
-            hint = f"。リストの氏名は AD では職員番号 {'、'.join(elsewhere)} です" if elsewhere else ""
+            hint = known_as(order.name, by_name, order.staff_no)
             issues.append(
                 at(
                     order,

@@ -165,6 +165,7 @@ class Planner:
         self.final = {}
         self.before = {}
         self.bad_lines = set()
+        self.name_index = None
         self.ou_to_code = {}
         for org in (current, nxt):
             for dept in org.departments.values():
@@ -359,13 +360,19 @@ class Planner:
                     continue
                 if account is None:
                     if order.kind != CONCURRENT or intent.status != "new":
-                        self._err(order, f"AD にアカウントがありません（{order.kind}）")
+                        hint = hr_transfer_checks.known_as(order.name, self._names())
+                        self._err(order, f"AD にアカウントがありません（{order.kind}）{hint}")
                     continue
                 if self._in_retirees(account) and order.kind != RETIRE:
                     self._err(order, f"既に退職者 OU にいます（{order.kind}はできません）")
                     continue
                 if order.old_dept and order.kind not in OLD_DEPT_IS_EXTERNAL:
                     self._check_old_dept(order, intent, account)
+
+    def _names(self):
+        if self.name_index is None:
+            self.name_index = hr_transfer_checks.name_index(self.snap.accounts)
+        return self.name_index
 
     def _check_old_dept(self, order, intent, account):
         old = self.current.resolve(order.old_dept)
