@@ -113,3 +113,65 @@ def test_duplicate_header_columns():
     header = HEADER + ",氏名"
     _o, issues, _ = hl.parse(csv_bytes(header=header))
     assert issues[0].line == 1 and "列名が重複" in issues[0].message
+
+
+# ---- rows saved in another encoding, and the column of every error --------------------------------
+def test_a_utf8_row_in_a_cp932_list_is_an_error_of_its_line_and_column_not_mojibake():
+    data = csv_bytes(
+        "200001,髙橋　花子,タカハシ　ハナコ,配置換,110100,120100,主事,2027/04/01", encoding="cp932"
+    )
+    data += "200002,山田　太郎,ヤマダ　タロウ,退職,110100,,,2027/03/31\r\n".encode()
+    data += "200003,山﨑　一郎,ヤマザキ　イチロウ,退職,110100,,,2027/03/31\r\n".encode("cp932")
+    orders, issues, encoding = hl.parse(data, "list.csv")
+    assert encoding == "cp932"
+    assert [i.render() for i in issues] == [
+        "list.csv 3行目 2列目（氏名）: この行だけ UTF-8 で保存されています（ファイルは CP932）。"
+        "行の内容: 200002,山田　太郎,ヤマダ　タロウ,退職,110100,,,2027/03/31"
+    ]
+    assert [o.name for o in orders] == [
+        "髙橋　花子",
+        "山田　太郎",
+        "山﨑　一郎",
+    ]  # read as written, not mojibake
+
+
+def test_a_cp932_row_in_a_utf8_list_is_an_error_of_its_line_and_column():
+    for bom in (b"\xef\xbb\xbf", b""):
+        data = bom + csv_bytes(
+            "200001,德永　蓮,トクナガ　レン,配置換,110100,120100,主事,2027/04/01",
+            "200004,田中　健,タナカ　ケン,配置換,110100,120100,主事,2027/04/01",
+            encoding="utf-8",
+        )
+        data += "200002,ABC,ﾔﾏﾀﾞ ﾀﾛｳ,退職,110100,,,2027/03/31\r\n".encode("cp932")
+        _orders, issues, encoding = hl.parse(data)
+        assert encoding == ("utf-8-sig" if bom else "utf-8")
+        ((line, column, name, message),) = [(i.line, i.column, i.column_name, i.message) for i in issues]
+        assert (line, column, name) == (4, 3, "氏名カナ")
+        assert message.startswith(
+            f"この行だけ CP932（Shift_JIS） で保存されています（ファイルは {encoding}）"
+        )
+
+
+def test_bytes_in_neither_encoding_name_their_line_and_column():
+    data = csv_bytes("200001,德永　蓮,トクナガ　レン,配置換,110100,120100,主事,2027/04/01", encoding="utf-8")
+    data += b"200002,\xff\xfe,x,\xe9\x80,110100,,,2027/03/31\r\n"
+    _orders, issues, _enc = hl.parse(data)
+    assert (issues[0].line, issues[0].column, issues[0].column_name) == (3, 2, "氏名")
+    assert "UTF-8 でも CP932 でもないバイトがあります（0xFF）" in issues[0].message
+
+
+def test_every_row_error_names_its_column():
+    rows = [
+        "２０００Ｘ!,,,異動,110100,,,2027/13/01",
+        "270001,德永　蓮,,採用,,110100,,2027/04/01",
+    ]
+    _orders, issues, _enc = hl.parse(csv_bytes(*rows), "list.csv")
+    assert sorted((i.line, i.column, i.column_name) for i in issues) == [
+        (2, 1, "職員番号"),
+        (2, 2, "氏名"),
+        (2, 4, "異動区分"),
+        (2, 8, "発令日"),
+        (3, 3, "氏名カナ"),
+        (3, 7, "新職名"),
+    ]
+    assert all(i.render().startswith(f"list.csv {i.line}行目 {i.column}列目（") for i in issues)

@@ -4,14 +4,13 @@
 # from the planned state after the transfers to rows; the module writes them with checksums.
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
 from ansible.module_utils.hr_transfer.transfer_list import NEW_ACCOUNT_KINDS, RETIRE
+from ansible.module_utils.ledger.encoding import csv_bytes
 
 ROUTE_FILES = {
     "internet_lgwan": ("transfer_internet_lgwan.csv", "無害化転送（インターネット⇔LGWAN）"),
@@ -25,12 +24,23 @@ def squash(name):
     return unicodedata.normalize("NFKC", name or "").replace(" ", "")
 
 
-def render_csv(header, rows, encoding="cp932"):
-    buf = io.StringIO(newline="")
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buf.getvalue().encode(encoding)
+def render_csv(header, rows, encoding="cp932", flagged=None):
+    """CP932 (or ENCODING) CSV with CRLF; a cell starting like a spreadsheet formula is written as
+    text (ledger.encoding.csv_bytes, the one CSV writer of the project) and listed in FLAGGED."""
+    return csv_bytes(header, rows, encoding, flagged)
+
+
+def formula_warning(name, flagged, limit=20):
+    """The plan's warning for the cells of file NAME written as text instead of a formula."""
+    def show(value):
+        return "'" + value.replace("\t", "\\t").replace("\r", "\\r").replace("\n", "\\n") + "'"
+
+    shown = "; ".join(f"{line}行目 {column} {show(value)}" for line, column, value in flagged[:limit])
+    more = f" ほか {len(flagged) - limit} 件" if len(flagged) > limit else ""
+    return (
+        f"取込ファイル {name}: 数式として実行されうる値（先頭が = + - @ タブ・改行）を"
+        f"先頭に ' を付けて文字列にしました（{len(flagged)} 件、元の入力を確認）: {shown}{more}"
+    )
 
 
 def sha256(data):
@@ -442,20 +452,28 @@ def build_files(exports, plan, route_groups, encoding, ledger=None, moving_kinds
         name, label = ROUTE_FILES[route]
         tables[name] = exports.transfer_users(route, group)
         route_systems[name] = (label, f"利用者・承認者のインポート（AD グループ {group} と突き合わせ）")
-    contents = {}
+    contents, flagged = {}, {}
+
+    def render(name, header, rows, file_encoding):
+        flagged[name] = []
+        contents[name] = (render_csv(header, rows, file_encoding, flagged[name]), len(rows))
+
     for name, (header, rows) in tables.items():
-        contents[name] = (render_csv(header, rows, encoding), len(rows))
+        render(name, header, rows, encoding)
     pc_changes, rows, new_rows = [], [], []
     if ledger is not None:
         rows = [row for _line, row in ledger.rows]
         new_rows, pc_changes = exports.ledger(ledger.header, rows, set(moving_kinds), site_names or {})
-        data = render_csv(
+        render(
+            "pc_assets.csv",
             ledger.header,
             [[r.get(h, "") for h in ledger.header] for r in new_rows],
             "utf-8-sig" if ledger.encoding == "utf-8-sig" else "cp932",
         )
-        contents["pc_assets.csv"] = (data, len(new_rows))
     by_person = person_views(exports, plan, rows, new_rows)
     header, table = person_table(plan, by_person)
-    contents["plan_by_person.csv"] = (render_csv(header, table, encoding), len(table))
+    render("plan_by_person.csv", header, table, encoding)
+    for name, cells in flagged.items():
+        if cells:
+            exports.warnings.append(formula_warning(name, cells))
     return Files(contents, route_systems, pc_changes, by_person)

@@ -34,11 +34,20 @@ def decode_text(data, encoding="auto"):
         raise UndecodableText(f"line {line}: bytes not valid {encoding} ({exc.reason})", line) from None
 
 
+# what Python's cp932 makes of the single bytes 0x80, 0xA0, 0xFD-0xFF: no character of any real text
+_CP932_NOT_TEXT = {"\x80", "\uf8f0", "\uf8f1", "\uf8f2", "\uf8f3"}
+
+
 def _valid(chunk, encoding):
+    """None when CHUNK is text in ENCODING, else the offset of its first bad byte."""
     try:
-        chunk.decode(encoding)
+        text = chunk.decode(encoding)
     except UnicodeDecodeError as exc:
         return exc.start
+    if encoding == "cp932":
+        for index, ch in enumerate(text):
+            if ch in _CP932_NOT_TEXT:
+                return len(text[:index].encode("cp932"))
     return None
 
 
@@ -87,3 +96,36 @@ def decode_lines(data):
             problems.append((number, bad, f"UTF-8 でも CP932 でもないバイトがあります（0x{chunk[bad]:02X}）"))
             parts.append(chunk.decode(file_codec, errors="replace"))
     return "".join(parts), encoding, problems
+
+
+# A cell a spreadsheet would run as a formula when the CSV is opened (OWASP "CSV injection"): one that
+# starts with = + - @, or with a TAB or CR (which spreadsheets skip before a formula).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """VALUE as a spreadsheet shows it as text: a string starting like a formula gets a single quote
+    in front (the OWASP rule); anything else is returned unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_bytes(header, rows, encoding, flagged=None):
+    """The CSV file every import file is written as (CRLF, ENCODING), each cell passed through
+    neutralise(). FLAGGED, a list, receives (line in the file, column name, original value) of each
+    neutralised cell. Raises UnicodeEncodeError on a character ENCODING cannot carry."""
+    import csv
+    import io
+
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(header)
+    for number, row in enumerate(rows, 2):
+        safe = [neutralise(cell) for cell in row]
+        if flagged is not None and safe != list(row):
+            for column, (before, after) in enumerate(zip(row, safe, strict=True)):
+                if before is not after:
+                    flagged.append((number, header[column] if column < len(header) else "", before))
+        writer.writerow(safe)
+    return buf.getvalue().encode(encoding)
