@@ -23,6 +23,14 @@ description:
     manual imports for the work plan.
   - The content depends only on the inputs and the planned state, so a plan (check mode) shows the
     checksums that the apply then writes.
+  - Before anything is written, every value is checked against every target it reaches - the
+    directory's attribute limits and characters, the encoding of each file (I(encoding), and the
+    ledger copy's) for the HR list, the ledger rows and the organisation masters; a row saved in
+    another encoding than the rest of its file is an error too. Each problem is reported with its
+    file, line and column and nothing is written.
+  - A cell that starts like a spreadsheet formula (C(=), C(+), C(-), C(@), or a TAB or CR) is
+    written as text, with a single quote in front, in every file; C(warnings_list) lists those cells
+    per file and row.
 version_added: "1.0.0"
 author:
   - jichitai-ops maintainers (@jichitai-ops)
@@ -108,7 +116,9 @@ pcs_moved:
   returned: when I(ledger) is given
   type: int
 warnings_list:
-  description: Vacant approval steps, ledger rows that could not be matched.
+  description: >-
+    Vacant approval steps, ledger rows that could not be matched, cells written as text because
+    they started like a spreadsheet formula (per file and row).
   returned: always
   type: list
   elements: str
