@@ -21,7 +21,14 @@ description:
     is reported in one error with its line number (missing or duplicated columns, wrong field
     count, empty values, bad IP or MAC address, duplicate asset number, host name, IP or MAC,
     unknown kind, segment, site or department, host name already defined by another source, an
-    empty ledger).
+    empty ledger). Addresses and names that cannot be a PC's are refused too; an IP address that is
+    its site network's network or broadcast address (or 0.0.0.0, 255.255.255.255, multicast,
+    loopback), an all-digit host name, and any value that Excel turned into scientific notation
+    (C(2.02305E+11), the asset number or MAC address is lost; re-export the column as text).
+  - Rows whose status (optional column V(status)) maps to V(disposed) are no PCs; they add no host,
+    and their asset number, host name, MAC and IP address are published as C(jichitai_ledger_disposed)
+    (group V(all)), so that the IP ledger check (playbooks/validate_inventory.yml) refuses a DHCP
+    reservation left behind for a disposed PC.
   - The configuration file name must end in C(.asset_ledger.yml) or C(.asset_ledger.yaml).
   - Values from the ledger are data, never templates (Ansible marks them untrusted).
   - Keep the ledger out of the inventory directory's own parsing (ansible.cfg
@@ -59,8 +66,8 @@ options:
     default: group_vars/all/organisation.yml
   columns:
     description:
-      - Ledger header for each field. V(model), V(os), V(user) and V(ip_assignment) are optional
-        in the ledger; the others are required.
+      - Ledger header for each field. V(model), V(os), V(user), V(ip_assignment) and V(status) are
+        optional in the ledger; the others are required.
     type: dict
     default:
       asset_no: 資産番号
@@ -75,6 +82,20 @@ options:
       ip_assignment: IP割当
       os: OS
       user: 利用者
+      status: 状態
+  statuses:
+    description:
+      - Value of the status column mapped to V(active) or V(disposed). A ledger without the column,
+        or an empty status, is all active.
+    type: dict
+    default:
+      稼働: active
+      使用中: active
+      予備: active
+      保管: active
+      廃棄: disposed
+      廃棄済: disposed
+      返却済: disposed
   kinds:
     description: Value of the kind column mapped to the PC kind (group V(pc_<kind>)).
     type: dict
@@ -136,7 +157,9 @@ from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Constructable
 
 REQUIRED_FIELDS = ("asset_no", "hostname", "kind", "segment", "location", "department", "ip", "mac")
-OPTIONAL_FIELDS = ("model", "os", "user", "ip_assignment")
+OPTIONAL_FIELDS = ("model", "os", "user", "ip_assignment", "status")
+# what Excel makes of a long number typed or opened as General: 2.02305E+11, 1.23E-05, 4E+12
+SCIENTIFIC_RE = re.compile(r"^[0-9](?:\.[0-9]+)?E[+-]?[0-9]+$", re.IGNORECASE)
 SEGMENT_IDS = ("lgwan", "internet", "mynumber")
 HOSTNAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,13}[A-Za-z0-9])?$")  # NetBIOS-safe, ≤ 15
 MAC_RE = re.compile(
@@ -199,6 +222,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         except ValueError as exc:
             raise AnsibleParserError(f"asset ledger {ledger_path}: {exc}") from None
 
+        self._disposed = []
         pcs, errors = self._validate(text, sites, departments)
         if errors:
             shown = errors[:MAX_REPORTED]
@@ -209,6 +233,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                 + more
             )
         self._populate(pcs, os.path.basename(ledger_path))
+        if self._disposed:
+            inventory.set_variable(
+                "all",
+                "jichitai_ledger_disposed",
+                [
+                    dict(d, source=f"{os.path.basename(ledger_path)} line {d.pop('line')}")
+                    for d in self._disposed
+                ],
+            )
 
     # ------------------------------------------------------------------------------------------
     def _load_master(self, path, key):
@@ -220,6 +253,35 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         if not isinstance(value, list) or not value:
             raise AnsibleParserError(f"asset ledger: {path} has no list {key}")
         return value
+
+    @staticmethod
+    def _site_networks(sites):
+        """{site id: [ip_network]} from sites.yml (network, plus networks for a site spread over several)."""
+        networks = {}
+        for site in sites:
+            nets = []
+            for value in [site.get("network"), *(site.get("networks") or [])]:
+                try:
+                    if value:
+                        nets.append(ipaddress.ip_network(str(value), strict=False))
+                except ValueError:
+                    continue  # the IP ledger check (site_network_violations) names a bad site network
+            networks[str(site["id"])] = nets
+        return networks
+
+    @staticmethod
+    def _address_problem(label, ip, networks):
+        """Why ip cannot be a PC's address (None when it can): special addresses, or the network or
+        broadcast address of its site's network."""
+        if ip.is_unspecified or ip.is_multicast or ip.is_loopback or str(ip) == "255.255.255.255":
+            return f"{label} {ip} cannot be a host's address"
+        for net in networks:
+            if ip in net and net.num_addresses > 2:
+                if ip == net.network_address:
+                    return f"{label} {ip} is the network address of the site network {net}"
+                if ip == net.broadcast_address:
+                    return f"{label} {ip} is the broadcast address of the site network {net}"
+        return None
 
     def _lookup_tables(self, sites, departments):
         site_ids = {str(s["id"]): str(s["id"]) for s in sites}
@@ -247,7 +309,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         segments = {str(k): str(v) for k, v in self.get_option("segments").items()}
         segments.update({s: s for s in SEGMENT_IDS})
         assignments = {str(k): str(v) for k, v in self.get_option("ip_assignments").items()}
+        statuses = {str(k): str(v) for k, v in self.get_option("statuses").items()}
         site_ids, site_names, dept_keys = self._lookup_tables(sites, departments)
+        site_networks = self._site_networks(sites)
+        self._disposed = []
 
         reader = csv.reader(io.StringIO(text, newline=""))
         try:
@@ -281,19 +346,49 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
                 errors.append(f"line {line}: {len(row)} fields, the header has {len(header)}")
                 continue
             rec = {f: row[i].strip() for f, i in index.items()}
+            for f in REQUIRED_FIELDS + OPTIONAL_FIELDS:
+                if rec.get(f) and SCIENTIFIC_RE.match(rec[f]):
+                    problems.append(
+                        f"{columns[f]} {rec[f]!r} is a number Excel turned into scientific notation "
+                        "(the original value is lost): re-export the ledger with this column as text"
+                    )
+            status = "active"
+            if rec.get("status"):
+                status = statuses.get(rec["status"])
+                if status is None:
+                    problems.append(
+                        f"{columns['status']} {rec['status']!r} is unknown (known: {', '.join(statuses)})"
+                    )
+            if status == "disposed":
+                problems += self._disposed_row(rec, columns, line, seen)
+                if problems:
+                    errors.append(f"line {line}: " + "; ".join(problems))
+                continue
             for f in REQUIRED_FIELDS:
                 if not rec[f]:
                     problems.append(f"{columns[f]} is empty")
 
             host = rec["hostname"]
-            if host and not HOSTNAME_RE.match(host):
+            if host and host.isdigit():
+                problems.append(
+                    f"{columns['hostname']} {host!r} is all digits, "
+                    "which Windows and DNS refuse as a computer name"
+                )
+            elif host and not HOSTNAME_RE.match(host):
                 problems.append(f"{columns['hostname']} {host!r} is not a valid computer name")
             ip = None
             if rec["ip"]:
                 try:
-                    ip = str(ipaddress.ip_address(rec["ip"]))
+                    address = ipaddress.ip_address(rec["ip"])
                 except ValueError:
                     problems.append(f"{columns['ip']} {rec['ip']!r} is not an IP address")
+                else:
+                    ip = str(address)
+                    site_id = self._site_of(rec["location"], site_ids, site_names)
+                    nets = site_networks.get(site_id, [])
+                    bad = self._address_problem(columns["ip"], address, nets)
+                    if bad:
+                        problems.append(bad)
             mac = None
             if rec["mac"]:
                 mac = normalise_mac(rec["mac"])
@@ -370,6 +465,34 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         if not pcs and not errors:
             errors.append(f"line {last_line}: the ledger has a header but no PCs")
         return pcs, errors
+
+    def _disposed_row(self, rec, columns, line, seen):
+        """Problems of a disposed PC's row; a good one is kept for jichitai_ledger_disposed. Its host
+        name, IP and MAC may return on a new PC, so only the asset number must stay unique."""
+        problems = []
+        for f in ("asset_no", "hostname"):
+            if not rec.get(f):
+                problems.append(f"{columns[f]} is empty")
+        mac = normalise_mac(rec["mac"]) if rec.get("mac") else None
+        if rec.get("mac") and mac is None:
+            problems.append(f"{columns['mac']} {rec['mac']!r} is not a unicast MAC address")
+        ip = None
+        if rec.get("ip"):
+            try:
+                ip = str(ipaddress.ip_address(rec["ip"]))
+            except ValueError:
+                problems.append(f"{columns['ip']} {rec['ip']!r} is not an IP address")
+        asset = rec.get("asset_no")
+        if asset and asset in seen["asset_no"]:
+            first = seen["asset_no"][asset]
+            problems.append(f"duplicate {columns['asset_no']} {asset} (first on line {first})")
+        elif asset:
+            seen["asset_no"][asset] = line
+        if not problems:
+            self._disposed.append(
+                {"asset_no": asset, "name": rec["hostname"].lower(), "mac": mac, "address": ip, "line": line}
+            )
+        return problems
 
     def _populate(self, pcs, ledger_name):
         inv = self.inventory
