@@ -5,12 +5,12 @@
 No lab needed. For each size, synthetic staff in the live organisation (one PC each in the asset
 ledger, every tenth person reassigned) are planned without a server, then the import-file step runs
 as import_files runs it (SKYSEA, workflow routes, both transfer systems, the ledger copy and
-plan_by_person.csv, rendered in CP932). Each step's wall-clock time is printed with the ratio of the
-import-file step to the parse of a list with one row per staff member, measured in the same run (the
-anchor): a linear step keeps that ratio as the staff grow tenfold, a quadratic one multiplies it by
-ten. The measuring code is tests/unit/test_import_files_scale.py (`measure`), run through pytest,
-which imports the project's module_utils as Ansible does; its unit test holds the growth to linear on
-small sizes.
+plan_by_person.csv, rendered in CP932). Each step's CPU time (of the measuring process, so other work
+on the machine does not count) is printed with the ratio of the import-file step to the parse of a
+list with one row per staff member, measured in the same run (the anchor): a linear step keeps that
+ratio as the staff grow tenfold, a quadratic one multiplies it by ten. The measuring code is
+tests/unit/test_import_files_scale.py (`measure`), run through pytest, which imports the project's
+module_utils as Ansible does; its unit test holds the growth to linear on small sizes.
 """
 
 from __future__ import annotations
