@@ -113,6 +113,8 @@ def ip_ledger_records(hostvars: Mapping, hosts: Iterable[str]) -> list[dict]:
             "site": hv.get("jichitai_site"),
             "source": source,
         }
+        if hv.get("jichitai_ip_assignment"):
+            record["ip_assignment"] = hv.get("jichitai_ip_assignment")
         records.append(record)
         for index, printer in enumerate(hv.get("jichitai_printers") or [], start=1):
             records.append(
@@ -122,6 +124,7 @@ def ip_ledger_records(hostvars: Mapping, hosts: Iterable[str]) -> list[dict]:
                     "address": printer.get("address"),
                     "mac": printer.get("mac"),
                     "source": f"{source} {name}.jichitai_printers[{index}]",
+                    "ip_assignment": None,
                 }
             )
     return records
@@ -201,6 +204,13 @@ def site_network_violations(
             problems.append(
                 _problem("site", rec, f"address {ip} is outside the network of site {site} ({where})")
             )
+        elif ip is not None:
+            for cidr in nets.iter_cidrs():
+                if ip in cidr and cidr.size > 2 and ip in (cidr.network, cidr.broadcast):
+                    which = "network" if ip == cidr.network else "broadcast"
+                    problems.append(
+                        _problem("site", rec, f"address {ip} is the {which} address of site {site} ({cidr})")
+                    )
     return problems
 
 
@@ -314,12 +324,76 @@ def _ledger_problems(host, where, ip, mac, ledger) -> list[dict]:
     return problems
 
 
+def _disposed_problems(host, where, mac, ledger, disposed) -> list[dict]:
+    """A reservation left behind for a PC the asset ledger says is disposed (by name or MAC), unless
+    the name is a host of the inventory again (a new PC that took over the name)."""
+    if not disposed:
+        return []
+    by_name = ledger[0] if ledger is not None else {}
+    name = str(host or "").casefold()
+    problems = []
+    for item in disposed:
+        same_name = name and name == str(item.get("name") or "").casefold() and name not in by_name
+        same_mac = mac is not None and mac == _mac(item.get("mac"))
+        if same_name or same_mac:
+            what = "name" if same_name else f"MAC {mac}"
+            problems.append(
+                _problem(
+                    "dhcp",
+                    where,
+                    f"reserves for a disposed PC ({what} of {item.get('name')}, asset "
+                    f"{item.get('asset_no')}, {item.get('source', 'asset ledger')}): "
+                    "remove the reservation from jichitai_dhcp_scopes",
+                )
+            )
+            break
+    return problems
+
+
+def _reserved_rows_problems(records, scopes, reserved) -> list[dict]:
+    """Ledger rows marked reserved (DHCP予約) without a reservation, and addresses that are a DHCP
+    scope's network or broadcast address."""
+    problems = []
+    subnets = [n for n in (_network(s.get("subnet")) for s in scopes) if n is not None]
+    for rec in records:
+        ip = _ip(rec.get("address"))
+        if ip is not None:
+            for net in subnets:
+                if ip in net and net.size > 2 and ip in (net.network, net.broadcast):
+                    which = "network" if ip == net.network else "broadcast"
+                    problems.append(
+                        _problem("address", rec, f"address {ip} is the {which} address of DHCP scope {net}")
+                    )
+        if rec.get("ip_assignment") != "reserved":
+            continue
+        name, mac = str(rec.get("name") or "").casefold(), _mac(rec.get("mac"))
+        if name not in reserved["hostname"] and (mac is None or mac not in reserved["mac"]):
+            problems.append(
+                _problem(
+                    "dhcp",
+                    rec,
+                    "is marked reserved (DHCP予約) in the ledger but no DHCP scope reserves "
+                    f"{rec.get('address')} for it: add the reservation to jichitai_dhcp_scopes, "
+                    "or correct the ledger's IP割当",
+                )
+            )
+    return problems
+
+
 def dhcp_reservation_violations(
-    scopes: Iterable[Mapping], records: Iterable[Mapping] | None = None
+    scopes: Iterable[Mapping],
+    records: Iterable[Mapping] | None = None,
+    disposed: Iterable[Mapping] | None = None,
 ) -> list[dict]:
     """DHCP scopes: pool inside the subnet, reservations inside the subnet and outside the dynamic
     pool, no address/MAC/host reserved twice, scopes not overlapping; with the records, each
-    reservation agrees with the IP ledger."""
+    reservation agrees with the IP ledger, every row marked reserved has its reservation and no
+    address is a scope's network or broadcast address; with the disposed PCs of the asset ledger
+    (jichitai_ledger_disposed), no reservation is left for one of them. A reservation for a ledger
+    PC whose row says DHCP or 固定 is a warning (severity ``warning``): a person decides which is right."""
+    disposed = list(disposed or [])
+    scopes = list(scopes or [])
+    reserved: dict[str, set] = {"hostname": set(), "mac": set()}
     ledger = None
     if records is not None:
         records = list(records)
@@ -330,7 +404,7 @@ def dhcp_reservation_violations(
         )
     problems: list[dict] = []
     earlier: list = []
-    for scope in scopes or []:
+    for scope in scopes:
         sname = scope.get("name") or scope.get("subnet")
         found, subnet, pool = _scope_problems(
             scope, {"name": sname, "source": f"jichitai_dhcp_scopes {sname}"}, earlier
@@ -358,8 +432,28 @@ def dhcp_reservation_violations(
                     problems.append(_problem("dhcp", where, message))
                 elif value is not None:
                     seen[field][value] = index
+            if host:
+                reserved["hostname"].add(str(host).casefold())
+                if str(host).isdigit():
+                    problems.append(_problem("dhcp", where, f"host name {host} is all digits"))
+            if mac is not None:
+                reserved["mac"].add(mac)
             if ledger is not None:
                 problems += _ledger_problems(host, where, ip, mac, ledger)
+                rec = ledger[0].get(str(host or "").casefold())
+                if rec is not None and rec.get("ip_assignment") in ("dynamic", "static"):
+                    kind = {"dynamic": "DHCP", "static": "固定"}[rec["ip_assignment"]]
+                    warning = _problem(
+                        "dhcp",
+                        where,
+                        f"reserves {ip} for {host}, whose ledger row ({rec['source']}) says {kind}, "
+                        "not DHCP予約: correct the ledger or remove the reservation",
+                    )
+                    warning["severity"] = "warning"
+                    problems.append(warning)
+            problems += _disposed_problems(host, where, mac, ledger, disposed)
+    if ledger is not None:
+        problems += _reserved_rows_problems(records, scopes, reserved)
     return problems
 
 
