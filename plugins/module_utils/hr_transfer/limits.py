@@ -203,7 +203,7 @@ def read_table(data, file):
     for row in reader:
         line = start
         start = reader.line_num + 1
-        if not any(cell.strip() for cell in row):
+        if not row:  # as csv.DictReader: only a line with no cell at all is skipped
             continue
         rows.append((line, dict(zip(header, row + [""] * (len(header) - len(row)), strict=False))))
     return Table(file, encoding, header, rows, issues)
