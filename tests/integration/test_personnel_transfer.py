@@ -287,7 +287,8 @@ def test_bad_input_is_reported_all_at_once_and_changes_nothing(rehearsal):
             11: "新所属 160500 は新しい所属マスタ",
         }
         for line, message in expected.items():
-            assert re.search(rf"{line}行目 職員番号 \d+: {re.escape(message)}", text), (
+            column = r"(?: \d+列目（[^）]*）)?"  # the column, where the error is in one
+            assert re.search(rf"{line}行目{column} 職員番号 \d+: {re.escape(message)}", text), (
                 f"line {line}: {message}"
             )
         out = rehearsal.unplanned(*args, transfer=missing)
