@@ -321,3 +321,23 @@ def test_plan_from_inputs_accepts_the_april_list(monkeypatch, tmp_path):
     params, _d = plan_inputs(monkeypatch, tmp_path, data, ledger_bytes, roster_snapshot())
     ctx = hrun.plan_from_inputs(params)
     assert ctx.result.issues == [] and len(ctx.orders) == 400
+
+
+def test_a_module_that_writes_no_import_file_checks_what_the_directory_refuses():
+    # ad_personnel has no `encoding`: the import files (and their encoding) are import_files' part,
+    # which the role runs before any other change; a utf-8-sig import must not fail ad_personnel later
+    orders, issues, _enc = hl.parse(
+        listing(
+            "270001,𠮷田　太郎,ヨシダ　タロウ,採用,,110100,主事,2027/04/01",
+            "270002,德永\x00蓮,トクナガ　レン,採用,,110100,主事,2027/04/01",
+        )
+    )
+    current, _nxt, _diff = orgs(None)
+    hr, other = hlim.check_inputs({"account_prefix": "u"}, orders, current, current)
+    assert [(i.line, i.column, i.message.split("（")[0]) for i in hr] == [
+        (3, 2, "3文字目: NUL")
+    ] and other == []
+    hr, other = hlim.check_inputs({"account_prefix": "u", "encoding": "cp932"}, orders, current, current)
+    assert [(i.line, i.column) for i in hr] == [(2, 2), (3, 2)]
+    hr, other = hlim.check_inputs({"account_prefix": "u", "encoding": "utf-8-sig"}, orders, current, current)
+    assert [(i.line, i.column) for i in hr] == [(3, 2)]

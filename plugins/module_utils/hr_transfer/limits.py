@@ -72,7 +72,7 @@ def character_problems(value, *, encoding="cp932", single_line=True, target=EXPO
     """[(1-based character position, message)] for the characters of VALUE that a target refuses or
     that would silently change a rule: control characters (NUL...), line breaks and tabs in a one-line
     value, bidirectional and other invisible format characters, radicals in place of kanji, and
-    characters ENCODING cannot carry."""
+    characters ENCODING cannot carry (None: no file is written, the directory alone counts)."""
     out = []
     for pos, ch in enumerate(value, 1):
         code = f"U+{ord(ch):04X}"
@@ -105,7 +105,7 @@ def character_problems(value, *, encoding="cp932", single_line=True, target=EXPO
                 )
             )
             continue
-        if not _encodes(ch, encoding):
+        if encoding and not _encodes(ch, encoding):
             fixed = unicodedata.normalize("NFKC", ch)
             hint = (
                 f"互換文字です。「{fixed}」に直してください"
@@ -117,6 +117,8 @@ def character_problems(value, *, encoding="cp932", single_line=True, target=EXPO
 
 
 def _encodes(ch, encoding):
+    if not encoding:
+        return True
     try:
         ch.encode(encoding)
     except UnicodeEncodeError:
@@ -290,8 +292,10 @@ def target_problems(orders, *, account_prefix="u", encoding="cp932", ledger=None
 
 def check_inputs(params, orders, current, nxt):
     """target_problems for a module's parameters: (issues of the HR list, issues of other inputs).
-    Reads the ledger when the module has one (import_files)."""
-    encoding = params.get("encoding") or "cp932"
+    The files' encoding and the ledger count for the module that writes the import files
+    (import_files, which the role runs before any other change); a module without an `encoding`
+    option checks what the directory refuses."""
+    encoding = params.get("encoding")
     ledger = None
     if params.get("ledger"):
         with open(params["ledger"], "rb") as handle:
