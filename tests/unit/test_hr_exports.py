@@ -185,3 +185,43 @@ def test_the_committed_april_files_are_what_the_generator_makes():
         text=True,
     )
     assert out.returncode == 0, out.stderr
+
+
+def _scanning_approver(ex, dept, step, records, org):
+    """The approver as found before the indexes: scan all staff in staff-number order."""
+    titles = ex.approvers.get(step, [step])
+    found = [
+        (no, r)
+        for no, r in sorted(records.items())
+        if r["dept"] == dept.code and r["status"] == "在職" and r["title"] in titles
+    ]
+    if not found and step in hx.DIVISION_LEVEL:
+        division = {d.code for d in org.departments.values() if d.division == dept.division}
+        found = [
+            (no, r)
+            for no, r in sorted(records.items())
+            if r["dept"] in division and r["status"] == "在職" and r["title"] in titles
+        ]
+    return found[0][0] if found else None
+
+
+def test_indexed_approvers_are_the_ones_a_scan_of_all_staff_finds():
+    from ansible.module_utils.hr_transfer import plan as hp
+    from ansible.module_utils.hr_transfer import transfer_list as hl
+    from test_hr_plan import OPTIONS, TRANSFER, roster_snapshot
+
+    orders, issues, _enc = hl.parse((TRANSFER / "hr_transfer_list.csv").read_bytes())
+    current, nxt, diff = orgs()
+    result = hp.plan(orders, issues, current, nxt, roster_snapshot().snapshot(), diff, OPTIONS)
+    assert result.issues == []
+    for approvers in (None, {"課長": ["課長", "参事"], "部長": ["次長", "部長"]}):
+        ex = hx.Exports(current, nxt, diff, result.final, result.people, "u", approvers)
+        checked = 0
+        for records, org in ((result.final, nxt), (result.before, current)):
+            for dept in org.departments.values():
+                for step in (*dept.approval_route, "局長", "次長"):
+                    assert ex.approver(dept, step, records, org)[0] == _scanning_approver(
+                        ex, dept, step, records, org
+                    ), (dept.code, step)
+                    checked += 1
+        assert checked > 100
