@@ -82,7 +82,8 @@ def parse_rows(rows, state):
                 kind = "all-zero" if mac == "00:00:00:00:00:00" else (
                     "broadcast" if mac == "ff:ff:ff:ff:ff:ff" else "multicast"
                 )
-                problems.append(f"MAC {mac} is a {kind} address, never a device's own NIC")
+                article = "an" if kind == "all-zero" else "a"
+                problems.append(f"MAC {mac} is {article} {kind} address, never a device's own NIC")
         elif state != "absent":
             problems.append("mac is missing")
         if row.get("ip") not in (None, ""):
