@@ -1,8 +1,12 @@
 """How the city's CSV exports are encoded: UTF-8 with or without BOM, else CP932 (Windows Japanese,
 which keeps NEC/IBM extension kanji such as 髙 and 﨑). One reader for the HR transfer list, the
-import files and the asset ledger. Standard library only."""
+import files and the asset ledger (decode_lines also finds the rows saved in another encoding), and
+the one CSV writer of the project (csv_bytes, formula-safe cells). Standard library only."""
 
 from __future__ import annotations
+
+import csv
+import io
 
 BOM = b"\xef\xbb\xbf"
 ENCODINGS = ("auto", "utf-8-sig", "utf-8", "cp932")
@@ -115,9 +119,6 @@ def csv_bytes(header, rows, encoding, flagged=None):
     """The CSV file every import file is written as (CRLF, ENCODING), each cell passed through
     neutralise(). FLAGGED, a list, receives (line in the file, column name, original value) of each
     neutralised cell. Raises UnicodeEncodeError on a character ENCODING cannot carry."""
-    import csv
-    import io
-
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(header)
