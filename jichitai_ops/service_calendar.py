@@ -11,11 +11,17 @@ are data. Every time is Asia/Tokyo unless the calendar names another zone.
 Rule language of a ``when`` (a mapping, or a list of mappings of which any may match):
   months: [1..12]            weekdays: [mon..sun]
   nth_weekday: [1..5, -1]    n-th occurrence of that weekday in the month (-1 = last)
-  nth_week: [1..6]           n-th calendar row of the month, rows starting on ``week_starts_on``
+  nth_week: [1..6]           「第n週」: ambiguous, see below
   days: any|open|closed|holiday   open = weekday that is neither a public holiday nor a closure
   except: [holiday, closure, closed]
   dates: [YYYY-MM-DD]        explicit dates (an empty list with ``date_required`` warns)
 A slot's ``time`` is "HH:MM-HH:MM" or a list of them; an end at or before the start runs past midnight.
+
+「第n週」 has three plausible readings (WEEK_READINGS): the n-th calendar row with weeks starting on
+Sunday, the n-th row with weeks starting on Monday, and the n-th occurrence of the weekday (days
+7n-6..7n). Until the city confirms one for a rule (``week_reading: {confirmed, confirmed_by,
+confirmed_at}`` on the slot), the rule covers the UNION of the readings, and every finding that
+exists under some readings only is marked assumed and names the readings it rests on.
 """
 
 from __future__ import annotations
@@ -29,6 +35,12 @@ from .workplan.wareki import clock, wareki_datetime
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAYS_JA = ("月", "火", "水", "木", "金", "土", "日")
 DEFAULT_TZ = "Asia/Tokyo"
+WEEK_READINGS = ("row_sun", "row_mon", "nth_weekday")
+WEEK_READINGS_JA = {
+    "row_sun": "日曜始まりの週",
+    "row_mon": "月曜始まりの週",
+    "nth_weekday": "その曜日の第n回",
+}
 
 
 class CalendarError(ValueError):
@@ -90,7 +102,27 @@ def _nth_weekday(day: dt.date) -> tuple[int, bool]:
     return (day.day - 1) // 7 + 1, nxt.month != day.month
 
 
-def _day_matches(cond: dict, day: dt.date, info: dict, calendar: dict) -> bool:
+def week_number(day: dt.date, reading: str) -> int:
+    """「第n週」 of ``day`` under one reading (row_sun, row_mon or nth_weekday)."""
+    if reading == "row_sun":
+        return _week_row(day, "sun")
+    if reading == "row_mon":
+        return _week_row(day, "mon")
+    if reading == "nth_weekday":
+        return _nth_weekday(day)[0]
+    raise CalendarError(f"unknown reading of 第n週 '{reading}' (want one of {', '.join(WEEK_READINGS)})")
+
+
+def week_readings(rule: dict) -> tuple[tuple[str, ...], bool]:
+    """The readings of 「第n週」 in force for ``rule`` and whether the city confirmed the one used."""
+    confirmed = (rule.get("week_reading") or {}).get("confirmed")
+    if confirmed:
+        return (str(confirmed),), True
+    return WEEK_READINGS, False
+
+
+def _day_matches(cond: dict, day: dt.date, info: dict, readings=WEEK_READINGS):
+    """False, True (whatever 「第n週」 means) or the non-empty set of readings under which ``day`` matches."""
     if "dates" in cond and day.isoformat() not in {str(d) for d in cond["dates"] or []}:
         return False
     if "months" in cond and day.month not in cond["months"]:
@@ -102,8 +134,11 @@ def _day_matches(cond: dict, day: dt.date, info: dict, calendar: dict) -> bool:
         wanted = set(cond["nth_weekday"])
         if nth not in wanted and not (last and -1 in wanted):
             return False
-    if "nth_week" in cond and _week_row(day, calendar.get("week_starts_on", "sun")) not in cond["nth_week"]:
-        return False
+    via = None
+    if "nth_week" in cond:
+        via = frozenset(r for r in readings if week_number(day, r) in cond["nth_week"])
+        if not via:
+            return False
     kind = cond.get("days", "any")
     if kind == "open" and not info["open"]:
         return False
@@ -118,7 +153,7 @@ def _day_matches(cond: dict, day: dt.date, info: dict, calendar: dict) -> bool:
             return False
         if excluded == "closed" and not info["open"]:
             return False
-    return True
+    return True if via is None else via
 
 
 def _conditions(rule: dict) -> list[dict]:
@@ -139,19 +174,55 @@ def _times(rule: dict) -> list[tuple[dt.time, dt.time, bool]]:
     return out
 
 
-def occurrences(
-    rule: dict, day: dt.date, calendar: dict, tz: ZoneInfo
-) -> list[tuple[dt.datetime, dt.datetime]]:
-    """The intervals ``rule`` occupies that begin on ``day``."""
-    info = day_info(day, calendar)
-    if not any(_day_matches(c, day, info, calendar) for c in _conditions(rule)):
-        return []
+def day_match(rule: dict, day: dt.date, info: dict):
+    """Whether ``rule`` applies on ``day``: (matches, readings) where readings is None when the answer
+    does not depend on the reading of 「第n週」, else the readings under which it applies."""
+    readings, _confirmed = week_readings(rule)
+    via: set = set()
+    for cond in _conditions(rule):
+        hit = _day_matches(cond, day, info, readings)
+        if hit is True:
+            return True, None
+        if hit:
+            via |= hit
+    if not via:
+        return False, None
+    if via == set(readings):
+        return True, None
+    return True, frozenset(via)
+
+
+def _intervals(rule: dict, day: dt.date, tz: ZoneInfo) -> list[tuple[dt.datetime, dt.datetime]]:
     intervals = []
     for start, end, next_day in _times(rule):
         begin = dt.datetime.combine(day, start, tz)
         finish = dt.datetime.combine(day + dt.timedelta(days=1) if next_day else day, end, tz)
         intervals.append((begin, finish))
     return intervals
+
+
+def occurrences(
+    rule: dict, day: dt.date, calendar: dict, tz: ZoneInfo
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The intervals ``rule`` occupies that begin on ``day`` (under any reading of 「第n週」)."""
+    matches, _via = day_match(rule, day, day_info(day, calendar))
+    return _intervals(rule, day, tz) if matches else []
+
+
+def reading_note(rule: dict, day: dt.date, via) -> str:
+    """「第2・4週の解釈: …」: the readings under which ``rule`` applies on ``day``, and the others."""
+    wanted = sorted({n for c in _conditions(rule) for n in c.get("nth_week", [])})
+    nums = "・".join(str(n) for n in wanted)
+
+    def name(reading):
+        if reading == "nth_weekday":
+            n = week_number(day, reading)
+            return f"その曜日の第{n}回（{7 * n - 6}〜{7 * n}日）"
+        return f"{WEEK_READINGS_JA[reading]}の第{week_number(day, reading)}週"
+
+    yes = "・".join(name(r) for r in WEEK_READINGS if r in via)
+    no = "・".join(name(r) for r in WEEK_READINGS if r not in via)
+    return f"第{nums}週の解釈: {yes}として該当、{no}では対象外。市の確認待ち"
 
 
 def validate(calendar: dict) -> None:
@@ -186,8 +257,33 @@ def validate(calendar: dict) -> None:
             _parse_mmdd(closure["from"]), _parse_mmdd(closure["to"])
         except (KeyError, ValueError):
             problems.append(f"closures[{i}]: want from/to as MM-DD")
-    if calendar.get("week_starts_on", "sun") not in WEEKDAYS:
-        problems.append(f"week_starts_on: unknown weekday '{calendar.get('week_starts_on')}'")
+    if "week_starts_on" in calendar:
+        problems.append(
+            "week_starts_on: no longer read; 「第n週」 is confirmed per rule (week_reading: confirmed,"
+            " confirmed_by, confirmed_at) and covers every plausible reading until then"
+        )
+    for name, rule in rules:
+        confirmation = rule.get("week_reading")
+        if confirmation is None:
+            continue
+        if not isinstance(confirmation, dict):
+            problems.append(f"{name}: week_reading must be a mapping (confirmed, confirmed_by, confirmed_at)")
+            continue
+        for key in set(confirmation) - {"confirmed", "confirmed_by", "confirmed_at"}:
+            problems.append(f"{name}: week_reading: unknown key '{key}'")
+        reading = confirmation.get("confirmed")
+        if not reading:
+            continue
+        if reading not in WEEK_READINGS:
+            problems.append(
+                f"{name}: week_reading: unknown reading '{reading}' (want one of {', '.join(WEEK_READINGS)})"
+            )
+        if not confirmation.get("confirmed_by"):
+            problems.append(f"{name}: week_reading: a confirmed reading needs confirmed_by (who at the city)")
+        try:
+            dt.date.fromisoformat(str(confirmation.get("confirmed_at"))[:10])
+        except ValueError:
+            problems.append(f"{name}: week_reading: a confirmed reading needs confirmed_at (YYYY-MM-DD)")
     if problems:
         raise CalendarError("service calendar: " + "; ".join(problems))
 
@@ -326,7 +422,16 @@ def evaluate(
                         }
                     )
         for day in _days(start, end):
-            for a, b in occurrences(slot, day, calendar, tz):
+            matches, via = day_match(slot, day, day_info(day, calendar))
+            if not matches:
+                continue
+            reasons = []
+            if slot.get("assumed"):
+                reasons.append(str(slot.get("assumption") or "仕様書に時間の記載なし"))
+            if via:
+                reasons.append(reading_note(slot, day, via))
+            note = f"。時間帯は仮定（{'; '.join(reasons)}）" if reasons else ""
+            for a, b in _intervals(slot, day, tz):
                 hit = overlap(a, b)
                 if not hit:
                     continue
@@ -343,10 +448,12 @@ def evaluate(
                         "date": day.isoformat(),
                         "start": hit[0].isoformat(),
                         "end": hit[1].isoformat(),
-                        "assumed": bool(slot.get("assumed")),
+                        "assumed": bool(reasons),
+                        "readings": sorted(via) if via else None,
                         "ja": f"{label}（{slot.get('where', '')}）"
-                        f"の時間外業務 {_fmt_ja(a)}〜{clock(b)} と重なります",
-                        "en": f"overlaps the off-hours service '{slot.get('id')}' {_fmt(a)}-{b:%H:%M}",
+                        f"の時間外業務 {_fmt_ja(a)}〜{clock(b)} と重なります{note}",
+                        "en": f"overlaps the off-hours service '{slot.get('id')}' {_fmt(a)}-{b:%H:%M}"
+                        + (f" (第n週 read as {', '.join(sorted(via))} only; unconfirmed)" if via else ""),
                     }
                 )
     findings.sort(key=lambda f: (f["start"], f["severity"] != "block", str(f.get("rule"))))

@@ -70,10 +70,20 @@ def test_weekday_evening_in_third_week_of_april_has_no_insurance_slot():
     assert not cal.blocked(found), found
 
 
-def test_fourth_week_means_calendar_row_not_fourth_weekday():
-    # 2027-04-26 is the 4th Monday of April but sits in the 5th row (rows start on Sunday)
+def test_fourth_week_unconfirmed_blocks_every_reading_and_says_which():
+    # 2027-04-26 is the 4th Monday of April (days 22-28) but in the 5th calendar row whether weeks
+    # start on Sunday or on Monday: blocked, marked as resting on one reading only
     found = findings("2027-04-26T18:00", "2027-04-26T20:00", departments=["150100"])
-    assert "insurance_evenings_apr_may" not in rules(found)
+    slot = next(f for f in found if f["rule"] == "insurance_evenings_apr_may")
+    assert slot["severity"] == "block" and slot["assumed"]
+    assert slot["readings"] == ["nth_weekday"]
+    assert "時間帯は仮定（第2・4週の解釈: その曜日の第4回（22〜28日）として該当、" in slot["ja"]
+    assert "日曜始まりの週の第5週・月曜始まりの週の第5週では対象外。市の確認待ち）" in slot["ja"]
+    # 2027-04-19: 4th row either way, but only the 3rd Monday
+    rows = findings("2027-04-19T18:00", "2027-04-19T20:00", departments=["150100"])
+    assert [f["readings"] for f in rows if f["rule"] == "insurance_evenings_apr_may"] == [
+        ["row_mon", "row_sun"]
+    ]
 
 
 def test_national_holiday_counts_as_closed_day_and_taxation_holiday():
