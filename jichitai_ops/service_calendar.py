@@ -252,6 +252,14 @@ def validate(calendar: dict) -> None:
             _times(rule)
         except (ValueError, AttributeError):
             problems.append(f"{name}: bad time '{rule.get('time')}' (want HH:MM-HH:MM)")
+        if rule.get("hours_unstated") not in (None, "warn", "block"):
+            problems.append(
+                f"{name}: hours_unstated must be warn or block, not '{rule.get('hours_unstated')}'"
+            )
+        try:
+            _times({"time": _span(rule)})
+        except (ValueError, AttributeError):
+            problems.append(f"{name}: bad unstated_span '{rule.get('unstated_span')}' (want HH:MM-HH:MM)")
     for i, closure in enumerate(calendar.get("closures", [])):
         try:
             _parse_mmdd(closure["from"]), _parse_mmdd(closure["to"])
@@ -370,6 +378,27 @@ def evaluate(
                             ),
                         }
                     )
+            closure = _assumed_closure_skips(hours, day, calendar)
+            for a, b in _intervals(hours, day, tz) if closure else []:
+                hit = overlap(a, b)
+                if hit:
+                    findings.append(
+                        {
+                            "code": "closure_assumed",
+                            "severity": "warn",
+                            "rule": "business_hours",
+                            "clause": rules.get("clause", "§9-2(6)"),
+                            "date": day.isoformat(),
+                            "start": hit[0].isoformat(),
+                            "end": hit[1].isoformat(),
+                            "assumed": True,
+                            "ja": f"{_closure_text(closure)}を閉庁日と仮定しています。"
+                            f"開庁日であれば業務時間内（{_fmt_ja(hit[0])}〜{clock(hit[1])}）に停止を伴う作業は実施できません。"
+                            f"時間帯は仮定（{_closure_assumption(closure)}）",
+                            "en": f"{_fmt(hit[0])}-{hit[1]:%H:%M} is business hours unless the assumed "
+                            f"closure '{closure.get('name')}' holds; confirm it with the city",
+                        }
+                    )
     if not disruptive and support_desk:
         desk_rule = _support_desk_rule(support_desk)
         inside = []
@@ -395,69 +424,172 @@ def evaluate(
             )
 
     for slot in calendar.get("service_slots", []) if disruptive else []:
-        if not _wants(slot, departments):
-            continue
-        label = f"{slot.get('department_name', slot.get('department'))} {slot.get('service', '')}".strip()
-        for cond in _conditions(slot):
-            if slot.get("date_required") and not cond.get("dates"):
-                months = set(cond.get("months", range(1, 13)))
-                if any(day.month in months for day in _days(start, end) if day >= start.date()):
-                    findings.append(
-                        {
-                            "code": "date_unregistered",
-                            "severity": "warn",
-                            "rule": slot.get("id"),
-                            "department": slot.get("department"),
-                            "department_name": slot.get("department_name"),
-                            "service": slot.get("service"),
-                            "where": slot.get("where"),
-                            "clause": slot.get("clause"),
-                            "date": start.date().isoformat(),
-                            "start": start.isoformat(),
-                            "end": end.isoformat(),
-                            "assumed": True,
-                            "ja": f"{label}の実施日が未登録です。市に日付を確認してください",
-                            "en": f"the date of '{slot.get('id')}' is "
-                            "not registered; confirm it with the city",
-                        }
-                    )
-        for day in _days(start, end):
-            matches, via = day_match(slot, day, day_info(day, calendar))
-            if not matches:
-                continue
-            reasons = []
-            if slot.get("assumed"):
-                reasons.append(str(slot.get("assumption") or "仕様書に時間の記載なし"))
-            if via:
-                reasons.append(reading_note(slot, day, via))
-            note = f"。時間帯は仮定（{'; '.join(reasons)}）" if reasons else ""
-            for a, b in _intervals(slot, day, tz):
-                hit = overlap(a, b)
-                if not hit:
-                    continue
-                findings.append(
-                    {
-                        "code": "service_slot",
-                        "severity": "block",
-                        "rule": slot.get("id"),
-                        "department": slot.get("department"),
-                        "department_name": slot.get("department_name"),
-                        "service": slot.get("service"),
-                        "where": slot.get("where"),
-                        "clause": slot.get("clause", "§4-3(3)"),
-                        "date": day.isoformat(),
-                        "start": hit[0].isoformat(),
-                        "end": hit[1].isoformat(),
-                        "assumed": bool(reasons),
-                        "readings": sorted(via) if via else None,
-                        "ja": f"{label}（{slot.get('where', '')}）"
-                        f"の時間外業務 {_fmt_ja(a)}〜{clock(b)} と重なります{note}",
-                        "en": f"overlaps the off-hours service '{slot.get('id')}' {_fmt(a)}-{b:%H:%M}"
-                        + (f" (第n週 read as {', '.join(sorted(via))} only; unconfirmed)" if via else ""),
-                    }
-                )
+        if _wants(slot, departments):
+            findings += _slot_findings(slot, calendar, tz, start, end, overlap)
     findings.sort(key=lambda f: (f["start"], f["severity"] != "block", str(f.get("rule"))))
     return findings
+
+
+def _closure_entry(day: dt.date, closures: list) -> dict | None:
+    for closure in closures or []:
+        if closure_on(day, [closure]):
+            return closure
+    return None
+
+
+def _closure_text(closure: dict) -> str:
+    start, end = _parse_mmdd(closure["from"]), _parse_mmdd(closure["to"])
+    return f"{closure.get('name', '閉庁期間')}（{start[0]}/{start[1]}〜{end[0]}/{end[1]}）"
+
+
+def _closure_assumption(closure: dict) -> str:
+    return str(closure.get("assumption") or f"{_closure_text(closure)}は市の確認待ち")
+
+
+def _assumed_closure_skips(rule: dict, day: dt.date, calendar: dict) -> dict | None:
+    """The assumed closure that alone keeps ``rule`` off ``day`` (the rule would apply without it)."""
+    closure = _closure_entry(day, calendar.get("closures", []))
+    if not closure or not closure.get("assumed"):
+        return None
+    info = day_info(day, calendar)
+    if day_match(rule, day, info)[0]:
+        return None
+    without = dict(info, closure=None, open=not (day.weekday() >= 5 or info["holiday"]))
+    return closure if day_match(rule, day, without)[0] else None
+
+
+def _span(rule: dict) -> str:
+    return str(rule.get("unstated_span") or "00:00-24:00")
+
+
+def _subtract(piece: tuple, cuts: list) -> list[tuple]:
+    """``piece`` minus every interval of ``cuts``, as a list of intervals."""
+    out = [piece]
+    for c0, c1 in cuts:
+        nxt = []
+        for a, b in out:
+            if c1 <= a or c0 >= b:
+                nxt.append((a, b))
+                continue
+            if a < c0:
+                nxt.append((a, c0))
+            if c1 < b:
+                nxt.append((c1, b))
+        out = nxt
+    return out
+
+
+def _slot_findings(slot: dict, calendar: dict, tz: ZoneInfo, start: dt.datetime, end: dt.datetime, overlap):
+    """Findings of one service slot for the window: blocks in its hours, warnings wherever its hours or
+    its days rest on an assumption (unstated hours, an unregistered date, an assumed closure)."""
+    label = f"{slot.get('department_name', slot.get('department'))} {slot.get('service', '')}".strip()
+    where = slot.get("where", "")
+    base = {
+        "rule": slot.get("id"),
+        "department": slot.get("department"),
+        "department_name": slot.get("department_name"),
+        "service": slot.get("service"),
+        "where": slot.get("where"),
+        "clause": slot.get("clause", "§4-3(3)"),
+    }
+    unstated = slot.get("hours_unstated")
+    hours_note = str(slot.get("assumption") or "仕様書に時間の記載なし")
+    out = []
+
+    def add(code, severity, day, hit, assumed, ja, en, **extra):
+        out.append(
+            dict(
+                base,
+                code=code,
+                severity=severity,
+                date=day.isoformat(),
+                start=hit[0].isoformat(),
+                end=hit[1].isoformat(),
+                assumed=assumed,
+                ja=ja,
+                en=en,
+                **extra,
+            )
+        )
+
+    for day in _days(start, end):
+        info = day_info(day, calendar)
+        if slot.get("date_required"):
+            undated = [
+                {k: v for k, v in c.items() if k != "dates"} for c in _conditions(slot) if not c.get("dates")
+            ]
+            if undated and day_match(dict(slot, when=undated), day, info)[0]:
+                for a, b in _intervals(slot, day, tz):
+                    if hit := overlap(a, b):
+                        add(
+                            "date_unregistered",
+                            "warn",
+                            day,
+                            hit,
+                            True,
+                            f"{label}（{where}、{clock(a)}〜{clock(b)}）の実施日が未登録です。"
+                            f"{_fmt_ja(hit[0])}〜{clock(hit[1])} が該当しないか市に日付を確認してください",
+                            f"the date of '{slot.get('id')}' is not registered; confirm it with the city",
+                        )
+        matches, via = day_match(slot, day, info)
+        if not matches:
+            closure = _assumed_closure_skips(slot, day, calendar)
+            for a, b in _intervals(slot, day, tz) if closure else []:
+                if hit := overlap(a, b):
+                    add(
+                        "closure_assumed",
+                        "warn",
+                        day,
+                        hit,
+                        True,
+                        f"{label}（{where}）は{_closure_text(closure)}に休止と仮定しています。"
+                        f"実施している場合は {_fmt_ja(a)}〜{clock(b)} と重なります。"
+                        f"時間帯は仮定（{_closure_assumption(closure)}）",
+                        f"'{slot.get('id')}' is assumed closed for '{closure.get('name')}' "
+                        f"{_fmt(a)}-{b:%H:%M}; confirm with the city",
+                    )
+            continue
+        reasons = []
+        if slot.get("assumed") or unstated:
+            reasons.append(hours_note)
+        if via:
+            reasons.append(reading_note(slot, day, via))
+        note = f"。時間帯は仮定（{'; '.join(reasons)}）" if reasons else ""
+        hours = _intervals(slot, day, tz)
+        blocking = _intervals({"time": _span(slot)}, day, tz) if unstated == "block" else hours
+        for a, b in blocking:
+            if hit := overlap(a, b):
+                add(
+                    "service_slot",
+                    "block",
+                    day,
+                    hit,
+                    bool(reasons),
+                    f"{label}（{where}）の時間外業務 {_fmt_ja(a)}〜{clock(b)} と重なります{note}",
+                    f"overlaps the off-hours service '{slot.get('id')}' {_fmt(a)}-{b:%H:%M}"
+                    + (f" (第n週 read as {', '.join(sorted(via))} only; unconfirmed)" if via else ""),
+                    readings=sorted(via) if via else None,
+                )
+        if unstated != "warn":
+            continue
+        for span in _intervals({"time": _span(slot)}, day, tz):
+            for piece in _subtract(span, hours):
+                if hit := overlap(*piece):
+                    assumed_hours = "・".join(f"{clock(a)}〜{clock(b)}" for a, b in hours)
+                    add(
+                        "hours_unstated",
+                        "warn",
+                        day,
+                        hit,
+                        True,
+                        f"{label}（{where}）の実施日です。{_fmt_ja(hit[0])}〜{clock(hit[1])} は仮定した時間帯"
+                        f"（{assumed_hours}）の外ですが、業務中の可能性があります。"
+                        f"時間帯は仮定（{'; '.join(reasons)}）",
+                        f"'{slot.get('id')}' runs on {day} at hours the specification does not state "
+                        f"(assumed {assumed_hours}); {_fmt(hit[0])}-{hit[1]:%H:%M} may still be in service",
+                        readings=sorted(via) if via else None,
+                    )
+    return out
 
 
 def blocked(findings: list[dict]) -> bool:

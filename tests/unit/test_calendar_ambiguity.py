@@ -175,3 +175,130 @@ def test_the_old_global_week_start_is_refused_rather_than_silently_ignored():
     data = dict(CALENDAR, week_starts_on="sun")
     with pytest.raises(cal.CalendarError, match="week_starts_on"):
         evaluate("2027-04-25T10:00", "2027-04-25T11:00", calendar=data)
+
+
+# --- unstated hours: blocked where assumed, warned elsewhere, never silent ------------------------
+
+
+def covered(found, day):
+    """Minutes of ``day`` (Tokyo) that some finding covers."""
+    start = dt.datetime.combine(day, dt.time(0), TZ)
+    minutes = set()
+    for f in found:
+        a, b = dt.datetime.fromisoformat(f["start"]), dt.datetime.fromisoformat(f["end"])
+        minutes |= set(range(int((a - start).total_seconds() // 60), int((b - start).total_seconds() // 60)))
+    return minutes & set(range(24 * 60))
+
+
+def days_of(years, months):
+    for year in years:
+        for month in months:
+            day = dt.date(year, month, 1)
+            while day.month == month:
+                yield day
+                day += dt.timedelta(days=1)
+
+
+def test_taxation_closed_days_of_the_peak_season_are_never_silent():
+    checked = 0
+    for day in days_of(YEARS, (1, 2, 3, 4, 5)):
+        info = cal.day_info(day, CALENDAR)
+        if info["open"] or info["closure"]:
+            continue
+        nxt = day + dt.timedelta(days=1)
+        found = evaluate(f"{day}T00:00", f"{nxt}T00:00", departments=["140100"])
+        assert len(covered(found, day)) == 24 * 60, day
+        slot = [f for f in found if f["rule"] == "taxation_peak_closed_days"]
+        blocks = [(f["start"][11:16], f["end"][11:16]) for f in slot if f["severity"] == "block"]
+        assert blocks == [("09:00", "17:00")], day
+        assert all(f["assumed"] and "時間帯は仮定" in f["ja"] for f in slot), day
+        checked += 1
+    assert checked >= 140  # weekends and holidays of Jan-May, three years
+
+
+@pytest.mark.parametrize(
+    "start,end,department,rule",
+    [
+        ("2027-02-13T08:00", "2027-02-13T09:00", "140100", "taxation_peak_closed_days"),  # peak Saturday
+        (
+            "2027-02-11T19:00",
+            "2027-02-11T22:00",
+            "140100",
+            "taxation_peak_closed_days",
+        ),  # 建国記念の日 evening
+        ("2027-04-03T19:00", "2027-04-03T23:00", "140200", "tax_collection_write_off"),  # write-off Saturday
+        (
+            "2027-04-04T06:00",
+            "2027-04-04T08:30",
+            "150200",
+            "insurance_collection_write_off",
+        ),  # write-off Sunday
+        (
+            "2026-05-07T22:00",
+            "2026-05-08T02:00",
+            "140100",
+            "taxation_peak_weeknights",
+        ),  # weeknight after 21:00
+    ],
+)
+def test_hours_the_specification_does_not_state_are_warned(start, end, department, rule):
+    found = evaluate(start, end, departments=[department])
+    hits = slot_findings(found, rule)
+    assert hits and {f["severity"] for f in hits} == {"warn"}, found
+    assert all(f["code"] == "hours_unstated" and f["assumed"] and "時間帯は仮定（" in f["ja"] for f in hits)
+
+
+def test_write_off_days_block_their_assumed_hours_in_every_year():
+    for year in YEARS:
+        for month in (4, 5):
+            for weekday in (5, 6):
+                day = dt.date(year, month, 1)
+                while day.weekday() != weekday:
+                    day += dt.timedelta(days=1)
+                found = evaluate(f"{day}T12:00", f"{day}T13:00", departments=["140200", "150200"])
+                blocks = {f["rule"] for f in found if f["severity"] == "block"}
+                assert {"tax_collection_write_off", "insurance_collection_write_off"} <= blocks, day
+                week_later = day + dt.timedelta(days=7)
+                later = evaluate(f"{week_later}T12:00", f"{week_later}T13:00", departments=["140200"])
+                assert not slot_findings(later, "tax_collection_write_off"), week_later
+
+
+def test_hours_unstated_block_blocks_the_whole_span():
+    data = copy.deepcopy(CALENDAR)
+    for slot in data["service_slots"]:
+        if slot["id"] == "tax_collection_write_off":
+            slot["hours_unstated"] = "block"
+    found = evaluate("2027-04-03T19:00", "2027-04-03T23:00", departments=["140200"], calendar=data)
+    assert [(f["code"], f["severity"]) for f in found] == [("service_slot", "block")]
+    data["service_slots"][0]["hours_unstated"] = "maybe"
+    with pytest.raises(cal.CalendarError, match="hours_unstated must be warn or block"):
+        evaluate("2027-04-03T19:00", "2027-04-03T23:00", calendar=data)
+
+
+def test_march_evening_is_not_warned_about_the_daytime_holiday_filing():
+    for year in YEARS:
+        for day in days_of([year], (3,)):
+            evening = evaluate(f"{day}T18:00", f"{day}T23:00", departments=["140100"])
+            assert not slot_findings(evening, "taxation_holiday_filing"), day
+            daytime = evaluate(f"{day}T12:00", f"{day}T13:00", departments=["140100"])
+            assert [f["code"] for f in slot_findings(daytime, "taxation_holiday_filing")] == [
+                "date_unregistered"
+            ]
+    assert not slot_findings(evaluate("2027-02-28T12:00", "2027-02-28T13:00"), "taxation_holiday_filing")
+
+
+@pytest.mark.parametrize("year", YEARS)
+def test_year_end_closure_days_are_flagged_as_assumed(year):
+    for day in [dt.date(year, 12, d) for d in (29, 30, 31)] + [dt.date(year, 1, d) for d in (1, 2, 3)]:
+        found = evaluate(f"{day}T09:00", f"{day}T21:00", departments=["140300"])
+        assert not any(f["severity"] == "block" for f in found), day
+        cert = slot_findings(found, "resident_certificates_daily")
+        assert [(f["code"], f["start"][11:16], f["end"][11:16]) for f in cert] == [
+            ("closure_assumed", "09:00", "21:00")
+        ], day
+    assert (
+        slot_findings(evaluate(f"{year}-12-28T10:00", f"{year}-12-28T11:00"), "resident_certificates_daily")[
+            0
+        ]["severity"]
+        == "block"
+    )

@@ -113,15 +113,31 @@ def test_wednesday_night_is_allowed():
     assert findings("2026-12-16T22:00", "2026-12-16T23:30") == []
 
 
-def test_wednesday_night_in_taxation_peak_is_allowed_after_its_evening_hours():
-    assert findings("2027-02-17T22:00", "2027-02-17T23:30") == []
+def test_wednesday_night_in_taxation_peak_is_warned_after_its_assumed_evening_hours():
+    # 「平日夜間」 states no end: after the assumed 17:30-21:00 the night is warned, not silent
+    late = findings("2027-02-17T22:00", "2027-02-17T23:30")
+    assert not cal.blocked(late) and rules(late, "warn") == {"taxation_peak_weeknights"}
+    assert late[0]["code"] == "hours_unstated" and late[0]["assumed"]
+    assert "時間帯は仮定（「平日夜間」を17:30〜21:00と仮定）" in late[0]["ja"]
     assert "taxation_peak_weeknights" in rules(findings("2027-02-17T20:00", "2027-02-17T23:30"), "block")
+    assert findings("2026-12-16T22:00", "2026-12-16T23:30") == []  # outside the peak season
 
 
-def test_year_end_closure_is_closed_and_stops_the_certificate_service():
+def test_year_end_closure_is_closed_and_stops_the_certificate_service_as_an_assumption():
     info = cal.day_info(dt.date(2026, 12, 30), CALENDAR)
     assert info["closure"] == "年末年始" and not info["open"]
-    assert findings("2026-12-30T10:00", "2026-12-30T12:00") == []
+    found = findings("2026-12-30T10:00", "2026-12-30T12:00")
+    assert not cal.blocked(found)
+    assert {(f["rule"], f["code"]) for f in found} == {
+        ("business_hours", "closure_assumed"),
+        ("resident_certificates_daily", "closure_assumed"),
+    }
+    assert all(f["assumed"] and "時間帯は仮定（年末年始を12/29〜1/3と仮定" in f["ja"] for f in found)
+    # a weekend evening of the closure: only the certificate service could be running
+    sunday = findings("2027-01-03T19:00", "2027-01-03T22:00")
+    assert [(f["rule"], f["end"]) for f in sunday] == [
+        ("resident_certificates_daily", "2027-01-03T21:00:00+09:00")
+    ]
 
 
 def test_window_across_midnight_reaches_next_morning_slots():
@@ -160,8 +176,11 @@ def test_write_off_on_first_saturday_and_sunday_of_april():
 
 
 def test_unregistered_holiday_filing_date_is_warned_in_march():
-    found = findings("2027-03-14T22:00", "2027-03-14T23:00", departments=["140100"])
+    found = findings("2027-03-14T10:00", "2027-03-14T11:00", departments=["140100"])
     assert "taxation_holiday_filing" in rules(found, "warn")
+    # the filing is daytime: a March evening is not warned about it
+    evening = findings("2027-03-14T18:00", "2027-03-14T23:00", departments=["140100"])
+    assert "taxation_holiday_filing" not in rules(evening)
     dated = dict(
         CALENDAR,
         service_slots=[
