@@ -6,7 +6,8 @@ and answers which off-hours services (REQUIREMENTS §2, spec §4-3(3)) and which
 maintenance inside the support-desk hours) the window runs into.
 
 Japanese public holidays come from the ``holidays`` library; the city's own closed days (年末年始)
-are data. Every time is Asia/Tokyo unless the calendar names another zone.
+are data. Every time is Asia/Tokyo unless the calendar names another zone; a window given without
+an offset (a naive datetime or ISO text) is read in that zone, never in the controller's.
 
 Rule language of a ``when`` (a mapping, or a list of mappings of which any may match):
   months: [1..12]            weekdays: [mon..sun]
@@ -296,6 +297,21 @@ def validate(calendar: dict) -> None:
         raise CalendarError("service calendar: " + "; ".join(problems))
 
 
+def in_zone(moment, tz: ZoneInfo) -> dt.datetime:
+    """``moment`` (a datetime or ISO 8601 text) in the calendar's zone; a value without an offset is
+    read as the calendar's own zone (Asia/Tokyo), never as the controller's."""
+    if not isinstance(moment, dt.datetime):
+        if isinstance(moment, dt.date):
+            raise CalendarError(f"a work window needs a date and a time, not a date: {moment!r}")
+        try:
+            moment = dt.datetime.fromisoformat(str(moment).strip().replace(" ", "T", 1))
+        except ValueError as exc:
+            raise CalendarError(f"not a date-time (want e.g. 2026-12-16T22:00): {moment!r}") from exc
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.astimezone(tz)
+
+
 def _days(start: dt.datetime, end: dt.datetime):
     day = start.date() - dt.timedelta(days=1)  # a rule of the previous evening may run past midnight
     while day <= end.date():
@@ -341,7 +357,7 @@ def evaluate(
     """
     validate(calendar)
     tz = ZoneInfo(calendar.get("timezone", DEFAULT_TZ))
-    start, end = start.astimezone(tz), end.astimezone(tz)
+    start, end = in_zone(start, tz), in_zone(end, tz)
     if end <= start:
         raise CalendarError("the window ends before it starts")
     findings: list[dict] = []
@@ -599,7 +615,7 @@ def blocked(findings: list[dict]) -> bool:
 def window_days(calendar: dict, start: dt.datetime, end: dt.datetime) -> list[dict]:
     """Day kinds of every date the window touches, for the plan (e.g. 2026-12-13(日) 閉庁日)."""
     tz = ZoneInfo(calendar.get("timezone", DEFAULT_TZ))
-    start, end = start.astimezone(tz), end.astimezone(tz)
+    start, end = in_zone(start, tz), in_zone(end, tz)
     out, day = [], start.date()
     last = (end - dt.timedelta(microseconds=1)).date()
     while day <= last:

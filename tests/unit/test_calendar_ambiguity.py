@@ -302,3 +302,103 @@ def test_year_end_closure_days_are_flagged_as_assumed(year):
         ]["severity"]
         == "block"
     )
+
+
+# --- time zones, edges, midnight, multi-day windows, holidays -------------------------------------
+
+
+@pytest.fixture
+def controller_zone(monkeypatch):
+    """The controller's own zone set far from Tokyo, as a CI runner or an EE container may have it."""
+    import time
+
+    monkeypatch.setenv("TZ", "America/Los_Angeles")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("controller_zone")
+def test_naive_datetimes_and_text_without_offset_are_read_as_tokyo():
+    naive = cal.evaluate(
+        CALENDAR,
+        dt.datetime(2026, 12, 13, 9, 30),
+        dt.datetime(2026, 12, 13, 11, 0),
+        disruptive=True,
+        departments=["140300"],
+    )
+    counter = slot_findings(naive, "resident_counter_sundays")
+    assert counter and counter[0]["start"] == "2026-12-13T09:30:00+09:00"
+    text = cal.evaluate(
+        CALENDAR, "2026-12-13T09:30", "2026-12-13 11:00", disruptive=True, departments=["140300"]
+    )
+    assert text == naive
+    days = cal.window_days(CALENDAR, dt.datetime(2026, 12, 12, 22, 0), dt.datetime(2026, 12, 13, 2, 0))
+    assert [d["date"] for d in days] == ["2026-12-12", "2026-12-13"]
+    with pytest.raises(cal.CalendarError, match="not a date-time"):
+        cal.evaluate(CALENDAR, "next sunday", "2026-12-13T11:00", disruptive=True)
+
+
+def test_windows_given_in_utc_are_converted():
+    # 2027-04-24 23:00Z .. 04-25 04:00Z = Sunday 2027-04-25 08:00-13:00 in Tokyo (the 4th Sunday,
+    # in the 4th row of weeks from Monday, in the 5th row of weeks from Sunday)
+    found = evaluate("2027-04-24T23:00", "2027-04-25T04:00", departments=["150100"], tz=UTC)
+    hits = slot_findings(found, "insurance_sundays")
+    assert [(h["start"], h["end"], h["readings"]) for h in hits] == [
+        ("2027-04-25T09:00:00+09:00", "2027-04-25T13:00:00+09:00", ["nth_weekday", "row_mon"])
+    ]
+    same = evaluate("2027-04-25T08:00", "2027-04-25T13:00", departments=["150100"])
+    assert found == same
+
+
+def test_a_window_ending_exactly_when_a_slot_starts_does_not_touch_it():
+    before = evaluate("2026-12-13T07:00", "2026-12-13T09:00", departments=["140300"])
+    assert before == []
+    after = evaluate("2026-12-13T13:00", "2026-12-13T14:00", departments=["140300"])
+    assert "resident_counter_sundays" not in {f["rule"] for f in after}
+    evening = evaluate("2027-04-26T20:00", "2027-04-26T23:00", departments=["150100"])
+    assert evening == []
+    one_minute = evaluate("2027-04-26T16:00", "2027-04-26T17:31", departments=["150100"])
+    hit = slot_findings(one_minute, "insurance_evenings_apr_may")
+    assert [(h["start"], h["end"]) for h in hit] == [
+        ("2027-04-26T17:30:00+09:00", "2027-04-26T17:31:00+09:00")
+    ]
+
+
+def test_a_window_across_midnight_meets_the_previous_nights_unstated_hours_and_the_next_mornings_slot():
+    # Saturday 2027-04-24 22:00 .. Sunday 2027-04-25 10:00 (insurance collection)
+    found = evaluate("2027-04-24T22:00", "2027-04-25T10:00", departments=["150200"])
+    assert [(f["rule"], f["severity"], f["start"][:16]) for f in found] == [
+        ("insurance_collection_sundays", "block", "2027-04-25T09:00")
+    ]
+    # a peak-season weeknight: warned past midnight until the next morning
+    night = evaluate("2027-01-14T23:00", "2027-01-15T03:00", departments=["140100"])
+    assert [(f["code"], f["date"], f["start"][:16], f["end"][:16]) for f in night] == [
+        ("hours_unstated", "2027-01-14", "2027-01-14T23:00", "2027-01-15T03:00")
+    ]
+
+
+def test_a_multi_day_window_lists_every_slot_it_crosses():
+    found = evaluate("2027-04-24T00:00", "2027-04-27T00:00", departments=["150100"])
+    slots = [(f["rule"], f["date"], f["severity"]) for f in found if f["code"] == "service_slot"]
+    assert slots == [
+        ("insurance_sundays", "2027-04-25", "block"),
+        ("insurance_evenings_apr_may", "2027-04-26", "block"),
+    ]
+    assert ("business_hours", "2027-04-26", "block") in {(f["rule"], f["date"], f["severity"]) for f in found}
+
+
+def test_substitute_and_citizens_holidays_are_closed_days():
+    # 2027-03-22: 振替休日 for 春分の日 on a Sunday; a taxation peak-season closed day
+    found = evaluate("2027-03-22T10:00", "2027-03-22T11:00", departments=["140100"])
+    assert "business_hours" not in {f["rule"] for f in found}
+    assert "taxation_peak_closed_days" in {f["rule"] for f in found if f["severity"] == "block"}
+    # 2026-05-06: 振替休日 for 憲法記念日 on a Sunday
+    found = evaluate("2026-05-06T10:00", "2026-05-06T11:00", departments=["140100"])
+    assert "taxation_peak_closed_days" in {f["rule"] for f in found if f["severity"] == "block"}
+    # 2026-09-22: 国民の休日 between 敬老の日 and 秋分の日: no business hours, no slot of 保険課
+    assert evaluate("2026-09-22T10:00", "2026-09-22T11:00", departments=["150100"]) == []
+    assert {f["rule"] for f in evaluate("2026-09-24T10:00", "2026-09-24T11:00", ["150100"])} == {
+        "business_hours"
+    }
