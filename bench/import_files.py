@@ -10,7 +10,7 @@ on the machine does not count) is printed with the ratio of the import-file step
 list with one row per staff member, measured in the same run (the anchor): a linear step keeps that
 ratio as the staff grow tenfold, a quadratic one multiplies it by ten. The measuring code is
 tests/unit/test_import_files_scale.py (`measure`), run through pytest, which imports the project's
-module_utils as Ansible does; its unit test holds the growth to linear on small sizes.
+module_utils as Ansible does.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-TEST = "tests/unit/test_import_files_scale.py::test_bench_figures"
+TEST = "tests/unit/bench_import_files.py::test_bench_figures"
 LINEAR = 3.0  # ratio growth over a tenfold size still called linear (quadratic: about 10)
 
 

@@ -3,16 +3,13 @@
 Synthetic staff in the live organisation (one PC each in the ledger, every tenth reassigned), planned
 without a server; the step is timed against an anchor measured in the same run (parsing the list), so
 the figures compare across machines. `python -m bench import_files` reports 10,000 and 100,000 staff
-through `measure` (JICHITAI_BENCH_SIZES); the unit test holds the growth to linear on small sizes."""
+through `measure` (tests/unit/bench_import_files.py, which pytest collects only when named)."""
 
 from __future__ import annotations
 
 import gc
-import json
-import os
 import time
 
-import pytest
 from ansible.module_utils.hr_transfer import exports as hx  # noqa: E402
 from ansible.module_utils.hr_transfer import limits as hlim  # noqa: E402
 from ansible.module_utils.hr_transfer import plan as hp  # noqa: E402
@@ -120,22 +117,3 @@ def test_the_synthetic_transfer_is_complete():
     assert figures["orders"] == 60 and figures["files"]["skysea_users.csv"] == 600
     assert figures["files"]["pc_assets.csv"] == 600 and figures["pcs_moved"] == 60
     assert figures["files"]["plan_by_person.csv"] == 60
-
-
-def test_the_import_file_step_grows_linearly():
-    measure(200)  # warm-up: first calls, caches
-
-    def ratio(count):  # best of two: a busy machine slows one run, not the shape of the curve
-        return min(measure(count)["ratio"] for _ in range(2))
-
-    # five times the staff: a linear step keeps its ratio to the parse, a quadratic one multiplies it by 5
-    growth = ratio(5000) / ratio(1000)
-    assert growth < 2.5, growth
-
-
-@pytest.mark.skipif("JICHITAI_BENCH_SIZES" not in os.environ, reason="run by python -m bench import_files")
-def test_bench_figures():
-    sizes = [int(s) for s in os.environ["JICHITAI_BENCH_SIZES"].split(",")]
-    figures = [measure(n) for n in sizes]
-    with open(os.environ["JICHITAI_BENCH_OUT"], "w", encoding="utf-8") as handle:
-        json.dump(figures, handle)
