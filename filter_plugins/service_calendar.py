@@ -6,6 +6,8 @@
   {{ jichitai_service_calendar | service_calendar_conflicts('2026-12-13T09:00', '2026-12-13T11:00') }}
       -> findings (severity block|warn, rule, department, ja/en message) for a disruptive window
   {{ jichitai_service_calendar | service_calendar_blocked(start, end, departments=['140300']) }}
+  {{ jichitai_service_calendar | service_calendar_blocked(start, end, systems=['収納消込']) }}
+      -> by the business systems the work touches: every department's slot on them
   {{ '2027-05-03' | jp_holiday }}                       -> 憲法記念日 ('' when not a holiday)
   {{ jichitai_service_calendar | service_calendar_day('2026-12-30') }} -> {open: false, closure: 年末年始}
 
@@ -54,7 +56,9 @@ def _departments(departments):
     return [departments] if isinstance(departments, str) else list(departments)
 
 
-def service_calendar_conflicts(calendar, start, end, disruptive=True, departments=None, support_desk=None):
+def service_calendar_conflicts(
+    calendar, start, end, disruptive=True, departments=None, support_desk=None, systems=None
+):
     cal, model = calendar_mod, model_mod
     return cal.evaluate(
         calendar,
@@ -63,11 +67,14 @@ def service_calendar_conflicts(calendar, start, end, disruptive=True, department
         disruptive=bool(disruptive),
         departments=_departments(departments),
         support_desk=support_desk,
+        systems=[systems] if isinstance(systems, str) else systems,
     )
 
 
-def service_calendar_blocked(calendar, start, end, disruptive=True, departments=None):
-    return calendar_mod.blocked(service_calendar_conflicts(calendar, start, end, disruptive, departments))
+def service_calendar_blocked(calendar, start, end, disruptive=True, departments=None, systems=None):
+    return calendar_mod.blocked(
+        service_calendar_conflicts(calendar, start, end, disruptive, departments, systems=systems)
+    )
 
 
 def service_calendar_day(calendar, day):

@@ -334,10 +334,44 @@ def _support_desk_rule(desk: dict) -> dict:
     return {"when": cond, "time": f"{desk.get('start', '08:30')}-{desk.get('end', '18:00')}"}
 
 
-def _wants(slot: dict, departments: list[str] | None) -> bool:
-    if not departments or "all" in departments:
+def systems_index(calendar: dict) -> dict[str, list[dict]]:
+    """The table of §4-3(3) as business systems → departments → slots: for each business system, the
+    departments whose off-hours services use it (code, name, slot ids). 収納消込 → 納税課 and 保険収納課."""
+    index: dict[str, dict[str, dict]] = {}
+    for slot in calendar.get("service_slots", []):
+        for system in slot.get("systems", []) or []:
+            code = str(slot.get("department"))
+            entry = index.setdefault(str(system), {}).setdefault(
+                code, {"department": code, "department_name": slot.get("department_name"), "slots": []}
+            )
+            entry["slots"].append(slot.get("id"))
+    return {system: list(departments.values()) for system, departments in sorted(index.items())}
+
+
+def _selection(calendar: dict, departments, systems) -> tuple[set[str] | None, set[str] | None]:
+    """(departments, systems) a slot may be selected by; None = every slot. Business systems name the
+    services a change touches; when they are given, the default ``departments: [all]`` gives way."""
+    deps = {str(d) for d in departments or []}
+    names = {str(s) for s in systems or []}
+    if not names:
+        return (None if not deps or "all" in deps else deps), None
+    if "all" in names:
+        return None, None
+    unknown = sorted(names - set(systems_index(calendar)))
+    if unknown:
+        raise CalendarError(
+            f"unknown business system(s) {', '.join(unknown)} (the calendar knows: "
+            f"{', '.join(systems_index(calendar))})"
+        )
+    return deps - {"all"}, names
+
+
+def _wants(slot: dict, departments: set[str] | None, systems: set[str] | None = None) -> bool:
+    if departments is None and systems is None:
         return True
-    return str(slot.get("department")) in {str(d) for d in departments}
+    if str(slot.get("department")) in (departments or set()):
+        return True
+    return bool(systems and systems & {str(s) for s in slot.get("systems", []) or []})
 
 
 def evaluate(
@@ -348,14 +382,19 @@ def evaluate(
     disruptive: bool,
     departments: list[str] | None = None,
     support_desk: dict | None = None,
+    systems: list[str] | None = None,
 ) -> list[dict]:
     """Findings for a work window [start, end): each with severity ``block`` or ``warn``.
 
     Disruptive work (停止を伴う作業) is blocked by the off-hours services of the affected
-    departments and by the business hours of open days. Other work stops no service: it is never
+    departments and by the business hours of open days. The affected services are chosen by
+    department codes, or by the business systems the work touches (``systems``: every department's
+    slot on those systems, e.g. 収納消込 → 納税課 and 保険収納課), or both; ``all`` selects every slot.
+    Other work stops no service: it is never
     blocked, only warned about when it runs outside the support-desk hours (§5-2(2)①).
     """
     validate(calendar)
+    wanted_departments, wanted_systems = _selection(calendar, departments, systems)
     tz = ZoneInfo(calendar.get("timezone", DEFAULT_TZ))
     start, end = in_zone(start, tz), in_zone(end, tz)
     if end <= start:
@@ -440,8 +479,8 @@ def evaluate(
             )
 
     for slot in calendar.get("service_slots", []) if disruptive else []:
-        if _wants(slot, departments):
-            findings += _slot_findings(slot, calendar, tz, start, end, overlap)
+        if _wants(slot, wanted_departments, wanted_systems):
+            findings += _slot_findings(slot, calendar, tz, start, end, overlap, wanted_systems)
     findings.sort(key=lambda f: (f["start"], f["severity"] != "block", str(f.get("rule"))))
     return findings
 
@@ -495,10 +534,15 @@ def _subtract(piece: tuple, cuts: list) -> list[tuple]:
     return out
 
 
-def _slot_findings(slot: dict, calendar: dict, tz: ZoneInfo, start: dt.datetime, end: dt.datetime, overlap):
+def _slot_findings(
+    slot: dict, calendar: dict, tz: ZoneInfo, start: dt.datetime, end: dt.datetime, overlap, systems=None
+):
     """Findings of one service slot for the window: blocks in its hours, warnings wherever its hours or
     its days rest on an assumption (unstated hours, an unregistered date, an assumed closure)."""
     label = f"{slot.get('department_name', slot.get('department'))} {slot.get('service', '')}".strip()
+    touched = [str(s) for s in slot.get("systems", []) or [] if systems and str(s) in systems]
+    if touched:  # selected by the business systems the work touches: the plan names them
+        label += f"（対象システム: {'・'.join(touched)}）"
     where = slot.get("where", "")
     base = {
         "rule": slot.get("id"),
@@ -507,6 +551,7 @@ def _slot_findings(slot: dict, calendar: dict, tz: ZoneInfo, start: dt.datetime,
         "service": slot.get("service"),
         "where": slot.get("where"),
         "clause": slot.get("clause", "§4-3(3)"),
+        "systems": touched or [str(s) for s in slot.get("systems", []) or []],
     }
     unstated = slot.get("hours_unstated")
     hours_note = str(slot.get("assumption") or "仕様書に時間の記載なし")
