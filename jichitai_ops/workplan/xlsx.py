@@ -326,7 +326,7 @@ def plan_workbook(plan: dict, plan_digest: str):
             [
                 SEVERITY_JA.get(f["severity"]),
                 _day(f["date"]),
-                f["ja"] + ("（時間帯は仮定）" if f.get("assumed") else ""),
+                f["ja"] + ("（時間帯は仮定）" if f.get("assumed") and "時間帯は仮定" not in f["ja"] else ""),
                 f.get("clause") or "",
             ]
             for f in cal.get("findings", [])
