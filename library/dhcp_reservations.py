@@ -46,14 +46,16 @@ options:
       - For V(present) and V(exact), C(mac) must be a unicast address of a device (not
         C(ff:ff:ff:ff:ff:ff), not all zero, not multicast - first octet odd) and C(ip) not
         C(0.0.0.0), C(255.255.255.255), a multicast address, or the subnet's network or broadcast address.
-      - With O(state=exact) the list is required; an empty list is refused unless O(allow_empty=true).
+      - With O(state=exact) the list is required (refused before any peer is contacted when it is not
+        given); an empty list that would remove reservations is refused unless O(allow_empty=true).
     type: list
     elements: dict
   allow_empty:
     description:
       - With O(state=exact) and an empty O(reservations) list, remove every reservation of the subnet
-        on every peer. Without it such a request is refused before any peer is contacted, since an
-        empty list is far more often a missing variable than an intent.
+        on every peer. Without it such a request is refused before any change when the subnet holds
+        reservations on any peer (an empty list for an empty subnet passes), since an empty list is far
+        more often a mistake than an intent.
     type: bool
     default: false
   state:
@@ -338,6 +340,7 @@ from ansible.module_utils.kea.reservations import (
     canonical_subnet,
     check_request,
     diff_items,
+    empty_exact_error,
     find_subnet,
     lease_conflicts,
     parse_rows,
@@ -533,6 +536,12 @@ class Run:
             )
         reference = subnets[reference_name]
         new_reservations, changes = plan(reference.get("reservations", []), rows, p["state"])
+        empty = empty_exact_error(
+            p["reservations"], p["state"], p.get("allow_empty", False),
+            max(len(s.get("reservations", [])) for s in subnets.values()),
+        )
+        if empty:
+            errors.append(empty)
         errors += validate(rows, p["state"], reference, new_reservations)
         if p["check_leases"] and any(c["action"] in ("add", "update") for c in changes):
             errors += self.lease_errors(reference["id"], changes, {row["mac"]: row["label"] for row in rows})

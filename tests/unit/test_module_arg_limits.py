@@ -56,30 +56,54 @@ def dhcp(before_contact=True, **args) -> dict:
     return result
 
 
-EMPTY_EXACT = (
-    "state=exact with an empty reservations list would remove every reservation of the subnet on every "
-    "peer: set allow_empty=true if that is really meant"
-)
-
-
-@pytest.mark.parametrize("reservations", [[], None])
-def test_exact_with_an_empty_or_missing_list_is_refused(reservations):
-    args = {"state": "exact"} | ({} if reservations is None else {"reservations": reservations})
-    result = dhcp(**args)
-    expected = EMPTY_EXACT if reservations is not None else (
+def test_exact_without_a_list_is_refused_before_any_peer_is_tried():
+    expected = (
         "state=exact without reservations would remove every reservation of the subnet on every peer: "
         "give the reservations (the whole list the subnet must hold)"
-    )  # fmt: skip
+    )
+    result = dhcp(state="exact")
     assert result["errors"] == [expected]
     assert result["msg"] == f"1 problem(s), nothing was changed on any peer: {expected}"
 
 
-def test_exact_with_an_empty_list_and_allow_empty_goes_on_to_the_peers():
-    result = run_module(
-        "dhcp_reservations", {"peers": PEERS, "subnet": "10.10.16.0/20", "state": "exact", "reservations": [],
-                              "allow_empty": True, "timeout": 1},
-    )  # fmt: skip
-    assert result["failed"] and "cannot reach the control agent" in result["msg"]
+def run_on_fake_pair(monkeypatch, holding, check_mode=False, **params):
+    """dhcp_reservations against two in-memory peers holding the given MACs (tests/unit/test_kea_rollback)."""
+    from test_kea_rollback import SUBNET, Exit, FakeModule, FakePeer, config
+
+    peers = [FakePeer("dhcp01", config(*holding)), FakePeer("dhcp02", config(*holding))]
+    dhcp_reservations = importlib.import_module("test_kea_rollback").dhcp_reservations
+    monkeypatch.setattr(dhcp_reservations, "clients", lambda _p: list(peers))
+    module = FakeModule(check_mode=check_mode, subnet=SUBNET, **params)
+    with pytest.raises(Exit) as caught:
+        dhcp_reservations.Run(module).run()
+    return caught.value.kind, caught.value.result, peers
+
+
+@pytest.mark.parametrize("holding", [("02:4a:00:10:01:01",), ("02:4a:00:10:01:01", "02:4a:00:10:01:02")])
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_an_empty_exact_list_that_would_remove_reservations_is_refused(monkeypatch, holding, check_mode):
+    kind, result, peers = run_on_fake_pair(
+        monkeypatch, holding, check_mode, state="exact", reservations=[], allow_empty=False
+    )
+    expected = (
+        "state=exact with an empty reservations list would remove every reservation of the subnet on every "
+        f"peer ({len(holding)} on the appliance): set allow_empty=true if that is really meant"
+    )
+    assert kind == "fail" and result["errors"] == [expected] and result["changed"] is False
+    assert all(peer.log == ["config-get"] for peer in peers), [peer.log for peer in peers]
+
+
+def test_an_empty_exact_list_for_an_empty_subnet_changes_nothing_and_passes(monkeypatch):
+    kind, result, peers = run_on_fake_pair(monkeypatch, (), state="exact", reservations=[], allow_empty=False)
+    assert kind == "exit" and result["changed"] is False
+
+
+def test_allow_empty_plans_the_removal_of_every_reservation(monkeypatch):
+    kind, result, _peers = run_on_fake_pair(
+        monkeypatch, ("02:4a:00:10:01:01",), True, state="exact", reservations=[], allow_empty=True
+    )
+    assert kind == "exit" and result["changed"] is True
+    assert [c["action"] for c in result["changes"]] == ["remove"]
 
 
 @pytest.mark.parametrize(

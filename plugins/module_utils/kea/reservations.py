@@ -20,19 +20,28 @@ BROADCAST = ipaddress.IPv4Address("255.255.255.255")
 HA_WAIT_MAX = 3600.0  # seconds a changed peer may take to serve again
 
 
+EMPTY_EXACT = (
+    "state=exact with an empty reservations list would remove every reservation of the subnet on every "
+    "peer ({count} on the appliance): set allow_empty=true if that is really meant"
+)
+
+
+def empty_exact_error(reservations, state, allow_empty, removed):
+    """The refusal of an exact request with an empty list that would remove reservations (an empty
+    list for a subnet that holds none changes nothing and passes), or None."""
+    if state == "exact" and reservations is not None and not reservations and not allow_empty and removed:
+        return EMPTY_EXACT.format(count=removed)
+    return None
+
+
 def check_request(reservations, state, allow_empty, ha_wait_timeout=None):
-    """Errors in the request as a whole, found before any peer is contacted: an exact list that
-    would empty the subnet, or a wait out of range."""
+    """Errors in the request as a whole, found before any peer is contacted: an exact request
+    without a list (a missing variable must never empty a subnet), or a wait out of range."""
     errors = []
     if state == "exact" and reservations is None:
         errors.append(
             "state=exact without reservations would remove every reservation of the subnet on every "
             "peer: give the reservations (the whole list the subnet must hold)"
-        )
-    elif state == "exact" and not reservations and not allow_empty:
-        errors.append(
-            "state=exact with an empty reservations list would remove every reservation of the subnet "
-            "on every peer: set allow_empty=true if that is really meant"
         )
     if ha_wait_timeout is not None and not 0 < ha_wait_timeout <= HA_WAIT_MAX:
         errors.append(
