@@ -82,6 +82,14 @@ options:
     type: list
     elements: str
     default: [all]
+  systems:
+    description:
+      - Business systems the work touches, as the service calendar names them (C(収納消込), C(住民記録), ...),
+        or C(all). Every department's off-hours slot on those systems applies; when given, the default
+        C(departments) of C(all) gives way, and departments named explicitly still add their slots.
+    type: list
+    elements: str
+    default: []
   task_minutes:
     description: Estimated minutes per task with a change.
     type: float

@@ -37,6 +37,7 @@ ARGSPEC = {
     "inputs": {"type": "list", "elements": "str", "default": []},
     "services": {"type": "list", "elements": "str", "default": []},
     "departments": {"type": "list", "elements": "str", "default": ["all"]},
+    "systems": {"type": "list", "elements": "str", "default": []},
     "task_minutes": {"type": "float", "default": 2},
     "duration_minutes": {"type": "float"},
     "window_start": {"type": "str"},
@@ -256,8 +257,15 @@ class ActionModule(ActionBase):
 
     def _affected(self, args, hosts):
         names = {str(d.get("code")): d.get("name") for d in args["departments_master"] or []}
+        codes = list(args["departments"])
+        systems = [str(s) for s in args["systems"]]
+        if systems and "all" not in systems:  # the departments whose services run on those systems
+            index = calendar_mod.systems_index(args["calendar"] or {})
+            on_systems = [d for s in systems for d in index.get(s, [])]
+            names.update({d["department"]: d["department_name"] for d in on_systems if d["department_name"]})
+            codes = [c for c in codes if c != "all"] + [d["department"] for d in on_systems]
         departments = []
-        for code in args["departments"]:
+        for code in dict.fromkeys(codes):
             if code == "all":
                 departments = [{"code": "all", "name": "全所属"}]
                 break
@@ -272,6 +280,7 @@ class ActionModule(ActionBase):
             "segments": [{"id": k, "name": v} for k, v in sorted(seen_seg.items())],
             "sites": [{"id": k, "name": v} for k, v in sorted(seen_site.items())],
             "departments": departments,
+            "systems": list(args["systems"]),
             "services": list(args["services"]),
         }
 
@@ -295,6 +304,7 @@ class ActionModule(ActionBase):
                 disruptive=disruptive,
                 departments=args["departments"],
                 support_desk=args["support_desk"] or None,
+                systems=args["systems"] or None,
             )
             out["days"] = calendar_mod.window_days(cal, start, end)
         except calendar_mod.CalendarError as exc:
@@ -484,6 +494,7 @@ class ActionModule(ActionBase):
                 "inputs",
                 "services",
                 "departments",
+                "systems",
                 "task_minutes",
                 "duration_minutes",
             )

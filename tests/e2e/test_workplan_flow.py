@@ -636,3 +636,31 @@ def test_changes_without_the_guard_are_reported_unplanned(project):
     report = json.loads((folder / "report.json").read_text())
     assert report["mode"] == "unguarded" and [r["verdict"] for r in report["rows"]] == ["unplanned"]
     assert "作業計画ガードを通らずに変更が行われました" in (folder / "report.md").read_text()
+
+
+def test_a_plan_on_the_collections_systems_shows_both_departments_slots(project):
+    """収納消込 serves 納税課 and 保険収納課: naming the system brings both Sunday slots of the 4th Sunday
+    into the plan, where naming 納税課 alone would miss 保険収納課's."""
+    window = ("2027-04-25T09:30", "2027-04-25T11:00")  # the 4th Sunday of April 2027
+
+    def plan_with(extra):
+        out = project.playbook(
+            "--check", "--diff",
+            "-e", f"workplan_window_start={window[0]}", "-e", f"workplan_window_end={window[1]}",
+            "-e", "workplan_now=2027-04-01T10:00", "-e", json.dumps(extra, ensure_ascii=False),
+            quick=True,
+        )  # fmt: skip
+        assert out.returncode == 0, out.text
+        return project.plan_json(re.search(r"work plan: (\S+)", out.text).group(1))
+
+    by_system = plan_with({"fixture_systems": ["収納消込"]})
+    rules = {f["rule"] for f in by_system["calendar"]["findings"]}
+    assert {"tax_collection_sundays", "insurance_collection_sundays"} <= rules, rules
+    assert not rules & {"insurance_sundays", "resident_counter_sundays"}, rules
+    assert [d["name"] for d in by_system["affected"]["departments"]] == ["納税課", "保険収納課"]
+    assert by_system["affected"]["systems"] == ["収納消込"]
+    assert by_system["calendar"]["blocked"]
+
+    by_department = plan_with({"fixture_departments": ["140200"]})
+    rules = {f["rule"] for f in by_department["calendar"]["findings"]}
+    assert "tax_collection_sundays" in rules and "insurance_collection_sundays" not in rules, rules
