@@ -315,3 +315,23 @@ def test_every_bad_department_of_both_masters_is_named_at_once():
 def test_a_clean_master_still_loads_and_keeps_its_folder_paths():
     organisation = hr_org.load(ORGANISATION, "DC=example,DC=jp", "OU=Departments,DC=example,DC=jp")
     assert organisation.departments["110100"].share_folder == "市長公室/秘書課"
+
+
+@pytest.mark.parametrize("phase", ["prepare", "cutover"])
+def test_ad_personnel_refuses_a_dn_group_name_before_the_directory_is_contacted(phase):
+    """The master that once made two writes and then failed: refused whole, before the first bind."""
+    transfer = ROOT / "inventories" / "moriguchi" / "transfers"
+    hr_list = next(transfer.glob("*/hr_transfer_list.csv"))
+    result = run_module(
+        "ad_personnel",
+        {"phase": phase, "hr_list": str(hr_list), "ldap_url": f"ldaps://{CLOSED}:9",
+         "organisation": with_department(groups={"staff": "g-x,CN=Builtin", "managers": "g-110100-managers"}),
+         "ldap_bind_dn": "CN=ops,DC=example,DC=jp", "ldap_bind_password": "pw-unused-3",
+         "ldap_ca_file": "/dev/null", "ldap_base_dn": "DC=example,DC=jp"},
+    )  # fmt: skip
+    assert result["failed"] is True and not result.get("changed"), result
+    assert (
+        "現行の所属マスタ: 所属 110100: groups の staff: グループ名 'g-x,CN=Builtin' に"
+        " DN やアカウント名に使えない文字があります" in result["msg"]
+    ), result["msg"]
+    assert "ldaps://" not in result["msg"] and "再実行" not in result["msg"]
