@@ -105,7 +105,8 @@ def month_grid(calendar: dict, year: int, month: int) -> dict:
             "entries": [],
             "severity": None,
         }
-    findings = cal.evaluate(calendar, start, end, disruptive=True, departments=["all"])
+    # one more day, so that a slot running past the month's last midnight shows its whole span
+    findings = cal.evaluate(calendar, start, end + dt.timedelta(days=1), disruptive=True, departments=["all"])
     for finding in findings:
         a = dt.datetime.fromisoformat(finding["start"]).astimezone(tz)
         b = dt.datetime.fromisoformat(finding["end"]).astimezone(tz)
@@ -120,7 +121,9 @@ def month_grid(calendar: dict, year: int, month: int) -> dict:
         entry = next((e for e in cell["entries"] if e["rule"] == rule), None)
         if entry is None:
             if slot:
-                label = f"{slot.get('department_name', slot.get('department'))} {slot.get('service', '')}".strip()
+                label = (
+                    f"{slot.get('department_name', slot.get('department'))} {slot.get('service', '')}".strip()
+                )
             else:
                 label = "開庁日の業務時間（§9-2(6)）"
             entry = {
@@ -201,7 +204,9 @@ def _slot_row(slot: dict) -> dict:
             None
             if not has_week
             else (
-                f"確認済: {cal.WEEK_READINGS_JA.get(readings[0], readings[0])}" if confirmed else "未確認（3通りの読みの和集合）"
+                f"確認済: {cal.WEEK_READINGS_JA.get(readings[0], readings[0])}"
+                if confirmed
+                else "未確認（3通りの読みの和集合）"
             )
         ),
     }
@@ -209,7 +214,10 @@ def _slot_row(slot: dict) -> dict:
 
 def _systems_rows(calendar: dict) -> list[dict]:
     return [
-        {"system": system, "departments": "・".join(str(d["department_name"] or d["department"]) for d in deps)}
+        {
+            "system": system,
+            "departments": "・".join(str(d["department_name"] or d["department"]) for d in deps),
+        }
         for system, deps in cal.systems_index(calendar).items()
     ]
 
@@ -233,7 +241,9 @@ def readings_table(calendar: dict) -> list[dict]:
                 "reading": (
                     cal.WEEK_READINGS_JA.get(readings[0], readings[0])
                     if confirmed
-                    else "未確認: " + "・".join(cal.WEEK_READINGS_JA[r] for r in cal.WEEK_READINGS) + " のいずれでも停止不可"
+                    else "未確認: "
+                    + "・".join(cal.WEEK_READINGS_JA[r] for r in cal.WEEK_READINGS)
+                    + " のいずれでも停止不可"
                 ),
                 "confirmed_by": record.get("confirmed_by") if confirmed else None,
                 "confirmed_at": str(record.get("confirmed_at"))[:10] if confirmed else None,
@@ -281,10 +291,16 @@ def _rich(cell: dict):
     parts = []
     head = f"{cell['day']}"
     extra = " ".join(x for x in (cell["holiday"], cell["closure"]) if x)
-    day_font = InlineFont(b=True, sz=12, color=HOLIDAY_COLOR if (cell["holiday"] or cell["closure"]) else "000000")
+    day_font = InlineFont(
+        b=True, sz=12, color=HOLIDAY_COLOR if (cell["holiday"] or cell["closure"]) else "000000"
+    )
     parts.append(TextBlock(day_font, head + (f" {extra}" if extra else "")))
     if cell["business_hours"]:
-        parts.append(TextBlock(InlineFont(sz=8, color="666666"), f"\n開庁日 業務時間 {cell['business_hours']} 停止不可"))
+        parts.append(
+            TextBlock(
+                InlineFont(sz=8, color="666666"), f"\n開庁日 業務時間 {cell['business_hours']} 停止不可"
+            )
+        )
     for entry in cell["entries"]:
         color = BLOCK_COLOR if entry["severity"] == "block" else WARN_COLOR
         times = []
@@ -292,7 +308,9 @@ def _rich(cell: dict):
             times.append("【停止不可】" + "・".join(entry["blocks"]))
         if entry["warns"]:
             times.append("【注意】" + "・".join(entry["warns"]))
-        parts.append(TextBlock(InlineFont(sz=9, color=color, b=bool(entry["blocks"])), "\n" + " ".join(times)))
+        parts.append(
+            TextBlock(InlineFont(sz=9, color=color, b=bool(entry["blocks"])), "\n" + " ".join(times))
+        )
         parts.append(TextBlock(InlineFont(sz=9, color="000000"), f"\n {entry['label']}"))
         if entry["assumed"]:
             parts.append(TextBlock(InlineFont(sz=8, color=ASSUMED_COLOR, b=True), "\n 「仮定」"))
@@ -317,14 +335,15 @@ def write_sheet(wb, grid: dict, source: str = ""):
     width = 30
     thin = Side(style="thin", color="999999")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    ws.cell(row=1, column=1, value=f"時間外業務カレンダー {grid['title']}（停止を伴う作業の可否）").font = Font(
-        b=True, sz=14
-    )
+    ws.cell(
+        row=1, column=1, value=f"時間外業務カレンダー {grid['title']}（停止を伴う作業の可否）"
+    ).font = Font(b=True, sz=14)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=7)
     ws.cell(
         row=2,
         column=1,
-        value="赤【停止不可】: 停止を伴う作業は実施できません　橙【注意】: 仮定に基づく注意　紫「仮定」: 市の確認待ちの読み"
+        value="赤【停止不可】: 停止を伴う作業は実施できません　橙【注意】: 仮定に基づく注意"
+        + "　紫「仮定」: 市の確認待ちの読み"
         + (f"　出典: {source}" if source else ""),
     ).font = Font(sz=9)
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=7)
@@ -347,14 +366,18 @@ def write_sheet(wb, grid: dict, source: str = ""):
                 continue
             target.value = _rich(cell)
             if cell["severity"]:
-                target.fill = PatternFill("solid", fgColor=BLOCK_FILL if cell["severity"] == "block" else WARN_FILL)
+                target.fill = PatternFill(
+                    "solid", fgColor=BLOCK_FILL if cell["severity"] == "block" else WARN_FILL
+                )
             lines = max(lines, _lines(cell, width))
         ws.row_dimensions[row].height = min(13 * lines + 6, 409)
         row += 1
     row += 1
     ws.cell(row=row, column=1, value="時間外業務（§4-3(3)）と業務システム").font = Font(b=True)
     row += 1
-    for col, name in enumerate(("区分", "担当課", "業務", "場所", "時間", "業務システム", "仮定・読み"), start=1):
+    for col, name in enumerate(
+        ("区分", "担当課", "業務", "場所", "時間", "業務システム", "仮定・読み"), start=1
+    ):
         c = ws.cell(row=row, column=col, value=name)
         c.font = Font(b=True)
         c.fill = PatternFill("solid", fgColor="DDE7F0")
@@ -439,7 +462,9 @@ def load_calendar(path: Path) -> dict:
     return calendar
 
 
-def write_calendar(calendar: dict, year: int, month: int, count: int, out: str, source: str = "") -> list[str]:
+def write_calendar(
+    calendar: dict, year: int, month: int, count: int, out: str, source: str = ""
+) -> list[str]:
     """calendar-YYYY-MM.html for each month and calendar.xlsx (one sheet per month) under ``out``."""
     os.makedirs(out, exist_ok=True)
     grids = [month_grid(calendar, y, m) for y, m in months(year, month, count)]
@@ -486,11 +511,21 @@ def cmd_calendar(opts) -> int:
 
 def add_subcommand(sub) -> None:
     """`jichitai-ops calendar`, added to the command line's subcommands."""
-    sp = sub.add_parser("calendar", help="the service calendar as month grids (HTML and xlsx) for the city to check")
-    sp.add_argument("--month", required=True, type=month_arg, metavar="YYYY-MM", help="first month, e.g. 2027-04")
-    sp.add_argument("--months", type=int, default=1, metavar="N", help="how many months (default 1; 12 for a year)")
-    sp.add_argument(
-        "--inventory", metavar="PATH", help="inventory whose group_vars/all/service_calendar.yml to use (default: the project's)"
+    sp = sub.add_parser(
+        "calendar", help="the service calendar as month grids (HTML and xlsx) for the city to check"
     )
-    sp.add_argument("--out", required=True, metavar="DIR", help="folder for calendar-YYYY-MM.html and calendar.xlsx")
+    sp.add_argument(
+        "--month", required=True, type=month_arg, metavar="YYYY-MM", help="first month, e.g. 2027-04"
+    )
+    sp.add_argument(
+        "--months", type=int, default=1, metavar="N", help="how many months (default 1; 12 for a year)"
+    )
+    sp.add_argument(
+        "--inventory",
+        metavar="PATH",
+        help="inventory whose group_vars/all/service_calendar.yml to use (default: the project's)",
+    )
+    sp.add_argument(
+        "--out", required=True, metavar="DIR", help="folder for calendar-YYYY-MM.html and calendar.xlsx"
+    )
     sp.set_defaults(func=cmd_calendar)

@@ -5,6 +5,7 @@
   jichitai-ops apply PLAN_ID [-e K=V]...
   jichitai-ops show [PLAN_ID] [--format summary|md|json|paths]
   jichitai-ops report PLAN_ID
+  jichitai-ops calendar --month 2027-04 [--months 12] [--inventory PATH] --out DIR
 
 report writes the report of every run under the plan that ended without one (ansible-playbook killed,
 the controller lost) from the run's journal, and lists every run with what it changed.
@@ -519,6 +520,10 @@ def parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("plan_id", help="the plan id")
     sp.set_defaults(func=cmd_report)
+
+    from jichitai_ops import calendar_view  # the service calendar as month grids for the city
+
+    calendar_view.add_subcommand(sub)
     return p
 
 
