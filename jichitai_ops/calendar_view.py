@@ -302,15 +302,19 @@ def _rich(cell: dict):
             )
         )
     for entry in cell["entries"]:
-        color = BLOCK_COLOR if entry["severity"] == "block" else WARN_COLOR
-        times = []
+        lead = "\n"
         if entry["blocks"]:
-            times.append("【停止不可】" + "・".join(entry["blocks"]))
+            parts.append(
+                TextBlock(
+                    InlineFont(sz=9, color=BLOCK_COLOR, b=True),
+                    lead + "【停止不可】" + "・".join(entry["blocks"]),
+                )
+            )
+            lead = " "
         if entry["warns"]:
-            times.append("【注意】" + "・".join(entry["warns"]))
-        parts.append(
-            TextBlock(InlineFont(sz=9, color=color, b=bool(entry["blocks"])), "\n" + " ".join(times))
-        )
+            parts.append(
+                TextBlock(InlineFont(sz=9, color=WARN_COLOR), lead + "【注意】" + "・".join(entry["warns"]))
+            )
         parts.append(TextBlock(InlineFont(sz=9, color="000000"), f"\n {entry['label']}"))
         if entry["assumed"]:
             parts.append(TextBlock(InlineFont(sz=8, color=ASSUMED_COLOR, b=True), "\n 「仮定」"))
