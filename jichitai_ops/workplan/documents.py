@@ -18,7 +18,7 @@ def in_japanese(doc: dict) -> dict:
     lists.append((view.get("estimate") or {}).get("schedule"))
     for items in lists:
         for item in items or []:
-            if item.get("title_ja"):
+            if item.get("title_ja") and "task_en" not in item:  # rows and unplanned share their items
                 item["task_en"] = item["task"]
                 item["task"] = item["title_ja"]
     return view
