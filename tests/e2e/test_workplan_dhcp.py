@@ -187,6 +187,7 @@ def test_dhcp_sync_plan_matches_apply_and_a_stray_reservation_is_unplanned(pair,
     assert report["verdict"] == "review"
     assert [r["verdict"] for r in report["rows"]] == ["unplanned"]
     assert STRAY["hw-address"] in json.dumps(report["unplanned"][0]["actual_diffs"])
-    assert "### ⚠ dhcp01 — dhcp_sync : Make each scope's reservations" in (second / "report.md").read_text()
+    heading = "### ⚠ dhcp01 — DHCP 予約を IP アドレス台帳に合わせる（2 台とも）"  # the task's Japanese label
+    assert heading in (second / "report.md").read_text()
     for host in PAIR:
         assert STRAY["hw-address"] not in str(reservation_set(pair[host]))
