@@ -7,6 +7,7 @@ is computed before any host is contacted, so the lab need not run.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -55,7 +56,10 @@ def test_dependency_cycle_is_refused_with_the_cycle_named(tmp_path, playbook):
     assert result.returncode != 0
     assert "dependency cycle in jichitai_depends_on" in result.stdout
     assert "ad01+ad02 → backup01 → ad01+ad02" in result.stdout
-    assert "TASK [outage_precheck" not in result.stdout and "TASK [outage_shutdown" not in result.stdout
+    # only the credential pre-flight (on the controller, no host contacted) runs before the refusal
+    prechecks = re.findall(r"TASK \[outage_precheck : ([^\]]*)\]", result.stdout)
+    assert all("credentials" in task.lower() or "Credential" in task for task in prechecks), prechecks
+    assert "TASK [outage_shutdown" not in result.stdout
     assert "TASK [outage_startup" not in result.stdout
 
 
