@@ -62,7 +62,22 @@ def _personnel(result: dict) -> dict | None:
     }
 
 
-TABLES = {"dhcp_reservations": _dhcp, "ad_personnel": _personnel}
+def _import_files(result: dict) -> dict | None:
+    files = result.get("files")
+    if not isinstance(files, list) or not files:
+        return None
+    rows = [
+        [f.get("name", ""), f.get("system") or "—", f.get("rows", ""), str(f.get("sha256", ""))[:16]]
+        for f in files
+    ]
+    return {
+        "title": "取込ファイル（各システムへの取込は手順書のとおり手作業）",
+        "columns": ["ファイル", "取込先", "行数", "SHA-256（先頭 16 桁）"],
+        "rows": rows,
+    }
+
+
+TABLES = {"dhcp_reservations": _dhcp, "ad_personnel": _personnel, "import_files": _import_files}
 
 
 def table(action: str, result: dict) -> dict | None:

@@ -93,3 +93,12 @@ def test_the_report_shows_the_table_of_what_was_changed():
     )
     text = render.render_report(full, "md")
     assert "| 追加 | row 25 (prn-5f-01) |" in text
+
+
+def test_import_files_read_as_one_line_per_file():
+    t = tables.table(
+        "import_files",
+        {"files": [{"name": "skysea_users.csv", "system": "SKYSEA", "rows": 1150, "sha256": "9f2c" * 16}]},
+    )
+    assert t["columns"][:3] == ["ファイル", "取込先", "行数"]
+    assert t["rows"] == [["skysea_users.csv", "SKYSEA", 1150, "9f2c" * 4]]
