@@ -329,7 +329,8 @@ class CallbackModule(CallbackBase):
         if not self._journal:
             return
         data = result.result
-        hidden = bool(result.task_fields.get("no_log")) or bool(data.get("_ansible_no_log"))
+        no_log = bool(result.task_fields.get("no_log")) or bool(data.get("_ansible_no_log"))
+        hidden = no_log or _sensitive(result.task)
         keep = ("changed", "failed", "skipped", "_ansible_no_log", "ansible_loop_var")
         item = {k: data[k] for k in keep if k in data}
         if hidden:
