@@ -19,8 +19,6 @@ import html
 import json
 import os
 import re
-import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -72,22 +70,6 @@ def lab_secrets() -> dict[str, str]:
                 secrets[f"{where}:{name}"] = value
     assert len(secrets) >= 7, sorted(secrets)  # the password file and the six values of the lab vault
     return secrets
-
-
-def _snapshot(base: Path) -> Path:
-    """The project as it is now, committed in a git repository of its own, lab state linked in (as
-    tests/e2e/test_workplan_dhcp.py's snapshot fixture)."""
-    project = base / "project"
-    shutil.copytree(ROOT, project, ignore=lambda d, names: [n for n in names if n in dhcp.SKIP])
-    (project / "lab" / "run").symlink_to(os.environ.get("LAB_RUN", ROOT / "lab" / "run"))
-    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "snapshot"]):
-        subprocess.run(
-            ["git", "-c", "user.email=ops@example.invalid", "-c", "user.name=ops", *args],
-            cwd=project,
-            check=True,
-            capture_output=True,
-        )
-    return project
 
 
 def _sha(data: str) -> str:
@@ -177,7 +159,7 @@ def test_dhcp_flow_documents_hold_no_lab_secret(lab, lab_vars, secrets, tmp_path
     dhcp.wait_ha(clients, dict.fromkeys(dhcp.PAIR, dhcp.HEALTHY))
     saved = {host: clients[host].config_get() for host in dhcp.PAIR}
     try:
-        project = _snapshot(base)
+        project = dhcp.snapshot_project(base)
         wanted = dhcp.ledger(base, dhcp.NEW)
         plan_id, folder, plan = dhcp.plan(project, wanted)
         # the lab inventory, whose directory holds the vault password file, is part of the basis

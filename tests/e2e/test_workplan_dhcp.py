@@ -48,9 +48,10 @@ def pair(lab, lab_vars):
     wait_ha(clients, dict.fromkeys(PAIR, HEALTHY), timeout=60)
 
 
-@pytest.fixture
-def snapshot(tmp_path):
-    project = tmp_path / "project"
+def snapshot_project(base: Path) -> Path:
+    """The project as it is now, committed in a git repository of its own under BASE, lab state linked in:
+    plan and apply run there, so edits to the working tree in between cannot invalidate the plan."""
+    project = base / "project"
     shutil.copytree(ROOT, project, ignore=lambda d, names: [n for n in names if n in SKIP])
     (project / "lab" / "run").symlink_to(os.environ.get("LAB_RUN", ROOT / "lab" / "run"))
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "snapshot"]):
@@ -61,6 +62,11 @@ def snapshot(tmp_path):
             capture_output=True,
         )
     return project
+
+
+@pytest.fixture
+def snapshot(tmp_path):
+    return snapshot_project(tmp_path)
 
 
 def ledger(tmp_path, *extra) -> Path:
@@ -90,13 +96,15 @@ def run(project, *args):
     return out.returncode, out.stdout + out.stderr
 
 
-def plan(project, ledger_file, now="2026-12-01T10:00"):
+def plan(project, ledger_file, now="2026-12-01T10:00", *extra):
+    """Plan (check mode with diff) with the ledger and EXTRA -e, then the lab approver signs it."""
     rc, text = run(
         project,
         "--check",
         "--diff",
         "-e",
         f"@{ledger_file}",
+        *extra,
         "-e",
         f"workplan_window_start={WINDOW[0]}",
         "-e",
@@ -120,16 +128,17 @@ def plan(project, ledger_file, now="2026-12-01T10:00"):
     return plan_id, folder, json.loads((folder / "plan.json").read_text())
 
 
-def apply(project, ledger_file, plan_id):
+def apply(project, ledger_file, plan_id, now="2026-12-16T18:40", *extra):
     return run(
         project,
         "--diff",
         "-e",
         f"@{ledger_file}",
+        *extra,
         "-e",
         f"workplan_id={plan_id}",
         "-e",
-        "workplan_now=2026-12-16T18:40",
+        f"workplan_now={now}",
     )
 
 

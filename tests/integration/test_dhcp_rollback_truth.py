@@ -41,8 +41,9 @@ from appliance_helpers import (
     restored_pair,
     wait_ha,
 )
-from conftest import lab_approver_args
-from e2e.test_workplan_dhcp import WINDOW, changes, run, snapshot  # noqa: F401 (snapshot: a fixture)
+from e2e.test_workplan_dhcp import apply as apply_plan
+from e2e.test_workplan_dhcp import changes, snapshot  # noqa: F401 (snapshot: a fixture)
+from e2e.test_workplan_dhcp import plan as make_plan
 
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
@@ -146,45 +147,6 @@ def ledger_file(tmp_path) -> Path:
 def ledger_set() -> set[tuple[str, str, str]]:
     rows = LAB_SCOPES[0]["reservations"] + NEW
     return {(r["mac"], r["ip"], r.get("hostname") or "") for r in rows}
-
-
-def make_plan(project, ledger, now, *extra):
-    """Plan (check mode with diff) with the given -e, then the lab approver signs it."""
-    rc, text = run(
-        project,
-        "--check",
-        "--diff",
-        *("-e", f"@{ledger}"),
-        *extra,
-        *("-e", f"workplan_window_start={WINDOW[0]}"),
-        *("-e", f"workplan_window_end={WINDOW[1]}"),
-        *("-e", f"workplan_now={now}"),
-    )
-    assert rc == 0, text
-    plan_id = re.search(r"work plan: (\S+)", text).group(1)
-    folder = project / "work" / "plans" / plan_id
-    subprocess.run(
-        [
-            *(str(ROOT / ".venv" / "bin" / "jichitai-ops"), "approve", plan_id),
-            *lab_approver_args(project.parent),
-            *("--digest", (folder / "plan.sha256").read_text().split()[0]),
-        ],
-        cwd=project,
-        check=True,
-        capture_output=True,
-    )
-    return plan_id, folder, json.loads((folder / "plan.json").read_text())
-
-
-def apply_plan(project, ledger, plan_id, now, *extra):
-    return run(
-        project,
-        "--diff",
-        *("-e", f"@{ledger}"),
-        *extra,
-        *("-e", f"workplan_id={plan_id}"),
-        *("-e", f"workplan_now={now}"),
-    )
 
 
 def test_dhcp01_stopped_after_its_config_write_is_reported_not_rolled_back_and_converged(
