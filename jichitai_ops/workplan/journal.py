@@ -187,10 +187,10 @@ def runs(plan_folder: str) -> list[dict]:
     return sorted(loaded, key=lambda r: (r["started"] or "", r["run"]))
 
 
-def earlier_changes(plan_folder: str, current_run: str) -> dict:
-    """{entry key: what an earlier run under this plan changed there} - for the report of a rerun."""
+def earlier_changes(plan_runs: list[dict], current_run: str) -> dict:
+    """{entry key: what another run under the plan (``runs``) changed there} - for the report of a rerun."""
     out = {}
-    for run in runs(plan_folder):
+    for run in plan_runs:
         if run["run"] == current_run:
             continue
         for rec in run["records"]:

@@ -144,10 +144,10 @@ def assemble_plan(
     }
 
 
-def history(store: str, plan_id: str, current_run: str | None) -> list[dict]:
+def history(plan_runs: list[dict], current_run: str | None) -> list[dict]:
     """Every other journalled run under the plan: when, by whom, finished or interrupted, what it changed."""
     out = []
-    for each in journal.runs(plan_dir(store, plan_id)):
+    for each in plan_runs:
         if each["run"] == current_run:
             continue
         entries = [e for r in each["records"] for e in r["entries"]]
@@ -202,8 +202,9 @@ def assemble_report(
     store = guard.get("store")
     earlier = {}
     if store and run_token and guard["mode"] in ("apply", "unplanned"):
-        meta["history"] = history(store, guard["id"], run_token)
-        earlier = journal.earlier_changes(plan_dir(store, guard["id"]), run_token)
+        plan_runs = journal_runs(store, guard["id"])  # read once for the history and the verdicts
+        meta["history"] = history(plan_runs, run_token)
+        earlier = journal.earlier_changes(plan_runs, run_token)
         if any(h["interrupted"] for h in meta["history"]):
             meta["warnings"].append(
                 reason(

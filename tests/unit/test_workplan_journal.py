@@ -135,10 +135,10 @@ def test_a_killed_run_is_read_back_from_its_journal(tmp_path):
     cut = by_key[KEY_B]["entries"][-1]
     assert cut["interrupted"] and cut["state"] == "failed" and cut["journal_changes"] == 2
     assert "move CN=a -> OU=190300" in cut["diffs"][0]["prepared"]
-    earlier = journal.earlier_changes(str(tmp_path), "another-run")
+    earlier = journal.earlier_changes(journal.runs(str(tmp_path)), "another-run")
     assert set(earlier) == {("dc01", KEY_A, 1, None), ("dc01", KEY_B, 1, None)}
     assert earlier[("dc01", KEY_B, 1, None)][0]["interrupted"]
-    assert journal.earlier_changes(str(tmp_path), RUN) == {}
+    assert journal.earlier_changes(journal.runs(str(tmp_path)), RUN) == {}
 
 
 def test_a_finished_run_is_not_interrupted(tmp_path):
