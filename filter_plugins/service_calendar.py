@@ -8,6 +8,8 @@
   {{ jichitai_service_calendar | service_calendar_blocked(start, end, departments=['140300']) }}
   {{ jichitai_service_calendar | service_calendar_blocked(start, end, systems=['収納消込']) }}
       -> by the business systems the work touches: every department's slot on them
+  {{ hostvars | service_impact_violations(groups['all'], jichitai_service_calendar) }}
+      -> hosts whose jichitai_business_systems / jichitai_service_scope the calendar cannot read
   {{ '2027-05-03' | jp_holiday }}                       -> 憲法記念日 ('' when not a holiday)
   {{ jichitai_service_calendar | service_calendar_day('2026-12-30') }} -> {open: false, closure: 年末年始}
 
@@ -56,8 +58,12 @@ def _departments(departments):
     return [departments] if isinstance(departments, str) else list(departments)
 
 
+def _names(value):
+    return [value] if isinstance(value, str) else value
+
+
 def service_calendar_conflicts(
-    calendar, start, end, disruptive=True, departments=None, support_desk=None, systems=None
+    calendar, start, end, disruptive=True, departments=None, support_desk=None, systems=None, sites=None
 ):
     cal, model = calendar_mod, model_mod
     return cal.evaluate(
@@ -67,14 +73,51 @@ def service_calendar_conflicts(
         disruptive=bool(disruptive),
         departments=_departments(departments),
         support_desk=support_desk,
-        systems=[systems] if isinstance(systems, str) else systems,
+        systems=_names(systems),
+        sites=_names(sites),
     )
 
 
-def service_calendar_blocked(calendar, start, end, disruptive=True, departments=None, systems=None):
+def service_calendar_blocked(
+    calendar, start, end, disruptive=True, departments=None, systems=None, sites=None
+):
     return calendar_mod.blocked(
-        service_calendar_conflicts(calendar, start, end, disruptive, departments, systems=systems)
+        service_calendar_conflicts(
+            calendar, start, end, disruptive, departments, systems=systems, sites=sites
+        )
     )
+
+
+def service_impact_violations(hostvars, hosts, calendar):
+    """Hosts whose C(jichitai_business_systems) name a system the calendar does not know, or whose
+    C(jichitai_service_scope) is neither C(estate) nor C(site): the guard would refuse their plans."""
+    known = set(calendar_mod.systems_index(calendar or {}))
+    problems = []
+    for name in hosts:
+        hv = hostvars.get(name, {})
+        systems = hv.get("jichitai_business_systems")
+        if systems is not None and not isinstance(systems, (list, tuple)):
+            problems.append(_impact_problem(name, "jichitai_business_systems must be a list"))
+            systems = []
+        for system in systems or []:
+            if str(system) not in known:
+                problems.append(
+                    _impact_problem(
+                        name,
+                        f"jichitai_business_systems: {system!r} is not a business system of the service"
+                        f" calendar ({', '.join(sorted(known))})",
+                    )
+                )
+        scope = hv.get("jichitai_service_scope", "estate")
+        if scope not in ("estate", "site"):
+            problems.append(
+                _impact_problem(name, f"jichitai_service_scope must be estate or site, not {scope!r}")
+            )
+    return problems
+
+
+def _impact_problem(name, message):
+    return {"check": "service_impact", "source": "inventory", "name": name, "message": message}
 
 
 def service_calendar_day(calendar, day):
@@ -100,5 +143,6 @@ class FilterModule:
             "service_calendar_conflicts": needs_engine(service_calendar_conflicts),
             "service_calendar_blocked": needs_engine(service_calendar_blocked),
             "service_calendar_day": needs_engine(service_calendar_day),
+            "service_impact_violations": needs_engine(service_impact_violations),
             "jp_holiday": needs_engine(jp_holiday),
         }

@@ -261,6 +261,12 @@ def validate(calendar: dict) -> None:
             _times({"time": _span(rule)})
         except (ValueError, AttributeError):
             problems.append(f"{name}: bad unstated_span '{rule.get('unstated_span')}' (want HH:MM-HH:MM)")
+    for i, slot in enumerate(calendar.get("service_slots", [])):
+        if not isinstance(slot.get("site"), str) or not slot.get("site"):
+            problems.append(
+                f"{slot.get('id', f'service_slots[{i}]')}: site is required (the site id where the service is"
+                " given, e.g. cityhall)"
+            )
     for i, closure in enumerate(calendar.get("closures", [])):
         try:
             _parse_mmdd(closure["from"]), _parse_mmdd(closure["to"])
@@ -348,30 +354,43 @@ def systems_index(calendar: dict) -> dict[str, list[dict]]:
     return {system: list(departments.values()) for system, departments in sorted(index.items())}
 
 
-def _selection(calendar: dict, departments, systems) -> tuple[set[str] | None, set[str] | None]:
-    """(departments, systems) a slot may be selected by; None = every slot. Business systems name the
-    services a change touches; when they are given, the default ``departments: [all]`` gives way."""
+def _selection(calendar: dict, departments, systems, sites=None):
+    """(departments, systems, sites) a slot may be selected by; all three None = every slot. Business
+    systems and sites name the services a change touches; when either is given, the default
+    ``departments: [all]`` gives way. ``all`` in systems or sites selects every slot."""
     deps = {str(d) for d in departments or []}
     names = {str(s) for s in systems or []}
-    if not names:
-        return (None if not deps or "all" in deps else deps), None
-    if "all" in names:
-        return None, None
+    places = {str(s) for s in sites or []}
+    if "all" in names or "all" in places:
+        return None, None, None
+    if not names and not places:
+        return (None if not deps or "all" in deps else deps), None, None
     unknown = sorted(names - set(systems_index(calendar)))
     if unknown:
         raise CalendarError(
             f"unknown business system(s) {', '.join(unknown)} (the calendar knows: "
             f"{', '.join(systems_index(calendar))})"
         )
-    return deps - {"all"}, names
+    return deps - {"all"}, names, places
 
 
-def _wants(slot: dict, departments: set[str] | None, systems: set[str] | None = None) -> bool:
-    if departments is None and systems is None:
+def _wants(slot: dict, departments: set[str] | None, systems: set[str] | None = None, sites=None) -> bool:
+    if departments is None and systems is None and sites is None:
         return True
     if str(slot.get("department")) in (departments or set()):
         return True
+    if sites and str(slot.get("site")) in sites:
+        return True
     return bool(systems and systems & {str(s) for s in slot.get("systems", []) or []})
+
+
+def selected_slots(calendar: dict, departments=None, systems=None, sites=None) -> list[dict] | None:
+    """The off-hours service slots a change touches (by department code, business system or the site
+    where the service is given), or None when it touches every slot (``all``, or nothing named)."""
+    wanted = _selection(calendar, departments, systems, sites)
+    if all(w is None for w in wanted):
+        return None
+    return [slot for slot in calendar.get("service_slots", []) if _wants(slot, *wanted)]
 
 
 def evaluate(
@@ -383,18 +402,21 @@ def evaluate(
     departments: list[str] | None = None,
     support_desk: dict | None = None,
     systems: list[str] | None = None,
+    sites: list[str] | None = None,
 ) -> list[dict]:
     """Findings for a work window [start, end): each with severity ``block`` or ``warn``.
 
     Disruptive work (停止を伴う作業) is blocked by the off-hours services of the affected
     departments and by the business hours of open days. The affected services are chosen by
     department codes, or by the business systems the work touches (``systems``: every department's
-    slot on those systems, e.g. 収納消込 → 納税課 and 保険収納課), or both; ``all`` selects every slot.
+    slot on those systems, e.g. 収納消込 → 納税課 and 保険収納課), or by the sites where the services are
+    given (``sites``: a change to one site's network touches only the services given there), or any of
+    them together; ``all`` selects every slot.
     Other work stops no service: it is never
     blocked, only warned about when it runs outside the support-desk hours (§5-2(2)①).
     """
     validate(calendar)
-    wanted_departments, wanted_systems = _selection(calendar, departments, systems)
+    wanted_departments, wanted_systems, wanted_sites = _selection(calendar, departments, systems, sites)
     tz = ZoneInfo(calendar.get("timezone", DEFAULT_TZ))
     start, end = in_zone(start, tz), in_zone(end, tz)
     if end <= start:
@@ -479,7 +501,7 @@ def evaluate(
             )
 
     for slot in calendar.get("service_slots", []) if disruptive else []:
-        if _wants(slot, wanted_departments, wanted_systems):
+        if _wants(slot, wanted_departments, wanted_systems, wanted_sites):
             findings += _slot_findings(slot, calendar, tz, start, end, overlap, wanted_systems)
     findings.sort(key=lambda f: (f["start"], f["severity"] != "block", str(f.get("rule"))))
     return findings

@@ -78,15 +78,27 @@ options:
     elements: str
     default: []
   departments:
-    description: Department codes affected, or C(all).
+    description:
+      - Department codes whose off-hours services the work affects, or C(all).
+      - When none of I(departments), I(systems) and I(sites) is given, the services come from the play's
+        hosts in the inventory - a host's C(jichitai_business_systems), the site of a host whose
+        C(jichitai_service_scope) is C(site), and every service for any other host (the safe side).
     type: list
     elements: str
-    default: [all]
+    default: []
   systems:
     description:
       - Business systems the work touches, as the service calendar names them (C(収納消込), C(住民記録), ...),
-        or C(all). Every department's off-hours slot on those systems applies; when given, the default
-        C(departments) of C(all) gives way, and departments named explicitly still add their slots.
+        or C(all). Every department's off-hours slot on those systems applies; when given, C(all) in
+        I(departments) gives way, and departments named explicitly still add their slots.
+    type: list
+    elements: str
+    default: []
+  sites:
+    description:
+      - Sites (ids of the sites master) whose services the work touches, e.g. a change to one site's
+        network or DHCP scope. Every off-hours slot given at those sites applies; when given, C(all) in
+        I(departments) gives way. C(all) selects every slot.
     type: list
     elements: str
     default: []

@@ -90,3 +90,22 @@ def jp_until(end, start) -> str:
         return fmt_jp(end)
     finish = parse_time(end)
     return clock(finish) if finish.date() == parse_time(start).date() else fmt_jp(end)
+
+
+def service_slots_text(affected: dict) -> str:
+    """The off-hours services (§4-3(3)) the work touches, as one line: every slot, the named ones, or none."""
+    slots = affected.get("slots")
+    if slots is None:
+        return "全所属の時間外サービス（業務カレンダーのすべての枠）"
+    if not slots:
+        return "なし（影響する業務システム・拠点に時間外サービスはありません）"
+    return "、".join(f"{s['department_name']}「{s['service']}」（{s['where']}）" for s in slots)
+
+
+def impact_basis_text(affected: dict) -> str:
+    """How the services were found: declared by the operation, or read from each host's inventory."""
+    derived = affected.get("derived") or []
+    if not derived:
+        return "作業の定義による"
+    return "機器の登録内容から判定: " + "、".join(f"{d['host']}＝{d['basis']}" for d in derived)
+

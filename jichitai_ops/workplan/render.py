@@ -10,10 +10,12 @@ from .presentation import (
     SEVERITY_JA,
     STATE_JA,
     at_offset,
+    impact_basis_text,
     jp_date,
     jp_until,
     listify,
     ordered_entries,
+    service_slots_text,
     unified,
 )
 from .record import HIDDEN
@@ -51,6 +53,8 @@ def _env(autoescape: bool):
         listify=listify,
         state_ja=lambda s: STATE_JA.get(s, s),
         severity_ja=lambda s: SEVERITY_JA.get(s, s),
+        service_slots_text=service_slots_text,
+        impact_basis_text=impact_basis_text,
     )
     env.globals.update(KINDS=KINDS, HIDDEN=HIDDEN, VERDICT_JA={k: v[0] for k, v in VERDICTS.items()})
     return env

@@ -13,7 +13,15 @@ from typing import NamedTuple
 
 from . import chart
 from .model import KINDS, TZ, parse_time
-from .presentation import SEVERITY_JA, STATE_JA, listify, ordered_entries, unified
+from .presentation import (
+    SEVERITY_JA,
+    STATE_JA,
+    impact_basis_text,
+    listify,
+    ordered_entries,
+    service_slots_text,
+    unified,
+)
 from .report import VERDICTS
 
 MAX_CELL = 32000  # Excel holds at most 32,767 characters in a cell
@@ -237,6 +245,8 @@ def plan_workbook(plan: dict, plan_digest: str):
         ("影響する拠点", "、".join(s["name"] for s in p["affected"]["sites"]) or "—"),
         ("影響する業務・サービス", "、".join(map(str, p["affected"]["services"])) or "—"),
         ("影響する所属", "、".join(d["name"] for d in p["affected"]["departments"]) or "—"),
+        ("影響する時間外サービス", service_slots_text(p["affected"])),
+        ("判定の根拠", impact_basis_text(p["affected"])),
     ]
     pairs += [(f"注意事項（{SEVERITY_JA.get(f['severity'], f['severity'])}）", f["ja"]) for f in p["flags"]]
     row = _kv(ws, pairs) + 1

@@ -36,8 +36,9 @@ ARGSPEC = {
     "contingency": {"type": "list", "elements": "str", "required": True},
     "inputs": {"type": "list", "elements": "str", "default": []},
     "services": {"type": "list", "elements": "str", "default": []},
-    "departments": {"type": "list", "elements": "str", "default": ["all"]},
+    "departments": {"type": "list", "elements": "str", "default": []},
     "systems": {"type": "list", "elements": "str", "default": []},
+    "sites": {"type": "list", "elements": "str", "default": []},
     "task_minutes": {"type": "float", "default": 2},
     "duration_minutes": {"type": "float"},
     "window_start": {"type": "str"},
@@ -226,6 +227,13 @@ class ActionModule(ActionBase):
                     return None
                 return str(value) if value is not None else None
 
+            def names(key, hv=hv):
+                try:
+                    value = hv.get(key)
+                except Exception:  # as above
+                    return []
+                return [str(v) for v in value] if isinstance(value, (list, tuple)) else []
+
             segment = var("jichitai_segment")
             site = var("jichitai_site")
             seg_info = segments.get(segment) if isinstance(segments, dict) and segment else None
@@ -238,9 +246,35 @@ class ActionModule(ActionBase):
                     "os_family": var("jichitai_os_family"),
                     "segment_name": seg_info.get("name") if isinstance(seg_info, dict) else None,
                     "site_name": sites.get(site) if site else None,
+                    "business_systems": names("jichitai_business_systems"),
+                    "service_scope": var("jichitai_service_scope") or "estate",
                 }
             )
         return hosts
+
+    @staticmethod
+    def _impact(args, hosts):
+        """The services the work touches: as the play declares them (departments, business systems,
+        sites), else from its hosts' inventory: a host's C(jichitai_business_systems), the site of a
+        host whose C(jichitai_service_scope) is C(site), and every service for any other host."""
+        declared = {k: [str(v) for v in args[k]] for k in ("departments", "systems", "sites")}
+        if any(declared.values()):
+            return dict(declared, derived=[])
+        impact = {"departments": [], "systems": [], "sites": [], "derived": []}
+        for h in hosts:
+            if h["business_systems"]:
+                impact["systems"] += h["business_systems"]
+                basis = "、".join(h["business_systems"])
+            elif h["service_scope"] == "site" and h["site"]:
+                impact["sites"].append(h["site"])
+                basis = f"{h['site_name'] or h['site']}のサービス"
+            else:
+                impact["departments"].append("all")
+                basis = "全所属（業務システム・拠点の指定なし）"
+            impact["derived"].append({"host": h["name"], "basis": basis})
+        if not hosts:
+            impact["departments"] = ["all"]
+        return {k: list(dict.fromkeys(v)) if k != "derived" else v for k, v in impact.items()}
 
     @staticmethod
     def _names(args):
@@ -256,35 +290,58 @@ class ActionModule(ActionBase):
         }
 
     def _affected(self, args, hosts):
+        impact = self._impact(args, hosts)
         names = {str(d.get("code")): d.get("name") for d in args["departments_master"] or []}
-        codes = list(args["departments"])
-        systems = [str(s) for s in args["systems"]]
-        if systems and "all" not in systems:  # the departments whose services run on those systems
-            index = calendar_mod.systems_index(args["calendar"] or {})
-            on_systems = [d for s in systems for d in index.get(s, [])]
-            names.update({d["department"]: d["department_name"] for d in on_systems if d["department_name"]})
-            codes = [c for c in codes if c != "all"] + [d["department"] for d in on_systems]
+        try:
+            slots = calendar_mod.selected_slots(
+                args["calendar"] or {}, impact["departments"], impact["systems"], impact["sites"]
+            )
+        except calendar_mod.CalendarError:  # reported by the calendar check; the plan names what was given
+            slots = None
         departments = []
-        for code in dict.fromkeys(codes):
-            if code == "all":
-                departments = [{"code": "all", "name": "全所属"}]
-                break
-            departments.append({"code": code, "name": names.get(code, code)})
+        if slots is None:
+            departments = [{"code": "all", "name": "全所属"}]
+        else:
+            codes = [c for c in impact["departments"] if c != "all"] + [
+                str(s.get("department")) for s in slots
+            ]
+            names.update(
+                {
+                    str(s.get("department")): s.get("department_name")
+                    for s in slots
+                    if s.get("department_name")
+                }
+            )
+            departments = [{"code": code, "name": names.get(code, code)} for code in dict.fromkeys(codes)]
         seen_seg, seen_site = {}, {}
         for h in hosts:
             if h["segment"]:
                 seen_seg.setdefault(h["segment"], h["segment_name"] or h["segment"])
             if h["site"]:
                 seen_site.setdefault(h["site"], h["site_name"] or h["site"])
+        site_names = {str(s.get("id")): s.get("name") for s in args["sites_master"] or []}
         return {
             "segments": [{"id": k, "name": v} for k, v in sorted(seen_seg.items())],
             "sites": [{"id": k, "name": v} for k, v in sorted(seen_site.items())],
             "departments": departments,
-            "systems": list(args["systems"]),
+            "systems": impact["systems"],
+            "service_sites": [{"id": s, "name": site_names.get(s, s)} for s in impact["sites"]],
+            "slots": None
+            if slots is None
+            else [
+                {
+                    "id": s.get("id"),
+                    "service": s.get("service"),
+                    "department_name": s.get("department_name"),
+                    "where": s.get("where"),
+                }
+                for s in slots
+            ],
+            "derived": impact["derived"],
             "services": list(args["services"]),
         }
 
-    def _calendar(self, args, start, end, disruptive):
+    def _calendar(self, args, start, end, disruptive, hosts):
         out = {"findings": [], "blocked": False, "days": [], "error": None}
         if not start or not end:
             return out
@@ -297,14 +354,16 @@ class ActionModule(ActionBase):
             )
             return out
         try:
+            impact = self._impact(args, hosts)
             out["findings"] = calendar_mod.evaluate(
                 cal,
                 start,
                 end,
                 disruptive=disruptive,
-                departments=args["departments"],
+                departments=impact["departments"],
                 support_desk=args["support_desk"] or None,
-                systems=args["systems"] or None,
+                systems=impact["systems"] or None,
+                sites=impact["sites"] or None,
             )
             out["days"] = calendar_mod.window_days(cal, start, end)
         except calendar_mod.CalendarError as exc:
@@ -429,7 +488,7 @@ class ActionModule(ActionBase):
                 )
             )
             start = end = None
-        calendar = self._calendar(args, start, end, args["disruptive"])
+        calendar = self._calendar(args, start, end, args["disruptive"], hosts)
         if calendar["blocked"]:
             first = next(
                 (f["ja"] for f in calendar["findings"] if f["severity"] == "block"), calendar["error"]
@@ -495,6 +554,7 @@ class ActionModule(ActionBase):
                 "services",
                 "departments",
                 "systems",
+                "sites",
                 "task_minutes",
                 "duration_minutes",
             )
@@ -636,7 +696,7 @@ class ActionModule(ActionBase):
                         f"window {window['start']} - {window['end']}",
                     )
                 )
-            calendar = self._calendar(args, start, end, plan["disruptive"])
+            calendar = self._calendar(args, start, end, plan["disruptive"], hosts)
             overridden = bool(approval and approval.get("override_calendar"))
             if calendar["blocked"] and not overridden:
                 first = next((f for f in calendar["findings"] if f["severity"] == "block"), None)

@@ -163,6 +163,10 @@ def test_dhcp_sync_plan_matches_apply_and_a_stray_reservation_is_unplanned(pair,
     assert all(NEW["mac"] not in str(reservation_set(pair[h])) for h in PAIR)  # check mode changed nothing
     assert "prn-cityhall-6f-01" in (folder / "plan.md").read_text()
     assert plan_data["affected"]["segments"] == [{"id": "lgwan", "name": "LGWAN接続系"}]
+    # the lab's one scope is at city hall: the plan names the services given there, not Dainichi's
+    assert [s["id"] for s in plan_data["affected"]["service_sites"]] == ["cityhall"]
+    slot_ids = [s["id"] for s in plan_data["affected"]["slots"]]
+    assert "resident_counter_sundays" in slot_ids and "resident_certificates_daily" not in slot_ids
     before = {h: reservation_set(pair[h]) for h in PAIR}
 
     rc, text = apply(snapshot, wanted, plan_id)

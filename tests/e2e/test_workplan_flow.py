@@ -664,3 +664,51 @@ def test_a_plan_on_the_collections_systems_shows_both_departments_slots(project)
     by_department = plan_with({"fixture_departments": ["140200"]})
     rules = {f["rule"] for f in by_department["calendar"]["findings"]}
     assert "tax_collection_sundays" in rules and "insurance_collection_sundays" not in rules, rules
+
+
+def _sunday_plan(project, extra):
+    """A plan for 09:30-11:00 on the 4th Sunday of April 2027, when the counters of city hall and the
+    Dainichi service corner are both open."""
+    out = project.playbook(
+        "--check", "--diff",
+        "-e", "workplan_window_start=2027-04-25T09:30", "-e", "workplan_window_end=2027-04-25T11:00",
+        "-e", "workplan_now=2027-04-01T10:00", "-e", json.dumps(extra, ensure_ascii=False),
+        quick=True,
+    )  # fmt: skip
+    assert out.returncode == 0, out.text
+    plan_id = re.search(r"work plan: (\S+)", out.text).group(1)
+    return project.plan_json(plan_id), project.folder(plan_id) / "plan.md"
+
+
+def test_a_plan_for_one_site_shows_only_the_services_given_there(project):
+    """Work on the Dainichi service corner's network touches its certificate service, not the city
+    hall's Sunday counter that runs at the same hour; a school's network touches no off-hours service."""
+    at_dainichi, md = _sunday_plan(project, {"fixture_sites": ["dainichi"]})
+    assert [s["id"] for s in at_dainichi["affected"]["slots"]] == ["resident_certificates_daily"]
+    rules = {f["rule"] for f in at_dainichi["calendar"]["findings"] if f["severity"] == "block"}
+    assert "resident_certificates_daily" in rules and "resident_counter_sundays" not in rules, rules
+    assert "総合窓口課「証明発行」（大日サービスコーナー）" in md.read_text()
+
+    at_school, _md = _sunday_plan(project, {"fixture_sites": ["moriguchi_es"]})
+    assert at_school["affected"]["slots"] == []
+    assert not any(f["rule"] != "business_hours" for f in at_school["calendar"]["findings"]), at_school[
+        "calendar"
+    ]["findings"]
+
+
+def test_a_play_that_names_no_service_takes_them_from_its_hosts_inventory(project):
+    """A host that carries 国民健康保険 brings in exactly the slots on that system; the plan says the
+    services were read from the host. A host that declares nothing touches every service."""
+    carrying, md = _sunday_plan(project, {"jichitai_business_systems": ["国民健康保険"]})
+    assert carrying["affected"]["derived"] == [{"host": "web01", "basis": "国民健康保険"}]
+    assert [s["id"] for s in carrying["affected"]["slots"]] == [
+        "insurance_evenings_apr_may",
+        "insurance_evenings_oct_mar",
+        "insurance_sundays",
+    ]
+    assert [d["name"] for d in carrying["affected"]["departments"]] == ["保険課"]
+    assert "機器の登録内容から判定: web01＝国民健康保険" in md.read_text()
+
+    bare, _md = _sunday_plan(project, {})
+    assert bare["affected"]["slots"] is None
+    assert bare["affected"]["departments"] == [{"code": "all", "name": "全所属"}]

@@ -23,6 +23,7 @@ def test_filters_are_registered():
         "service_calendar_blocked",
         "service_calendar_day",
         "jp_holiday",
+        "service_impact_violations",
     }
 
 
@@ -44,3 +45,17 @@ def test_day_and_holiday():
     assert FILTERS["jp_holiday"]("2027-05-03") == "憲法記念日" and FILTERS["jp_holiday"]("2027-05-06") == ""
     day = FILTERS["service_calendar_day"](CALENDAR, "2026-12-30T10:00")
     assert day["closure"] == "年末年始" and day["open"] is False
+
+
+def test_hosts_declaring_an_unknown_system_or_scope_are_named():
+    hostvars = {
+        "mnapp02": {"jichitai_business_systems": ["収納消込", "国保"]},
+        "gw-dainichi": {"jichitai_service_scope": "branch"},
+        "ad01": {},
+    }
+    problems = FILTERS["service_impact_violations"](hostvars, ["mnapp02", "gw-dainichi", "ad01"], CALENDAR)
+    assert [(p["name"], p["message"].split(":")[0]) for p in problems] == [
+        ("mnapp02", "jichitai_business_systems"),
+        ("gw-dainichi", "jichitai_service_scope must be estate or site, not 'branch'"),
+    ]
+    assert "'国保'" in problems[0]["message"]

@@ -80,3 +80,35 @@ def test_an_unknown_system_is_an_error_naming_the_known_ones():
         cal.CalendarError, match="unknown business system.*住民票.*the calendar knows: .*住民記録"
     ):
         cal.evaluate(CALENDAR, *SUNDAY, disruptive=True, systems=["住民票"])
+
+
+def test_a_site_selects_only_the_services_given_there():
+    at_dainichi = cal.evaluate(CALENDAR, *SUNDAY, disruptive=True, departments=["all"], sites=["dainichi"])
+    assert slots(at_dainichi) == {("resident_certificates_daily", "140300")}
+    at_cityhall = slots(cal.evaluate(CALENDAR, *SUNDAY, disruptive=True, sites=["cityhall"]))
+    assert ("resident_counter_sundays", "140300") in at_cityhall
+    assert ("resident_certificates_daily", "140300") not in at_cityhall
+    assert slots(cal.evaluate(CALENDAR, *SUNDAY, disruptive=True, sites=["moriguchi_es"])) == set()
+    assert cal.selected_slots(CALENDAR, sites=["moriguchi_es"]) == []
+    assert cal.selected_slots(CALENDAR, sites=["all"]) is None
+    assert cal.selected_slots(CALENDAR) is None
+    # a site and a system together: the union
+    both = cal.selected_slots(CALENDAR, systems=["国民健康保険"], sites=["dainichi"])
+    assert [s["id"] for s in both] == [
+        "resident_certificates_daily",
+        "insurance_evenings_apr_may",
+        "insurance_evenings_oct_mar",
+        "insurance_sundays",
+    ]
+
+
+def test_every_slot_names_the_site_where_its_service_is_given():
+    assert {s["id"]: s["site"] for s in CALENDAR["service_slots"]}[
+        "resident_certificates_daily"
+    ] == "dainichi"
+    broken = dict(
+        CALENDAR,
+        service_slots=[{k: v for k, v in s.items() if k != "site"} for s in CALENDAR["service_slots"][:1]],
+    )
+    with pytest.raises(cal.CalendarError, match="resident_counter_sundays: site is required"):
+        cal.validate(broken)
