@@ -16,6 +16,7 @@ Rule language of a ``when`` (a mapping, or a list of mappings of which any may m
   days: any|open|closed|holiday   open = weekday that is neither a public holiday nor a closure
   except: [holiday, closure, closed]
   dates: [YYYY-MM-DD]        explicit dates (an empty list with ``date_required`` warns)
+  days_of_month: [first, last]   e.g. [2, 8]: the Sunday right after the first Saturday
 A slot's ``time`` is "HH:MM-HH:MM" or a list of them; an end at or before the start runs past midnight.
 
 「第n週」 has three plausible readings (WEEK_READINGS): the n-th calendar row with weeks starting on
@@ -130,6 +131,8 @@ def _day_matches(cond: dict, day: dt.date, info: dict, readings=WEEK_READINGS):
         return False
     if "weekdays" in cond and info["weekday"] not in cond["weekdays"]:
         return False
+    if "days_of_month" in cond and not cond["days_of_month"][0] <= day.day <= cond["days_of_month"][1]:
+        return False
     if "nth_weekday" in cond:
         nth, last = _nth_weekday(day)
         wanted = set(cond["nth_weekday"])
@@ -229,7 +232,7 @@ def reading_note(rule: dict, day: dt.date, via) -> str:
 def validate(calendar: dict) -> None:
     """Raise CalendarError naming every malformed rule (bad weekday, month, time or key)."""
     problems = []
-    known = {"months", "weekdays", "nth_weekday", "nth_week", "days", "except", "dates"}
+    known = {"months", "weekdays", "nth_weekday", "nth_week", "days", "except", "dates", "days_of_month"}
     rules = [("business_hours", calendar.get("working_rules", {}).get("business_hours", {}))]
     rules += [
         (s.get("id", f"service_slots[{i}]"), s) for i, s in enumerate(calendar.get("service_slots", []))
@@ -247,6 +250,14 @@ def validate(calendar: dict) -> None:
             for m in cond.get("months", []):
                 if not (isinstance(m, int) and 1 <= m <= 12):
                     problems.append(f"{name}: bad month '{m}'")
+            span = cond.get("days_of_month", [1, 31])
+            if not (
+                isinstance(span, list)
+                and len(span) == 2
+                and all(isinstance(d, int) and 1 <= d <= 31 for d in span)
+                and span[0] <= span[1]
+            ):
+                problems.append(f"{name}: bad days_of_month '{span}' (want [first, last], 1-31)")
             if cond.get("days", "any") not in ("any", "open", "closed", "holiday"):
                 problems.append(f"{name}: bad days '{cond.get('days')}'")
         try:

@@ -402,3 +402,24 @@ def test_substitute_and_citizens_holidays_are_closed_days():
     assert {f["rule"] for f in evaluate("2026-09-24T10:00", "2026-09-24T11:00", ["150100"])} == {
         "business_hours"
     }
+
+
+@pytest.mark.parametrize("rule", ["tax_collection_write_off", "insurance_collection_write_off"])
+def test_write_off_sunday_blocks_both_readings_when_a_month_begins_on_sunday(rule):
+    """April 2029 begins on a Sunday: 「第1土曜日及び日曜日」 is 4/1 (the first Sunday) or 4/8 (the
+    Sunday after the first Saturday, 4/7). Both are blocked and both say the reading is assumed."""
+    for day in ("2029-04-01", "2029-04-07", "2029-04-08"):
+        found = cal.evaluate(CALENDAR, at(f"{day}T10:00"), at(f"{day}T11:00"), disruptive=True)
+        hits = [f for f in found if f["rule"] == rule]
+        assert hits and hits[0]["severity"] == "block" and hits[0]["assumed"], (day, found)
+        assert "第1土曜日の翌日の日曜日" in hits[0]["ja"], hits[0]["ja"]
+    # an ordinary month: the first Saturday and the Sunday after it are also the first Sunday
+    found = cal.evaluate(CALENDAR, at("2027-04-11T10:00"), at("2027-04-11T11:00"), disruptive=True)
+    assert rule not in {f["rule"] for f in found}
+
+
+def test_a_bad_days_of_month_is_named():
+    broken = copy.deepcopy(CALENDAR)
+    broken["service_slots"][0]["when"] = {"weekdays": ["sun"], "days_of_month": [8, 2]}
+    with pytest.raises(cal.CalendarError, match="resident_counter_sundays: bad days_of_month"):
+        cal.validate(broken)
