@@ -5,6 +5,7 @@ pkgs=(
   samba samba-ad-dc samba-ad-provision winbind krb5-user smbclient ldap-utils
   kea-dhcp4-server kea-ctrl-agent kea-admin
   nut-server nut-client
+  clamav-daemon clamav
   openssh-server openssh-client mmdebstrap iproute2 iputils-ping openssl procps psmisc python3-venv
 )
 missing=()

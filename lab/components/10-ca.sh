@@ -6,9 +6,10 @@ source "$(dirname "$0")/../lib.sh"
 CA_DIR="$LAB_RUN/ca"
 LAB_REALM_DNS="lab.jichitai.test"
 # server name -> common name, subjectAltName
-declare -A SERVER_CN=([samba]="ad01.$LAB_REALM_DNS")
+declare -A SERVER_CN=([samba]="ad01.$LAB_REALM_DNS" [transfer]="xfer.$LAB_REALM_DNS")
 declare -A SERVER_SANS=(
   [samba]="IP:127.0.0.1,DNS:localhost,DNS:ad01.$LAB_REALM_DNS,DNS:ad02.$LAB_REALM_DNS,DNS:$LAB_REALM_DNS"
+  [transfer]="IP:127.0.0.1,DNS:localhost,DNS:xfer.$LAB_REALM_DNS"
 )
 
 ca_valid() {
