@@ -60,6 +60,13 @@ options:
     type: str
     default: cp932
     choices: [cp932, utf-8-sig]
+  automated_routes:
+    description:
+      - Transfer routes whose accounts a later task applies with C(transfer_accounts). Their files are
+        still written, as the record, and the checklist says they need no manual import.
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - directory_connection
@@ -115,6 +122,12 @@ pcs_moved:
   description: Number of ledger rows changed (PCs that follow their users, renamed departments).
   returned: when I(ledger) is given
   type: int
+transfer_users:
+  description: >-
+    Per transfer route, the staff who may use it after the transfer (C(id), C(name), C(department),
+    C(department_name), C(group), C(approver)), the same rows as its import file, for C(transfer_accounts).
+  returned: always
+  type: dict
 warnings_list:
   description: >-
     Vacant approval steps, ledger rows that could not be matched, cells written as text because
@@ -151,6 +164,7 @@ def main():
         sites={"type": "list", "elements": "dict", "default": []},
         approver_titles={"type": "dict"},
         encoding={"type": "str", "default": "cp932", "choices": ["cp932", "utf-8-sig"]},
+        automated_routes={"type": "list", "elements": "str", "default": []},
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if not HAS_LDAP3:
@@ -201,6 +215,11 @@ def main():
     )
     contents["SHA256SUMS"] = (sums.encode("ascii"), len(contents))
 
+    automated = {
+        hr_transfer_exports.ROUTE_FILES[r][0]
+        for r in params["automated_routes"]
+        if r in hr_transfer_exports.ROUTE_FILES
+    }
     out = params["output_dir"]
     files, checklist, diff = [], [], []
     changed = False
@@ -212,6 +231,8 @@ def main():
                 old = hr_transfer_exports.sha256(handle.read())
         digest = hr_transfer_exports.sha256(data)
         system, action = SYSTEMS.get(name) or route_systems.get(name) or ("", "")
+        if name in automated:
+            action = "取込不要（transfer_accounts が同じ作業で反映。ファイルは記録用）"
         files.append({"name": name, "path": path, "rows": count, "sha256": digest, "system": system})
         if system:
             checklist.append(f"□ {system}: {action} — {name}（{count} 行、sha256 {digest}）")
@@ -252,6 +273,7 @@ def main():
         "checklist": checklist,
         "output_dir": out,
         "warnings_list": sorted(set(exports.warnings)),
+        "transfer_users": built.transfer_users,
     }
     if params.get("ledger"):
         result["pcs_moved"] = len(pc_changes)

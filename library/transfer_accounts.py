@@ -72,6 +72,21 @@ options:
     type: str
     choices: [present, exact, absent]
     default: present
+  default_side:
+    description: The segment of users that give no C(side) (C(jichitai_transfer_routes[system].account_side)).
+    type: str
+  keep_users:
+    description:
+      - User ids that O(state=exact) leaves alone (service accounts such as the path probe's); they are
+        neither removed nor changed unless given in O(users).
+    type: list
+    elements: str
+    default: []
+  keep_groups:
+    description: Groups that O(state=exact) leaves alone, with their routes (the path probe's group).
+    type: list
+    elements: str
+    default: []
   allow_empty:
     description: With O(state=exact), allow a change that leaves the system without any user.
     type: bool
@@ -241,6 +256,9 @@ def argument_spec():
         "routes": item,
         "state": {"type": "str", "choices": ["present", "exact", "absent"], "default": "present"},
         "allow_empty": {"type": "bool", "default": False},
+        "default_side": {"type": "str"},
+        "keep_users": {"type": "list", "elements": "str", "default": [], "no_log": False},
+        "keep_groups": {"type": "list", "elements": "str", "default": []},
         "import_dir": {"type": "path"},
         "export_dir": {"type": "path"},
         "wait_import": {"type": "float", "default": 60.0},
@@ -390,6 +408,11 @@ def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
     wanted = {k: params[k] for k in model.KINDS}
+    if params["default_side"]:
+        wanted["users"] = [
+            dict(u, side=u.get("side") or params["default_side"]) if isinstance(u, dict) else u
+            for u in wanted["users"]
+        ]
     problems = argument_problems(params) + model.check(wanted, params["segments"])
     if problems:  # refused before the system or the directory is contacted
         module.fail_json(
@@ -406,7 +429,7 @@ def main():
         current = backend.read()
     except (TransferError, csvimport.BatchError) as exc:
         module.fail_json(msg=f"転送システムの利用者を読めません / cannot read the accounts: {exc}")
-    change_list = model.changes(current, wanted, params["state"])
+    change_list = model.changes(current, wanted, params["state"], params["keep_users"], params["keep_groups"])
     after = model.apply_to(current, change_list)
     problems += model.dangling(wanted, after) if params["state"] != "absent" else []
     if (

@@ -19,7 +19,8 @@ options:
         C(GET /file/{data_id}), C(GET /file/converted/{data_id})).
     type: str
   api_key:
-    description: The API key, sent in the C(apikey) header (inventory C(jichitai_transfer_api_key), from the vault).
+    description:
+      - The API key, sent in the C(apikey) header (inventory C(jichitai_transfer_api_key), from the vault).
     type: str
   timeout:
     description: Seconds to wait for each API answer; more than 0, at most 300.

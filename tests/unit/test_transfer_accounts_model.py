@@ -170,3 +170,17 @@ def test_info_findings_name_down_engines_queues_and_failing_routes():
         transfer_info.findings(dict(status, engines={}, queue=0, routes=status["routes"][1:]), 20, 12, now)
         == []
     )
+
+
+def test_exact_leaves_kept_service_accounts_their_group_and_routes():
+    probe = {"id": "xfer-probe", "name": "probe", "group": "xfer-probe", "side": "lgwan"}
+    current = {
+        "groups": [GROUP, {"name": "xfer-probe", "description": ""}],
+        "routes": [*ROUTES, {"group": "xfer-probe", "from": "internet", "to": "lgwan", "approval": "none"}],
+        "users": [user("m001"), user("m002", approver="m001"), probe],
+    }
+    assert (
+        model.changes(current, WANTED, "exact", keep_users=["xfer-probe"], keep_groups=["xfer-probe"]) == []
+    )
+    removed = {key for op, _k, key, _b, _a in model.changes(current, WANTED, "exact") if op == "delete"}
+    assert removed == {"xfer-probe", "xfer-probe:internet>lgwan"}

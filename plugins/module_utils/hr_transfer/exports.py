@@ -32,6 +32,7 @@ def render_csv(header, rows, encoding="cp932", flagged=None):
 
 def formula_warning(name, flagged, limit=20):
     """The plan's warning for the cells of file NAME written as text instead of a formula."""
+
     def show(value):
         return "'" + value.replace("\t", "\\t").replace("\r", "\\r").replace("\n", "\\n") + "'"
 
@@ -436,6 +437,7 @@ class Files:
     route_systems: dict  # transfer-system file -> (system, action)
     pc_changes: list
     by_person: dict
+    transfer_users: dict  # route -> [user dicts] for transfer_accounts
 
 
 def build_files(exports, plan, route_groups, encoding, ledger=None, moving_kinds=(), site_names=None):
@@ -447,10 +449,21 @@ def build_files(exports, plan, route_groups, encoding, ledger=None, moving_kinds
         "skysea_managers.csv": exports.skysea_managers(),
         "workflow_routes.csv": exports.workflow_routes(),
     }
-    route_systems = {}
+    route_systems, transfer_users = {}, {}
     for route, group in sorted(route_groups.items()):
         name, label = ROUTE_FILES[route]
         tables[name] = exports.transfer_users(route, group)
+        transfer_users[route] = [
+            {
+                "id": r[0],
+                "name": r[2],
+                "department": r[3],
+                "department_name": r[4],
+                "group": r[5],
+                "approver": r[6],
+            }
+            for r in tables[name][1]
+        ]
         route_systems[name] = (label, f"利用者・承認者のインポート（AD グループ {group} と突き合わせ）")
     contents, flagged = {}, {}
 
@@ -476,4 +489,4 @@ def build_files(exports, plan, route_groups, encoding, ledger=None, moving_kinds
     for name, cells in flagged.items():
         if cells:
             exports.warnings.append(formula_warning(name, cells))
-    return Files(contents, route_systems, pc_changes, by_person)
+    return Files(contents, route_systems, pc_changes, by_person, transfer_users)

@@ -146,12 +146,14 @@ def _item_problems(kind, item, where, pair):
     return problems
 
 
-def changes(current, wanted, state):
+def changes(current, wanted, state, keep_users=(), keep_groups=()):
     """[(op, kind, key, before, after)] that make ``current`` hold ``wanted``.
 
     state ``present`` adds and corrects; ``exact`` also removes what is not wanted; ``absent`` removes
-    the wanted keys. Order: groups, users, routes are created first, then routes, users, groups are
-    removed, so nothing ever names a group that is not there.
+    the wanted keys; ``keep_users``, ``keep_groups`` and the routes of those groups are never removed
+    by ``exact`` (service accounts such as the path probe's). Order: groups,
+    users, routes are created first, then routes, users, groups are removed, so nothing ever names a
+    group that is not there.
     """
     have = {k: {key_of(k, normalise(k, i)): normalise(k, i) for i in current.get(k) or []} for k in KINDS}
     want = {k: {key_of(k, normalise(k, i)): normalise(k, i) for i in wanted.get(k) or []} for k in KINDS}
@@ -169,9 +171,14 @@ def changes(current, wanted, state):
             if before != want[kind][key]:
                 ups.append(("create" if before is None else "update", kind, key, before, want[kind][key]))
         if state == "exact":
+            kept = {
+                "users": set(keep_users),
+                "groups": set(keep_groups),
+                "routes": {k for k, r in have["routes"].items() if r["group"] in set(keep_groups)},
+            }[kind]
             downs += [
                 ("delete", kind, key, have[kind][key], None)
-                for key in sorted(set(have[kind]) - set(want[kind]))
+                for key in sorted(set(have[kind]) - set(want[kind]) - kept)
             ]
     downs.sort(key=lambda c: -KINDS.index(c[1]))
     return ups + downs
