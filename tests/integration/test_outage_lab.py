@@ -21,7 +21,11 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = REPO / ".venv" / "bin"
 POWER = REPO / "lab" / "outage" / "power.sh"
 OVERLAY = REPO / "lab" / "outage" / "stand-ins.yml"
-STAND_INS = ["mail01", "mnxfer01", "backup01", "ad02", "ad01", "dhcp02", "dhcp01", "gw-cityhall"]
+STAND_INS = [
+    "mail01", "mnxfer-lg01", "mnxfer01", "xfer-inet01", "xfer-lg01",
+    "backup01", "ad02", "ad01", "dhcp02", "dhcp01", "gw-cityhall",
+]  # fmt: skip
+TIER6 = ["mail01", "mnxfer-lg01", "mnxfer01", "xfer-inet01", "xfer-lg01"]  # application servers, by name
 UPSES = ["ups01", "ups02", "ups03", "ups04"]
 SHUTDOWN_ORDER = [*STAND_INS, *UPSES]  # tiers 1..6 of the lab, dependants first
 STARTUP_ORDER = [
@@ -30,7 +34,7 @@ STARTUP_ORDER = [
     "dhcp01", "dhcp02",  # tier 3: appliances, primary first
     "ad01", "ad02",  # tier 4: the first controller before the second
     "backup01",  # tier 5
-    "mail01", "mnxfer01",  # tier 6
+    *TIER6,  # tier 6
 ]  # fmt: skip
 
 pytestmark = pytest.mark.lab
@@ -183,7 +187,7 @@ def test_shutdown_then_startup_halted_by_a_server_that_does_not_come_back_then_r
     assert down.returncode == 0, down.stdout[-4000:]
     steps = record(tmp_path, "shutdown")["steps"]
     assert [s["host"] for s in steps] == SHUTDOWN_ORDER
-    assert [s["tier"] for s in steps] == [1, 1, 2, 3, 3, 4, 4, 5, 6, 6, 6, 6]
+    assert [s["tier"] for s in steps] == [1] * len(TIER6) + [2, 3, 3, 4, 4, 5, 6, 6, 6, 6]
     ends = [s["end"] for s in steps]
     assert ends == sorted(ends), "a host was recorded down before one of an earlier tier"
     assert not any(is_on(h) for h in STAND_INS)
@@ -228,7 +232,7 @@ def test_shutdown_then_startup_halted_by_a_server_that_does_not_come_back_then_r
     )
     report = next(tmp_path.glob("startup-*.md")).read_text(encoding="utf-8")
     assert "**中断**（第5段" in report and "| backup01 | sshd 応答 |" in report
-    assert "第6段 業務・アプリケーションサーバ: mail01、mnxfer01" in report  # not started
+    assert f"第6段 業務・アプリケーションサーバ: {'、'.join(TIER6)}" in report  # not started
 
     # fixed: the rerun passes the tiers that are up at once and carries on
     power("fix", "backup01")
@@ -244,7 +248,7 @@ def test_shutdown_then_startup_halted_by_a_server_that_does_not_come_back_then_r
     started = {
         s["host"] for s in run["steps"] if s["step"] == "power_on" and s["detail"].startswith("CHANGED")
     }
-    assert started == {"backup01", "mail01", "mnxfer01"}  # what was up stayed as it was
+    assert started == {"backup01", *TIER6}  # what was up stayed as it was
     assert {(s["host"], s["check"]) for s in run["steps"] if s["tier"] >= 5 and s["ok"]} >= {
         ("backup01", "ssh"), ("mail01", "ssh"), ("mnxfer01", "ssh"),
     }  # fmt: skip
