@@ -91,6 +91,35 @@ def transfer_check_problems(info_results, probe_results):
     return out
 
 
+def transfer_check_record(info_results, probe_results):
+    """The record of a transfer check, as data (no module arguments, so no secret): each system's
+    state and findings, each direction's documents, and every problem."""
+    systems = [
+        {
+            "system": r.get("item", {}).get("system"),
+            "status": r.get("status"),
+            "findings": r.get("findings") or [],
+            "error": r.get("msg") if r.get("failed") else None,
+        }
+        for r in info_results or []
+    ]
+    probes = [
+        {
+            "system": r.get("item", {}).get("system"),
+            "from": r.get("item", {}).get("from"),
+            "to": r.get("item", {}).get("to"),
+            "documents": r.get("documents") or [],
+            "error": r.get("msg") if r.get("failed") and not r.get("problems") else None,
+        }
+        for r in probe_results or []
+    ]
+    return {
+        "systems": systems,
+        "probes": probes,
+        "problems": transfer_check_problems(info_results, probe_results),
+    }
+
+
 class FilterModule:
     """Transfer-system filters; documented for ansible-doc in <filter name>.yml beside this file."""
 
@@ -99,4 +128,5 @@ class FilterModule:
             "transfer_systems": transfer_systems,
             "transfer_drop": transfer_drop,
             "transfer_check_problems": transfer_check_problems,
+            "transfer_check_record": transfer_check_record,
         }

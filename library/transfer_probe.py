@@ -112,6 +112,7 @@ documents:
   elements: dict
   sample:
     - document: probe-macro.docm
+      sent_as: probe-20261206T093000-probe-macro.docm
       expect: macro_removed
       verdict: ok
       received: probe-20261206T093000-probe-macro.docx
@@ -129,6 +130,7 @@ status:
   type: dict
 """
 
+import contextlib
 import datetime
 import json
 import os
@@ -246,7 +248,13 @@ class Probe:
         except DropError as exc:
             raise Stuck("submitted", str(exc)) from exc
         steps.append({"step": "submitted", "seconds": round(time.monotonic() - started, 2)})
-        self._wait("picked_up", lambda: name not in self.send.listing("/outbox"), deadline)
+        try:
+            self._wait("picked_up", lambda: name not in self.send.listing("/outbox"), deadline)
+        except Stuck:
+            # taken back, so that a test document does not reach the other side after the probe gave up
+            with contextlib.suppress(DropError):
+                self.send.remove(f"/outbox/{name}")
+            raise
         steps.append({"step": "picked_up", "seconds": round(time.monotonic() - started, 2)})
         report_name = f"{name}.report.json"
 
@@ -278,7 +286,13 @@ class Probe:
         name = f"probe-{self.run}-{original}"
         with open(doc["path"], "rb") as handle:
             sent = handle.read()
-        out = {"document": original, "expect": expect, "sent_sha256": verify.sha256(sent), "steps": []}
+        out = {
+            "document": original,
+            "sent_as": name,
+            "expect": expect,
+            "sent_sha256": verify.sha256(sent),
+            "steps": [],
+        }
         started = time.monotonic()
         deadline = started + self.p["probe_timeout"]
         try:
