@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 import pytest
+import transfer_helpers
 from conftest import lab_approver_args
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -193,9 +194,11 @@ class Rehearsal:
 
 
 @pytest.fixture(scope="module")
-def rehearsal(lab, tmp_path_factory):
+def rehearsal(lab, lab_vars, tmp_path_factory):
     base = tmp_path_factory.mktemp("personnel")
     r = Rehearsal(lab, base)
+    r.transfer_saved = transfer_helpers.snapshot(lab_vars)
+    r.lab_vars = lab_vars
     personnel_lab.restore(r.access)  # whatever an earlier, aborted run left behind
     r.baseline = personnel_lab.snapshot(r.access)
     personnel_lab.seed(r.access, r.roster)
@@ -205,6 +208,7 @@ def rehearsal(lab, tmp_path_factory):
     for text in r.outputs:  # nothing secret in anything a run printed
         assert "unicodePwd" not in text
     personnel_lab.restore(r.access)
+    transfer_helpers.restore(lab_vars, r.transfer_saved)
     assert personnel_lab.snapshot(r.access) == r.baseline, "the lab was not restored to its seeded state"
 
 
@@ -317,12 +321,18 @@ def test_plan_lists_every_person_and_system_and_changes_nothing(rehearsal):
         "水道局/水道課",
         "廃止: 読み取り専用で保存",
         "企画財政部/DX推進課",
+        # the transfer systems change in the same plan, one diff entry per user, group or route
+        "ファイル転送システムの切替（利用者・承認者・送信経路）",
+        "internet_lgwan users u",
+        "lgwan_mynumber users u",
+        "取込不要（transfer_accounts が同じ作業で反映。ファイルは記録用）",
     ):
         assert expected in text, expected
     people = {o.staff_no for o in orders()}
     assert all(f"{no} " in text for no in people), "a person of the list is missing from the plan"
     assert (plan_dir / "plan.xlsx").stat().st_size > 0
     assert personnel_lab.digest(personnel_lab.snapshot(rehearsal.access)) == rehearsal.seeded
+    assert transfer_helpers.snapshot(rehearsal.lab_vars) == rehearsal.transfer_saved
     assert not rehearsal.output_dir().exists()
 
 
@@ -613,6 +623,14 @@ def test_rerun_after_restart_completes_with_nothing_lost_or_doubled(rehearsal):
     cut = [r for r in report["rows"] if "Cut over AD" in r["task"]]
     assert cut and cut[0]["verdict"] in ("completed_across_runs", "done_earlier", "matched"), cut[0]
     assert not report["counts"]["planned_not_changed"] and not report["counts"]["diff_differs"]
+    # the transfer systems hold exactly the staff of the import files written for the record (and the probe)
+    systems = transfer_helpers.snapshot(rehearsal.lab_vars)
+    for key, name in (("rest", "transfer_internet_lgwan.csv"), ("csv", "transfer_lgwan_mynumber.csv")):
+        data = (rehearsal.output_dir() / "import" / name).read_bytes().decode("cp932")
+        rows = list(csv.reader(io.StringIO(data)))
+        wanted = {row[0] for row in rows[1:]}
+        assert len(wanted) > 50, name
+        assert {u["id"] for u in systems[key]["users"]} - {"xfer-probe"} == wanted, name
 
 
 # ---- access follows the department ---------------------------------------------------------------

@@ -8,14 +8,13 @@ stand-in's. Each state-changing case is check mode, then apply, then apply again
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
 from ansible.module_utils.transfer import csvimport
-from ansible.module_utils.transfer.rest import TransferClient
-from conftest import LAB_DIR, LAB_INVENTORY, REPO, VENV_BIN
+from conftest import LAB_DIR, REPO
+from transfer_helpers import csv_connection, module_run, rest_client, rest_connection, restore, snapshot
 
 pytestmark = pytest.mark.lab
 
@@ -53,64 +52,23 @@ AFTER = [
 ]
 
 
-def run(module, args, check=False, timeout=180):
-    cmd = [
-        str(VENV_BIN / "ansible"),
-        "-i",
-        str(LAB_INVENTORY),
-        "localhost",
-        "-m",
-        module,
-        "-a",
-        json.dumps(args, ensure_ascii=False),
-    ]
-    if check:
-        cmd += ["--check", "--diff"]
-    env = os.environ | {
-        "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
-    }
-    proc = subprocess.run(
-        cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False, cwd=REPO
-    )
-    report = json.loads(proc.stdout)
-    return report["plays"][0]["tasks"][0]["hosts"]["localhost"]
+run = module_run
 
 
 @pytest.fixture(scope="module")
 def rest(lab, lab_vars):
-    hv = lab_vars("xfer-lg01")
-    conn = {
-        "system": "internet_lgwan",
-        "segments": ["internet", "lgwan"],
-        "api_url": hv["jichitai_transfer_api_url"],
-        "api_key": hv["jichitai_transfer_api_key"],
-        "ca_path": hv["jichitai_transfer_api_ca_file"],
-    }
-    client = TransferClient("internet_lgwan", conn["api_url"], conn["api_key"], ca_path=conn["ca_path"])
-    original = client.accounts()
+    conn = rest_connection(lab_vars)
+    client = rest_client(conn)
+    saved = snapshot(lab_vars)
     yield conn, client
-    restore = dict(
-        conn, state="exact", allow_empty=True, **{k: original[k] for k in ("users", "groups", "routes")}
-    )
-    assert not run("transfer_accounts", restore).get("failed")
+    restore(lab_vars, saved)
 
 
 @pytest.fixture(scope="module")
 def csv_system(lab, lab_vars):
-    hv = lab_vars("mnxfer01")
-    conn = {
-        "system": "lgwan_mynumber",
-        "segments": ["lgwan", "mynumber"],
-        "backend": "csv",
-        "import_dir": hv["jichitai_transfer_import_dir"],
-        "export_dir": hv["jichitai_transfer_export_dir"],
-        "wait_import": 30,
-    }
-    original = csvimport.read_export(conn["export_dir"])
-    yield conn
-    restore = dict(conn, state="exact", allow_empty=True, **original)
-    assert not run("transfer_accounts", restore).get("failed")
+    saved = snapshot(lab_vars)
+    yield csv_connection(lab_vars)
+    restore(lab_vars, saved)
 
 
 def wanted(users, **extra):

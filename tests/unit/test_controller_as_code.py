@@ -199,7 +199,7 @@ def test_every_playbook_is_an_operation_and_read_only_means_unguarded(awx_define
         assert op["id"] == playbook.stem and op["title"]
         # a playbook without the guard can be neither planned nor approved: it must be read-only
         assert op["read_only"] is (not has_guard(playbook)), op
-    assert {op["id"] for op in ops if op["read_only"]} == {"validate_inventory"}
+    assert {op["id"] for op in ops if op["read_only"]} == {"transfer_check", "validate_inventory"}
 
 
 def expand(tasks, module, selector):
