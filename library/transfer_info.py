@@ -110,17 +110,20 @@ def main():
     module = AnsibleModule(
         argument_spec={
             "system": {"type": "str", "required": True},
-            "api_url": {"type": "str", "required": True},
-            "api_key": {"type": "str", "required": True, "no_log": True},
+            "api_url": {"type": "str"},
+            "api_key": {"type": "str", "no_log": True},
             "timeout": {"type": "float", "default": 15.0},
             "validate_certs": {"type": "bool", "default": True},
             "ca_path": {"type": "path"},
             "max_queue": {"type": "int", "default": 20},
             "max_idle_hours": {"type": "float", "default": 0},
         },
+        required_together=[("api_url", "api_key")],
         supports_check_mode=True,
     )
     p = module.params
+    if not p["api_url"]:
+        module.fail_json(msg="api_url and api_key are required: the status is read from the system's API")
     try:
         client = TransferClient(
             p["system"], p["api_url"], p["api_key"], p["timeout"], p["validate_certs"], p["ca_path"]

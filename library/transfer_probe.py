@@ -33,21 +33,73 @@ options:
     default: drop
   documents:
     description:
-      - The test documents. C(path) is a file on the controller and C(expect) one of V(unchanged),
-        V(macro_removed), V(javascript_removed) or V(blocked).
+      - The test documents.
       - The probe first checks that a V(macro_removed) document has a macro and a
         V(javascript_removed) one has JavaScript, so a wrong test document cannot pass.
     type: list
     elements: dict
     required: true
+    suboptions:
+      path:
+        description: The document, a file on the controller.
+        type: path
+        required: true
+      expect:
+        description:
+          - What must arrive - the same bytes (V(unchanged)), the document without its macro
+            (V(macro_removed)), the PDF without JavaScript (V(javascript_removed)), or nothing (V(blocked)).
+        type: str
+        required: true
+        choices: [unchanged, macro_removed, javascript_removed, blocked]
   send:
     description:
-      - V(drop) mode - the sending side's drop. C(name) is the inventory host, C(host) its address,
-        C(port) (default 22), C(user) the probe account and C(key_file) its private key.
+      - V(drop) mode - the sending side's drop (the C(transfer_drop) filter builds it from the inventory).
     type: dict
+    suboptions:
+      name:
+        description: The inventory host of that side (used in messages).
+        type: str
+        required: true
+      host:
+        description: Its address.
+        type: str
+        required: true
+      port:
+        description: Its SSH port.
+        type: int
+        default: 22
+      user:
+        description: The probe's SFTP account.
+        type: str
+        required: true
+      key_file:
+        description: The account's private key on the controller.
+        type: path
+        required: true
   receive:
     description: V(drop) mode - the receiving side's drop, as O(send).
     type: dict
+    suboptions:
+      name:
+        description: The inventory host of that side (used in messages).
+        type: str
+        required: true
+      host:
+        description: Its address.
+        type: str
+        required: true
+      port:
+        description: Its SSH port.
+        type: int
+        default: 22
+      user:
+        description: The probe's SFTP account.
+        type: str
+        required: true
+      key_file:
+        description: The account's private key on the controller.
+        type: path
+        required: true
   known_hosts:
     description:
       - V(drop) mode - known_hosts file holding the drops' host keys (checked strictly). Without it a
