@@ -7,6 +7,7 @@ pkgs=(
   nut-server nut-client
   clamav-daemon clamav
   openssh-server openssh-client mmdebstrap iproute2 iputils-ping openssl procps psmisc python3-venv
+  fping
 )
 missing=()
 for p in "${pkgs[@]}"; do
