@@ -18,7 +18,11 @@ except ImportError:  # pragma: no cover - unit tests run without ansible on the 
     AnsibleFilterError = ValueError
 
 OVERRIDE = "jichitai_sweep_checks"
-WINRM_HTTPS, SSH, SMB, LDAPS, NUT = 5986, 22, 445, 636, 3493
+WINRM_HTTPS = 5986
+SSH = 22
+SMB = 445
+LDAPS = 636
+NUT = 3493
 LOCAL = ("local",)
 
 

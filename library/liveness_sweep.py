@@ -49,10 +49,12 @@ options:
             description: Required. C(tcp) connect, C(tls) connect and handshake, C(icmp) echo.
             type: str
           port:
-            description: TCP port (1-65535) of a C(tcp) or C(tls) check, required for those; an C(icmp) check takes none.
+            description:
+              - TCP port (1-65535) of a C(tcp) or C(tls) check, required for those; an C(icmp) check takes
+                none.
             type: raw
           address:
-            description: Address of this check when the service is reached elsewhere than the target's address.
+            description: Address of this check, when the service is reached elsewhere than the target.
             type: str
           server_name:
             description:
@@ -181,7 +183,7 @@ targets:
           description: 0, 1, 2 or 3.
           type: int
         latency_ms:
-          description: Milliseconds of the successful attempt (connect, handshake or echo); null when it failed.
+          description: Milliseconds of the successful attempt (connect, handshake, echo); null on failure.
           type: float
         detail:
           description: What was seen, or why the check failed.
@@ -258,7 +260,7 @@ def option_problems(p):
     if p["retries"] < 0:
         problems.append(f"retries must be 0 or more, not {p['retries']}")
     if p["textfile"] and not p["textfile"].endswith(".prom"):
-        problems.append(f"textfile {p['textfile']} must end in .prom (the textfile collector reads only those)")
+        problems.append(f"textfile {p['textfile']} must end in .prom (the collector reads only those)")
     return problems
 
 

@@ -25,13 +25,13 @@ def _time(tag: int, raw: bytes) -> datetime.datetime:
     if tag == 0x17:  # UTCTime YYMMDDHHMMSS, RFC 5280 years 1950-2049
         year = int(text[:2])
         text = f"{1900 + year if year >= 50 else 2000 + year}{text[2:]}"
-    return datetime.datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=datetime.timezone.utc)
+    return datetime.datetime.strptime(text[:14], "%Y%m%d%H%M%S").replace(tzinfo=datetime.UTC)
 
 
 def not_after(der: bytes) -> datetime.datetime:
     """Certificate → tbsCertificate → [version] serial signature issuer validity(notBefore, notAfter)."""
-    _, cert, _ = _tlv(der, 0)
-    _, pos, tbs_end = _tlv(der, cert)
+    cert = _tlv(der, 0)[1]
+    pos, tbs_end = _tlv(der, cert)[1:]
     fields = []
     while pos < tbs_end and len(fields) < 5:
         tag, start, end = _tlv(der, pos)
@@ -39,7 +39,7 @@ def not_after(der: bytes) -> datetime.datetime:
         pos = end
     if fields[0][0] == 0xA0:  # explicit version
         fields = fields[1:]
-    _, validity, _ = fields[3]
-    _, _, before_end = _tlv(der, validity)
+    validity = fields[3][1]
+    before_end = _tlv(der, validity)[2]
     tag, start, end = _tlv(der, before_end)
     return _time(tag, der[start:end])

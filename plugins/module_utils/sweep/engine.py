@@ -66,7 +66,7 @@ async def _sweep(targets: list[dict], settings: dict) -> list[dict]:
         if pinger is not None:
             pinger.close()
     results, position = [], 0
-    for target, checks in zip(targets, jobs):
+    for target, checks in zip(targets, jobs, strict=False):
         mine = flat[position:position + len(checks)]
         position += len(checks)
         state = worst(c["state"] for c in mine)

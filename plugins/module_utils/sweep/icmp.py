@@ -80,16 +80,17 @@ class Pinger:
     def _receive(self) -> None:
         while True:
             try:
-                packet, (source, _) = self.sock.recvfrom(2048)
+                packet, peer = self.sock.recvfrom(2048)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError:
                 return
+            source = peer[0]
             if self.kind == "raw":
                 packet = packet[(packet[0] & 0x0F) * 4:]
             if len(packet) < 8:
                 continue
-            kind, _, _, ident, sequence = struct.unpack("!BBHHH", packet[:8])
+            kind, ident, sequence = struct.unpack("!BxxxHH", packet[:8])
             if kind != ECHO_REPLY or (self.kind == "raw" and ident != self.ident):
                 continue
             future = self.waiting.pop((source, sequence), None)

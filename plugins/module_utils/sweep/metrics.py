@@ -16,8 +16,8 @@ LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 UP = {OK: 1, WARNING: 1, CRITICAL: 0}  # UNKNOWN: not measured, so no up sample
 
 HELP = {
-    "jichitai_sweep_up": ("gauge", "1 when the check answered (OK or WARNING), 0 when it is down (CRITICAL)."),
-    "jichitai_sweep_state": ("gauge", "Nagios-style state of the check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."),
+    "jichitai_sweep_up": ("gauge", "1 when the check answered (OK, WARNING), 0 when down (CRITICAL)."),
+    "jichitai_sweep_state": ("gauge", "State of the check: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."),
     "jichitai_sweep_latency_seconds": ("gauge", "Time of the check's successful attempt."),
     "jichitai_sweep_cert_expiry_days": ("gauge", "Days until the TLS certificate's notAfter."),
     "jichitai_sweep_duration_seconds": ("gauge", "Wall time of the whole sweep."),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import os
 import socket
 import ssl
 import time
@@ -21,8 +22,8 @@ def _elapsed_ms(started: float) -> float:
 def _failure(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
         return f"no answer within {timeout:g} s"
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
+    if isinstance(exc, OSError) and exc.errno:
+        return os.strerror(exc.errno)
     return str(exc) or type(exc).__name__
 
 
@@ -34,7 +35,7 @@ async def tcp(address: str, port: int, timeout: float, **_) -> tuple:
     started = time.monotonic()
     try:
         await asyncio.wait_for(loop.sock_connect(sock, (address, port)), timeout)
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError) as exc:
         return CRITICAL, None, f"tcp {address}:{port}: {_failure(exc, timeout)}", {}
     finally:
         sock.close()
@@ -71,7 +72,7 @@ async def tls(address: str, port: int, timeout: float, server_name=None, ca_file
         der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
     except ssl.SSLCertVerificationError as exc:
         return CRITICAL, None, f"tls {address}:{port}: certificate not trusted: {exc.verify_message}", {}
-    except (OSError, ssl.SSLError, asyncio.TimeoutError, EOFError) as exc:
+    except (TimeoutError, OSError, ssl.SSLError, EOFError) as exc:
         return CRITICAL, None, f"tls {address}:{port}: {_failure(exc, timeout)}", {}
     finally:
         if writer is not None:
@@ -80,12 +81,13 @@ async def tls(address: str, port: int, timeout: float, server_name=None, ca_file
         expires = not_after(der)
     except (ValueError, IndexError, TypeError) as exc:
         return UNKNOWN, latency, f"tls {address}:{port}: cannot read the certificate's notAfter: {exc}", {}
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     days = round((expires - now).total_seconds() / 86400.0, 2)
     extra = {"cert_not_after": expires.strftime("%Y-%m-%dT%H:%M:%SZ"), "cert_days_left": days}
     verified = "verified" if ca_file else "not verified"
     if days < 0:
-        return CRITICAL, latency, f"tls {address}:{port}: certificate expired {extra['cert_not_after']}", extra
+        detail = f"tls {address}:{port}: certificate expired {extra['cert_not_after']}"
+        return CRITICAL, latency, detail, extra
     if days < cert_warning_days:
         detail = (f"tls {address}:{port}: certificate ({verified}) expires {extra['cert_not_after']}, "
                   f"in {days:.1f} days (warning below {cert_warning_days})")
@@ -100,7 +102,7 @@ async def icmp(address: str, timeout: float, pinger=None, **_) -> tuple:
     started = time.monotonic()
     try:
         await pinger.echo(address, timeout)
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError) as exc:
         return CRITICAL, None, f"icmp {address}: {_failure(exc, timeout)}", {}
     return OK, _elapsed_ms(started), f"icmp {address}: echo reply", {}
 
