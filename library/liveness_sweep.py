@@ -93,7 +93,7 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 notes:
-  - Supports check mode; the module only reads, so a check run sweeps too.
+  - Supports check mode; the module only reads, so a check run sweeps too, but does not write O(textfile).
   - Writing O(textfile) is bookkeeping of the monitoring, not a change of the estate; it does not make
     the task changed.
 seealso:
@@ -106,7 +106,7 @@ attributes:
       targets over the network.
   check_mode:
     support: full
-    details: The module only reads, so a check run reports the same as a normal run.
+    details: The module only reads; a check run sweeps and reports as a normal run, without writing O(textfile).
   diff_mode:
     support: N/A
     details: The module only reads; it has nothing to show as a diff.
@@ -225,7 +225,7 @@ duration_seconds:
   type: float
   sample: 0.42
 textfile:
-  description: The metrics file written, null when O(textfile) was not given.
+  description: The metrics file written, null when O(textfile) was not given or in check mode.
   returned: always
   type: str
   sample: /var/lib/prometheus/node-exporter/jichitai_sweep.prom
@@ -283,7 +283,7 @@ def main():
     report = sweep(p["targets"], concurrency=p["concurrency"], timeout=p["timeout"], retries=p["retries"],
                    cert_warning_days=p["cert_warning_days"])
     report["textfile"] = None
-    if p["textfile"]:
+    if p["textfile"] and not module.check_mode:
         try:
             write_atomically(p["textfile"], render(report))
         except (OSError, ValueError) as exc:
