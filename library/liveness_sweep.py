@@ -106,7 +106,7 @@ attributes:
       targets over the network.
   check_mode:
     support: full
-    details: The module only reads; a check run sweeps and reports as a normal run, without writing O(textfile).
+    details: The module only reads; a check run sweeps as a normal run, without writing O(textfile).
   diff_mode:
     support: N/A
     details: The module only reads; it has nothing to show as a diff.
