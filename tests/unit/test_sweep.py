@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import socket
 import ssl
 import subprocess
@@ -181,13 +182,40 @@ def test_without_retry_a_dropped_connect_counts_as_down():
     assert report["targets"][0]["checks"][0]["attempts"] == 1
 
 
-def test_icmp_on_loopback_or_unknown_when_not_permitted():
-    report = sweep([{"name": "lo", "address": "127.0.0.10", "checks": [{"type": "icmp"}]}], timeout=1.0)
-    check = report["targets"][0]["checks"][0]
-    if check["state"] == "UNKNOWN":
-        assert "ICMP not permitted here" in check["detail"]
-    else:
-        assert check["state"] == "OK", check
+ICMP_SWEEP = """
+import json, sys
+import ansible.module_utils
+ansible.module_utils.__path__.append(sys.argv[1])
+from ansible.module_utils.sweep.engine import sweep
+from ansible.module_utils.sweep.icmp import open_socket
+sock, kind = open_socket()
+report = sweep([{"name": "lo", "address": "127.0.0.10", "checks": [{"type": "icmp"}]}], timeout=1.0)
+print(json.dumps({"socket": kind, "check": report["targets"][0]["checks"][0]}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("socket_kind", "setup", "user", "state"),
+    [
+        ("dgram", 'sysctl -qw net.ipv4.ping_group_range="0 0"', [], "OK"),
+        ("raw", 'sysctl -qw net.ipv4.ping_group_range="1 0"', [], "OK"),
+        ("ICMP not permitted here", 'sysctl -qw net.ipv4.ping_group_range="1 0"',
+         ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"], "UNKNOWN"),
+    ],
+)
+def test_icmp_socket_choice(socket_kind, setup, user, state):
+    """Each case in a network namespace of its own, whose ping_group_range is its own too."""
+    if os.geteuid() != 0:
+        pytest.skip("a network namespace needs root")
+    command = shlex.join([*user, sys.executable, "-c", ICMP_SWEEP, str(REPO / "plugins" / "module_utils")])
+    proc = subprocess.run(["unshare", "-n", "sh", "-c", f"ip link set lo up && {setup} && {command}"],
+                          capture_output=True, text=True, check=False, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["socket"] == socket_kind
+    assert result["check"]["state"] == state, result
+    if state == "UNKNOWN":
+        assert result["check"]["detail"].endswith("ICMP not permitted here")
 
 
 def test_bad_targets_are_refused_each_named():
