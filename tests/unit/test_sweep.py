@@ -325,3 +325,20 @@ def test_textfile_format_and_escaping(tmp_path):
     write_atomically(str(target), text)
     assert target.read_text() == text and oct(target.stat().st_mode & 0o777) == "0o644"
     assert [p.name for p in tmp_path.iterdir()] == ["sweep.prom"]
+
+
+def test_names_are_resolved_and_an_unknown_name_is_critical():
+    up = listener("127.0.0.1")
+    try:
+        report = sweep([
+            {"name": "named", "address": "localhost",
+             "checks": [{"type": "tcp", "port": up.getsockname()[1]}, {"type": "icmp"}]},
+            {"name": "nowhere", "address": "no-such-host.invalid", "checks": [{"type": "tcp", "port": 22}]},
+        ], timeout=2.0)
+    finally:
+        up.close()
+    named = one(report, "named")
+    assert named["checks"][0]["state"] == "OK"
+    assert named["checks"][1]["state"] in ("OK", "UNKNOWN")  # UNKNOWN where ICMP is not permitted
+    assert one(report, "nowhere")["state"] == "CRITICAL"
+    assert "does not resolve" in one(report, "nowhere")["checks"][0]["detail"]

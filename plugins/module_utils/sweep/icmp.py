@@ -98,7 +98,9 @@ class Pinger:
                 future.set_result(None)
 
     async def echo(self, address: str, timeout: float) -> None:
-        """Returns when the reply arrives; raises TimeoutError or OSError."""
+        """Returns when the reply arrives; raises TimeoutError or OSError (a name that does not resolve)."""
+        infos = await self.loop.getaddrinfo(address, None, family=socket.AF_INET, type=socket.SOCK_RAW)
+        address = infos[0][4][0]  # replies come from the address, never the name
         self.sequence = (self.sequence + 1) & 0xFFFF
         sequence = self.sequence
         payload = b"jichitai-sweep"

@@ -22,6 +22,8 @@ def _elapsed_ms(started: float) -> float:
 def _failure(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
         return f"no answer within {timeout:g} s"
+    if isinstance(exc, socket.gaierror):
+        return f"the name does not resolve ({exc.strerror})"
     if isinstance(exc, OSError) and exc.errno:
         return os.strerror(exc.errno)
     return str(exc) or type(exc).__name__
