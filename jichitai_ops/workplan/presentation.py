@@ -99,7 +99,9 @@ def service_slots_text(affected: dict) -> str:
         return "全所属の時間外サービス（業務カレンダーのすべての枠）"
     if not slots:
         return "なし（影響する業務システム・拠点に時間外サービスはありません）"
-    return "、".join(f"{s['department_name']}「{s['service']}」（{s['where']}）" for s in slots)
+    # a service kept in two seasons is two slots, one line
+    lines = (f"{s['department_name']}「{s['service']}」（{s['where']}）" for s in slots)
+    return "、".join(dict.fromkeys(lines))
 
 
 def impact_basis_text(affected: dict) -> str:

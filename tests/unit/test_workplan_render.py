@@ -263,3 +263,21 @@ def test_long_diffs_are_cut_in_renderings_not_in_json():
     text = "".join(f"line {i}\n" for i in range(1000))
     shown = presentation.unified({"header": "f", "before": "", "after": text})
     assert shown.count("\n") <= presentation.MAX_DIFF_LINES + 1 and "省略" in shown
+
+
+def test_the_services_a_plan_touches_read_as_one_line_each():
+    from jichitai_ops.workplan.presentation import impact_basis_text, service_slots_text
+
+    evening = {"department_name": "保険課", "service": "保険業務（夜間窓口）", "where": "本庁 保険課"}
+    sunday = dict(evening, service="保険業務（日曜窓口）")
+    # the same service in two seasons is two slots of the calendar and one line of the plan
+    assert service_slots_text({"slots": [evening, evening, sunday]}) == (
+        "保険課「保険業務（夜間窓口）」（本庁 保険課）、保険課「保険業務（日曜窓口）」（本庁 保険課）"
+    )
+    assert service_slots_text({"slots": []}).startswith("なし")
+    every = "全所属の時間外サービス（業務カレンダーのすべての枠）"
+    assert service_slots_text({"slots": None}) == service_slots_text({}) == every
+    assert impact_basis_text({"derived": []}) == "作業の定義による"
+    derived = [{"host": "gw-dainichi", "basis": "大日サービスコーナーのサービス"}]
+    said = impact_basis_text({"derived": derived})
+    assert said == "機器の登録内容から判定: gw-dainichi＝大日サービスコーナーのサービス"
