@@ -24,6 +24,7 @@ and compared with a snapshot taken before.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -409,6 +410,22 @@ def moved_into(rehearsal, ou):
         return 0
 
 
+def run_processes(marker: str) -> list[int]:
+    """Live processes whose command line carries MARKER (an argument unique to one run)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().rsplit(")", 1)[-1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if marker.encode() in args and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
 def session_processes(sid: int) -> list[str]:
     """The processes of the session SID (the run was started as its leader): pid and command line."""
     found = []
@@ -468,6 +485,11 @@ def test_a_killed_cutover_stops_its_module_and_is_reported_from_the_journal(rehe
     left = session_processes(proc.pid)
     if left:
         os.killpg(proc.pid, signal.SIGKILL)
+    # Ansible's workers start sessions of their own (setsid) and wait forever on the killed parent's
+    # queue: idle, but not to be left behind on the machine
+    for stray in run_processes(f"workplan_id={rehearsal.plan_id}"):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(stray, signal.SIGKILL)
     assert killed, "the cutover finished before it could be killed"
     assert not left, "processes of the killed run went on:\n" + "\n".join(left)
     moved = moved_into(rehearsal, "OU=190300")
