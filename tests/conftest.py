@@ -113,8 +113,10 @@ def _stop(components: list[Path]) -> None:
         run_component(component, "down")
 
 
-def _adhoc(pattern: str, module: str, args: str = "", timeout: int = 120) -> dict[str, dict]:
-    cmd = [str(VENV_BIN / "ansible"), "-i", str(LAB_INVENTORY), pattern, "-m", module]
+def _adhoc(
+    pattern: str, module: str, args: str = "", timeout: int = 120, options: tuple[str, ...] = ()
+) -> dict[str, dict]:
+    cmd = [str(VENV_BIN / "ansible"), "-i", str(LAB_INVENTORY), pattern, "-m", module, *options]
     if args:
         cmd += ["-a", args]
     env = os.environ | {

@@ -4,36 +4,16 @@ both systems saved and put back (state exact) so a test leaves them as it found 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 
 from ansible.module_utils.transfer import csvimport
 from ansible.module_utils.transfer.rest import TransferClient
-from conftest import LAB_INVENTORY, REPO, VENV_BIN
+from conftest import _adhoc
 
 
 def module_run(module: str, args: dict, check: bool = False, timeout: int = 300) -> dict:
     """One module on localhost with the lab inventory; its result (the json callback's)."""
-    cmd = [
-        str(VENV_BIN / "ansible"),
-        "-i",
-        str(LAB_INVENTORY),
-        "localhost",
-        "-m",
-        module,
-        "-a",
-        json.dumps(args, ensure_ascii=False),
-    ]
-    if check:
-        cmd += ["--check", "--diff"]
-    env = os.environ | {
-        "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
-    }
-    proc = subprocess.run(
-        cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False, cwd=REPO
-    )
-    return json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    options = ("--check", "--diff") if check else ()
+    return _adhoc("localhost", module, json.dumps(args, ensure_ascii=False), timeout, options)["localhost"]
 
 
 def rest_connection(lab_vars) -> dict:

@@ -21,6 +21,7 @@ from ansible.module_utils.sweep.engine import sweep
 from ansible.module_utils.sweep.metrics import render, write_atomically
 from ansible.module_utils.sweep.targets import target_problems
 from conftest import inventory_list
+from estate_helpers import plain
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "filter_plugins"))
@@ -256,16 +257,6 @@ ansible.module_utils.__path__.append('plugins/module_utils')
 sys.argv = ['liveness_sweep', sys.argv[1]]
 runpy.run_path('library/liveness_sweep.py', run_name='__main__')
 """
-
-
-def plain(value):
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            return value["__ansible_unsafe"]
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
 
 
 @pytest.mark.parametrize("inventory", ["lab", "moriguchi"])
