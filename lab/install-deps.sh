@@ -8,6 +8,8 @@ pkgs=(
   clamav-daemon clamav
   openssh-server openssh-client mmdebstrap iproute2 iputils-ping openssl procps psmisc python3-venv
   fping
+  freeradius freeradius-utils
+  prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-snmp-exporter
 )
 missing=()
 for p in "${pkgs[@]}"; do
