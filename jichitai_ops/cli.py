@@ -524,6 +524,10 @@ def parser() -> argparse.ArgumentParser:
     from jichitai_ops import calendar_view  # the service calendar as month grids for the city
 
     calendar_view.add_subcommand(sub)
+
+    from jichitai_ops.exporters import cli as exporters_cli  # Prometheus exporters (UPS, Kea pools)
+
+    exporters_cli.add_subcommand(sub)
     return p
 
 
