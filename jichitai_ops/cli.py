@@ -6,6 +6,7 @@
   jichitai-ops show [PLAN_ID] [--format summary|md|json|paths]
   jichitai-ops report PLAN_ID
   jichitai-ops calendar --month 2027-04 [--months 12] [--inventory PATH] --out DIR
+  jichitai-ops alerts serve|list|sla --records DIR ...   (docs/alerts.md)
 
 report writes the report of every run under the plan that ended without one (ansible-playbook killed,
 the controller lost) from the run's journal, and lists every run with what it changed.
@@ -21,6 +22,7 @@ exit codes:
   3  refused: nothing was changed (no approval, digest mismatch, changed since the plan, window, calendar)
   4  not found: no plan with that id
   5  review: applied, but the report needs review (unplanned change, failure, difference from the plan)
+  6  breach: `alerts sla` found an SLA breach in the month (late or unshown notification, availability)
 """
 
 from __future__ import annotations
@@ -528,6 +530,10 @@ def parser() -> argparse.ArgumentParser:
     from jichitai_ops.exporters import cli as exporters_cli  # Prometheus exporters (UPS, Kea pools)
 
     exporters_cli.add_subcommand(sub)
+
+    from jichitai_ops.alerts import commands as alerts_commands  # alert records and their SLA figures
+
+    alerts_commands.add_subcommand(sub)
     return p
 
 
