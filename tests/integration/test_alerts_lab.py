@@ -197,7 +197,11 @@ def lab_alertmanager(lab):
             "mon01's Alertmanager does not route to the desk's mail and the alert receiver yet "
             "(lab/run/monitoring/etc/alertmanager.yml: apply playbooks/monitoring_config.yml)"
         )
-    routes = [config.get("route") or {}]
+    routes, pending = [], [config.get("route") or {}]
+    while pending:  # the slowest route bounds the wait
+        route = pending.pop()
+        routes.append(route)
+        pending += route.get("routes") or []
     timing = {
         "group_wait": max(duration(r.get("group_wait"), 30) for r in routes),
         "group_interval": max(duration(r.get("group_interval"), 300) for r in routes),
