@@ -106,6 +106,7 @@ class Store:
 
 class Handler(BaseHTTPRequestHandler):
     server_version = "jichitai-ops-alerts"
+    timeout = 30  # a sender that stops mid-body does not hold a thread for ever
     store: Store  # set on the class made by make_server
 
     def _answer(self, code: int, message: str) -> None:
