@@ -20,6 +20,8 @@ LAB_SECRETS = (
     "vault_lab_nut_password",
     "vault_lab_snmp_rw_community",
     "vault_lab_approver_key",
+    "vault_lab_radius_secret",
+    "vault_lab_radius_probe_password",
 )
 
 
@@ -91,11 +93,15 @@ def test_shared_contract_variables(lab_inv):
         assert hvars["jichitai_role"], host
         assert hvars["jichitai_site"] in site_ids, host
         assert set(hvars["jichitai_depends_on"]) <= set(hostvars), f"{host}: unknown dependency"
-        assert host in hosts_of(lab_inv, hvars["jichitai_os_family"]), host
+        family = hvars["jichitai_os_family"]
+        # a Linux host the controller itself stands in for (mon01) sits in linux_controller, not in linux
+        local = family == "linux" and hvars.get("ansible_connection") == "local"
+        assert host in hosts_of(lab_inv, "linux_controller" if local else family), host
         if "jichitai_ups" in hvars:
             assert hvars["jichitai_ups"] in ups, host
         assert "ansible_python_interpreter" in hvars, f"{host}: interpreter not set explicitly"
-    for pair in ("ad", "dhcp"):
+    assert hosts_of(lab_inv, "linux") & hosts_of(lab_inv, "linux_controller") == set()
+    for pair in ("ad", "dhcp", "radius"):
         nodes = hosts_of(lab_inv, f"pair_{pair}")
         assert len(nodes) == 2 and all(hostvars[n]["jichitai_pair"] == pair for n in nodes)
 

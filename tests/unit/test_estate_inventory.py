@@ -56,7 +56,7 @@ def flat(listing, hostvars, tmp_path_factory):
     """Variables as a play sees them, for every server and one PC of each kind.
 
     (--list without --export repeats every group variable, the organisation master included, on
-    each of the 1,353 hosts: ~160 MB of JSON, too slow for a unit test. PCs share their group
+    each of the 1,354 hosts: ~160 MB of JSON, too slow for a unit test. PCs share their group
     variables, so one per kind stands for all.)"""
     sample = sorted(servers(hostvars)) + [sorted(members(listing, k))[0] for k in PC_KINDS]
     limit = tmp_path_factory.mktemp("limit") / "hosts"
@@ -89,7 +89,8 @@ def test_graph_shows_segments_kinds_sites_departments_and_1250_pcs():
         *PC_KINDS,
     }
     expected |= {f"site_{s['id']}" for s in SITES} | {f"dept_{d['code']}" for d in DEPARTMENTS}
-    expected |= {f"role_{r}" for r in TABLE2} | {"role_ups", "role_gateway", "role_hypervisor"}
+    expected |= {f"role_{r}" for r in TABLE2}
+    expected |= {"role_ups", "role_gateway", "role_hypervisor", "role_monitoring"}
     assert expected <= groups, sorted(expected - groups)
     pcs = {
         line.strip(" |-")
@@ -115,6 +116,7 @@ def test_every_asset_of_table_2_is_a_host(hostvars):
     for role, count in TABLE2.items():
         assert roles[role] >= count, f"{role}: {roles[role]} < {count}"
     assert roles["hypervisor"] >= 1 and roles["app_server"] >= 1
+    assert roles["monitoring"] == 1  # mon01: the monitoring server (Linux, LGWAN, city hall)
     segments = {h: v["jichitai_segment"] for h, v in hostvars.items()}
     routes = Counter((v.get("jichitai_transfer_route"), v["jichitai_segment"]) for v in hostvars.values())
     # each sanctioned transfer path has one end in each of its two segments
