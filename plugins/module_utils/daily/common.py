@@ -124,7 +124,8 @@ def parse_moment(value, where, what="time"):
 
 
 def gb(size_bytes):
-    return f"{float(size_bytes) / 1e9:,.1f} GB"
+    size = float(size_bytes)
+    return f"{size / 1e9:,.1f} GB" if size >= 1e9 else f"{size / 1e6:,.0f} MB"
 
 
 def names_text(names, limit=10):

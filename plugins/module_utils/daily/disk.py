@@ -89,7 +89,7 @@ def disk_items(disks, warn_pct=85, crit_pct=95, hostvars=None):
 
 
 def _used(volume):
-    _, total, free = volume
+    total, free = volume[1], volume[2]
     return round(100.0 * (total - free) / total, 1)
 
 

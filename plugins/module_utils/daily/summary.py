@@ -41,8 +41,11 @@ def check_items(items):
 
 def sort_items(items):
     """異常 first, then 注意, 不明, 正常, 対象外; within a state by category (fixed order), then host."""
-    return sorted(check_items(items), key=lambda i: (SEVERITY[i["state"]], CATEGORIES.index(i["category"]),
-                                                      str(i["host"]), str(i["check"])))
+    def key(entry):
+        order = CATEGORIES.index(entry["category"])
+        return SEVERITY[entry["state"]], order, str(entry["host"]), str(entry["check"])
+
+    return sorted(check_items(items), key=key)
 
 
 def summary(items):

@@ -161,7 +161,7 @@ def _site_item(site, members):
 
 
 def _pc_item(pcs):
-    answering = sum(1 for _, state in pcs if state == OK)
+    answering = sum(1 for entry in pcs if entry[1] == OK)
     detail = f"応答 {answering} 台 / 全 {len(pcs)} 台（業務開始前に電源の入っていない PC は正常です）"
     return item("pc", "role_pc", "端末（PC）", "電源の入っている PC", OK, detail, value=answering,
                 threshold=len(pcs))
