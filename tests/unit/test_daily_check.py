@@ -200,10 +200,55 @@ def test_radius_states():
         ]
     }
     items = FILTERS["daily_check_radius_items"](result)
+    assert items[1]["detail"] == "応答なし（3 回の再送）"
     assert [i["state"] for i in items] == ["ok", "critical", "warning", "unknown"]
     assert all(i["category"] == "service" for i in items) and items[0]["action"] == "" and items[1]["action"]
     with pytest.raises(Exception, match="radius05"):
         FILTERS["daily_check_radius_items"]([{"name": "radius05", "state": "bad"}])
+
+
+def test_radius_probe_module_shape():
+    result = {
+        "servers": [
+            {
+                "name": "radius01",
+                "address": "127.0.0.31",
+                "port": 1812,
+                "user": "jichitai-probe",
+                "state": "OK",
+                "state_code": 0,
+                "reply": "Access-Accept",
+                "response_ms": 1.9,
+                "detail": "Access-Accept for jichitai-probe",
+            },
+            {
+                "name": "radius02",
+                "address": "127.0.0.32",
+                "port": 1812,
+                "user": "jichitai-probe",
+                "state": "CRITICAL",
+                "state_code": 2,
+                "reply": "Access-Reject",
+                "response_ms": 2.2,
+                "detail": "Access-Reject for jichitai-probe",
+            },
+            {
+                "name": "radius03",
+                "state": "CRITICAL",
+                "state_code": 2,
+                "reply": None,
+                "response_ms": None,
+                "detail": "no answer from 127.0.0.33:1812 within 3 s, 2 attempt(s)",
+            },
+        ],
+        "summary": {"OK": 1, "CRITICAL": 2},
+        "down": ["radius02", "radius03"],
+    }
+    items = FILTERS["daily_check_radius_items"](result)
+    assert [i["state"] for i in items] == ["ok", "critical", "critical"]
+    assert items[0]["detail"] == "認証に応答あり（2 ms）"
+    assert items[1]["detail"].startswith("認証が拒否されました（Access-Reject")
+    assert items[2]["detail"].startswith("応答なし（no answer from 127.0.0.33:1812")
 
 
 def test_directory_states():

@@ -36,6 +36,19 @@ def _entries(result, key, what):
     return out
 
 
+REPLY_JA = {"Access-Reject": "認証が拒否されました", "Access-Challenge": "追加の認証を求められました"}
+
+
+def _radius_failure(server):
+    """radius_probe says why in detail (reply: what came back); reason is the earlier name."""
+    reply = server.get("reply")
+    why = server.get("detail") or server.get("reason") or ""
+    head = REPLY_JA.get(reply, f"想定外の応答 {reply}") if reply else "応答なし"
+    if not why or why.startswith(head):
+        return why or head
+    return f"{head}（{why}）"
+
+
 def radius_items(radius_probe_result, hostvars=None):
     out = []
     for index, server in enumerate(_entries(radius_probe_result, "servers", "radius_probe_result")):
@@ -45,7 +58,7 @@ def radius_items(radius_probe_result, hostvars=None):
         state = nagios_state(server.get("state"), name)
         ms = server.get("response_ms")
         timing = f"（{float(ms):.0f} ms）" if isinstance(ms, (int, float)) else ""
-        detail = f"認証に応答あり{timing}" if state == OK else f"{server.get('reason') or '応答なし'}{timing}"
+        detail = f"認証に応答あり{timing}" if state == OK else _radius_failure(server) + timing
         action = ("RADIUS サーバの稼働と共有シークレット・点検用アカウントを確認する"
                   "（無線 LAN・VPN 認証に影響）")
         out.append(item("service", name, label_of(hostvars, name), RADIUS_CHECK, state, detail, action,
