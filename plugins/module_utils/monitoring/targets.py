@@ -72,10 +72,10 @@ def _check_probe(check, hv, modules):
             "icmp", {"prober": "icmp", "timeout": "3s", "icmp": {"preferred_ip_protocol": "ip4"}}
         ), None
     if kind == "tls":
-        if port == LDAPS or hv.get("jichitai_role") == "ad_dc":
-            base = "ldaps"
-        elif port == WINRM_HTTPS or hv.get("jichitai_os_family") == "windows":
+        if port == WINRM_HTTPS:
             base = "winrm_https"
+        elif port == LDAPS or hv.get("jichitai_role") == "ad_dc":
+            base = "ldaps"
         else:
             base = "tls"
         tcp = {"tls": True, "tls_config": _tls(check.get("ca_file"), check.get("server_name"))}
@@ -109,7 +109,7 @@ def monitoring_model(sweep, hostvars, options):
     windows_exporter_port, kea_pools."""
     modules = Modules()
     blackbox, nut, snmp, windows, kea_pools, password_files = [], [], [], [], [], []
-    for target in sweep:
+    for target in sorted(sweep, key=lambda t: t["name"]):
         name, address = target["name"], target["address"]
         hv = hostvars[name]
         role = hv.get("jichitai_role")
