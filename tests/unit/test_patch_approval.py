@@ -94,7 +94,9 @@ def test_deny_wins_over_every_other_rule():
     policy = copy.deepcopy(POLICY)
     policy["deny_kbs"] = ["KB5033375", "5034123"]  # superseded, and the newest cumulative update
     result = plan("2024-06-01", policy=policy)
-    assert changes(result, CU_OLD) == [("unapprove", g) for g in ("LGWAN-Pilot", "LGWAN-Servers", "LGWAN-Clients")]
+    assert changes(result, CU_OLD) == [
+        ("unapprove", g) for g in ("LGWAN-Pilot", "LGWAN-Servers", "LGWAN-Clients")
+    ]
     assert changes(result, CU_W11) == []
 
 
@@ -116,7 +118,8 @@ def test_microsoft_365_apps_are_not_approved_through_wsus():
         entry = ring(result, OFFICE, ring_id)
         assert entry["decision"] == "not_applicable"
         assert entry["reason_ja"] == (
-            "Microsoft 365 Apps の更新は WSUS では配信しない（半期エンタープライズ チャネル（Microsoft 365 Apps 管理センター経由））"
+            "Microsoft 365 Apps の更新は WSUS では配信しない"
+            "（半期エンタープライズ チャネル（Microsoft 365 Apps 管理センター経由））"
         )
     assert changes(result, OFFICE) == []
 
@@ -153,13 +156,15 @@ def test_approvals_in_place_are_no_change():
 def test_dirty_catalogue_rows_are_each_named():
     problems = plan(fixture="catalogue_dirty.json")["problems"]
     assert problems == [
-        "カタログ 行 1（not-a-guid 2024-01 Cumulative Update for Windows 11）: UpdateId が GUID ではありません: 'not-a-guid'",
+        "カタログ 行 1（not-a-guid 2024-01 Cumulative Update for Windows 11）: "
+        "UpdateId が GUID ではありません: 'not-a-guid'",
         "カタログ 行 2（9d4e2f61-0c3a-4b7e-8d15-2a6b7c8d9e02 2023-12 Cumulative Update for Windows 11）: "
         "KnowledgebaseArticles の 'KB-unknown' が KB 番号ではありません",
         "カタログ 行 2（9d4e2f61-0c3a-4b7e-8d15-2a6b7c8d9e02 2023-12 Cumulative Update for Windows 11）: "
         "CreationDate が読めません: '2024-13-45' is not a date (expected /Date(ms)/ or ISO 8601)",
         "カタログ 行 3（5e7a9b13-2d4c-4f6a-b8e1-3c5d7e9f1a03）: Title がありません",
-        "カタログ 行 3（5e7a9b13-2d4c-4f6a-b8e1-3c5d7e9f1a03）: ComputersWithErrors が 0 以上の整数ではありません: -1",
+        "カタログ 行 3（5e7a9b13-2d4c-4f6a-b8e1-3c5d7e9f1a03）: "
+        "ComputersWithErrors が 0 以上の整数ではありません: -1",
     ]
 
 
@@ -233,7 +238,9 @@ def test_the_policy_in_group_vars_is_valid():
 
 def test_the_plan_reads_in_japanese():
     text = plan()["table"]
-    assert text.startswith("wsus01 の承認の変更（基準日 2024-01-17、更新プログラム 8 件）: 承認 5 件・拒否 1 件・承認取消 1 件")
+    assert text.startswith(
+        "wsus01 の承認の変更（基準日 2024-01-17、更新プログラム 8 件）: 承認 5 件・拒否 1 件・承認取消 1 件"
+    )
     assert "| 拒否 | KB5033375 |" in text and "| 承認取消 | KB5034441 |" in text
     assert "| KB5034123 | 2024-01 Cumulative Update for Windows 11" in text and "| 端末 | 猶予中 |" in text
     assert "リングごとの判定件数: 先行適用 承認 4" in text
