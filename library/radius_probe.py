@@ -112,7 +112,9 @@ EXAMPLES = r"""
 - name: Both servers must accept the probe account
   ansible.builtin.assert:
     that: radius.down | length == 0
-    fail_msg: "RADIUS down: {{ radius.servers | rejectattr('state', 'eq', 'OK') | map(attribute='detail') | join('; ') }}"
+    fail_msg: >-
+      RADIUS down: {{ radius.servers | rejectattr('state', 'eq', 'OK')
+                      | map(attribute='detail') | join('; ') }}
   run_once: true
 
 - name: One secret and account for both servers
@@ -152,7 +154,8 @@ servers:
       description: Nagios code of RV(servers[].state) (0 or 2).
       type: int
     reply:
-      description: C(Access-Accept), C(Access-Reject), C(Access-Challenge), C(code N); null when nothing came back.
+      description:
+        - C(Access-Accept), C(Access-Reject), C(Access-Challenge), C(code N); null when nothing came back.
       type: str
     response_ms:
       description: Milliseconds from the first send to the answer (retries included); null without an answer.
@@ -230,7 +233,9 @@ def main():
     problems = option_problems(p["timeout"], p["retries"], p["nas_ip_address"]) + server_problems(servers)
     if problems:
         module.fail_json(msg="; ".join(problems), problems=problems)
-    report = probe_all(servers, timeout=p["timeout"], retries=p["retries"], nas_ip_address=p["nas_ip_address"])
+    report = probe_all(
+        servers, timeout=p["timeout"], retries=p["retries"], nas_ip_address=p["nas_ip_address"]
+    )
     module.exit_json(changed=False, **report)
 
 

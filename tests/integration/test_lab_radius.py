@@ -32,7 +32,9 @@ def probe(servers: list[dict], check: bool = False, **options) -> dict:
 
 
 def component(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", str(COMPONENT), *args], capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        ["bash", str(COMPONENT), *args], capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def states(result: dict) -> dict[str, str]:
@@ -92,7 +94,8 @@ def test_stopped_peer_is_critical_and_the_other_ok(radius_pair):
 
 
 def test_bad_rows_are_refused_each_named(lab):
-    result = probe([{"name": "radius01"}, {"address": "127.0.0.32", "port": 99999}], secret="refusal-test-secret")
+    rows = [{"name": "radius01"}, {"address": "127.0.0.32", "port": 99999}]
+    result = probe(rows, secret="refusal-test-secret")
     assert result["failed"] is True
     problems = result["problems"]
     assert "server radius01: no address" in problems

@@ -1,8 +1,10 @@
 """Planned power outage on the lab (REQUIREMENTS OPS-OUTAGE, §6-3(8)).
 
-The stand-ins are real lab servers: "power off" stops a stand-in's lab services (lab/outage/power.sh),
-every gate is a real check (LDAPS bind and SMB listing on Samba, Kea HA state, sshd banner, UPS
-status over NUT and SNMP, ping of the gateways). Each test leaves the lab running as it found it.
+The stand-ins are real lab servers: "power off" stops a stand-in's lab services (lab/outage/power.sh;
+the RADIUS peers and mon01 through their own lab components, as their host_vars say), every gate is a
+real check (LDAPS bind and SMB listing on Samba, Kea HA state, sshd banner, the RADIUS servers' and
+the monitoring engines' ports, UPS status over NUT and SNMP, ping of the gateways). Each test leaves
+the lab running as it found it.
 """
 
 from __future__ import annotations
@@ -21,18 +23,28 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = REPO / ".venv" / "bin"
 POWER = REPO / "lab" / "outage" / "power.sh"
 OVERLAY = REPO / "lab" / "outage" / "stand-ins.yml"
+RADIUS = REPO / "lab" / "components" / "75-radius.sh"
+MONITORING = REPO / "lab" / "components" / "80-monitoring.sh"
+# hosts whose "power" is a lab component of their own: (on, status) argv, as in their host_vars
+COMPONENT_POWER = {
+    **{
+        peer: (["bash", str(RADIUS), "start-peer", peer], ["bash", str(RADIUS), "peer-running", peer])
+        for peer in ("radius01", "radius02")
+    },
+    "mon01": (["bash", str(MONITORING), "start"], ["bash", str(MONITORING), "status"]),
+}
+# application servers, by name; mon01 (role monitoring) counts as one by its OS family
+TIER6 = ["mail01", "mnxfer-lg01", "mnxfer01", "mon01", "xfer-inet01", "xfer-lg01"]
 STAND_INS = [
-    "mail01", "mnxfer-lg01", "mnxfer01", "xfer-inet01", "xfer-lg01",
-    "backup01", "ad02", "ad01", "dhcp02", "dhcp01", "gw-cityhall",
+    *TIER6, "backup01", "dhcp02", "dhcp01", "radius02", "radius01", "ad02", "ad01", "gw-cityhall",
 ]  # fmt: skip
-TIER6 = ["mail01", "mnxfer-lg01", "mnxfer01", "xfer-inet01", "xfer-lg01"]  # application servers, by name
 UPSES = ["ups01", "ups02", "ups03", "ups04"]
 SHUTDOWN_ORDER = [*STAND_INS, *UPSES]  # tiers 1..6 of the lab, dependants first
 STARTUP_ORDER = [
     "ups01", "ups02", "ups03", "ups04",  # tier 1: mains power back
     "gw-cityhall",  # tier 2: network
-    "dhcp01", "dhcp02",  # tier 3: appliances, primary first
-    "ad01", "ad02",  # tier 4: the first controller before the second
+    "ad01", "ad02",  # tier 3: the first controller before the second
+    "dhcp01", "dhcp02", "radius01", "radius02",  # tier 4: appliances (RADIUS needs the directory)
     "backup01",  # tier 5
     *TIER6,  # tier 6
 ]  # fmt: skip
@@ -41,6 +53,11 @@ pytestmark = pytest.mark.lab
 
 
 def power(action: str, host: str) -> subprocess.CompletedProcess:
+    if host in COMPONENT_POWER:
+        if action in ("on", "status"):
+            argv = COMPONENT_POWER[host][0 if action == "on" else 1]
+            return subprocess.run(argv, capture_output=True, text=True, timeout=180, check=False)
+        return subprocess.CompletedProcess([action, host], 0, "", "")  # no fault injection for these
     return subprocess.run(
         ["bash", str(POWER), action, host], capture_output=True, text=True, timeout=180, check=False
     )
@@ -168,11 +185,11 @@ def test_plans_in_check_mode_touch_nothing(restore_lab, tmp_path):
     plans = {p.read_text(encoding="utf-8").split("\n", 1)[0]: p.read_text(encoding="utf-8")
              for p in (tmp_path / "plans").glob("*/plan.md")}  # fmt: skip
     shutdown = plans["# 作業計画書 — 計画停電に伴うサーバ・機器の順次停止"]
-    assert "第3段 Active Directory: ad02 → ad01" in shutdown
+    assert "第4段 Active Directory: ad02 → ad01" in shutdown
     assert "第6段 UPS: ups01 → ups02 → ups03 → ups04" in shutdown
     assert "作業枠 21:00–23:00 の 120 分以内" in shutdown
     startup = plans["# 作業計画書 — 計画停電後のサーバ・機器の順次起動と疎通確認"]
-    assert "第4段 Active Directory: ad01 → ad02" in startup
+    assert "第3段 Active Directory: ad01 → ad02" in startup
     assert "作業枠 06:00–09:00 の 180 分以内" in startup
     assert all(is_on(h) for h in STAND_INS)
     assert not list(tmp_path.glob("shutdown-*")) and not list(tmp_path.glob("startup-*"))
@@ -187,13 +204,15 @@ def test_shutdown_then_startup_halted_by_a_server_that_does_not_come_back_then_r
     assert down.returncode == 0, down.stdout[-4000:]
     steps = record(tmp_path, "shutdown")["steps"]
     assert [s["host"] for s in steps] == SHUTDOWN_ORDER
-    assert [s["tier"] for s in steps] == [1] * len(TIER6) + [2, 3, 3, 4, 4, 5, 6, 6, 6, 6]
+    assert [s["tier"] for s in steps] == [1] * len(TIER6) + [2, 3, 3, 3, 3, 4, 4, 5, 6, 6, 6, 6]
     ends = [s["end"] for s in steps]
     assert ends == sorted(ends), "a host was recorded down before one of an earlier tier"
     assert not any(is_on(h) for h in STAND_INS)
     assert not port_open(636) and not port_open(445)  # Samba (LDAPS, SMB) is down
     assert [s["method"] for s in steps if s["host"].startswith("dhcp")] == ["kea_api", "kea_api"]
     assert not port_open(22, "198.18.10.20")
+    assert not port_open(1812, "127.0.0.31") and not port_open(1812, "127.0.0.32")  # FreeRADIUS is down
+    assert not port_open(9090)  # Prometheus (mon01) is down
 
     # a second shutdown is refused before it touches anything: the pairs no longer answer
     again = playbook(
@@ -223,11 +242,12 @@ def test_shutdown_then_startup_halted_by_a_server_that_does_not_come_back_then_r
     for gate in [
         ("ups01", "ups"), ("ups04", "ups"), ("gw-cityhall", "ping"), ("dhcp01", "kea_ha"),
         ("dhcp02", "kea_ha"), ("ad01", "ldaps"), ("ad01", "smb"), ("ad02", "ldaps"),
+        ("radius01", "tcp"), ("radius02", "tcp"),
     ]:  # fmt: skip
         assert gate in gates, gate
     for earlier, later in zip(run["steps"], run["steps"][1:], strict=False):
         assert later["tier"] >= earlier["tier"], "a tier started before the gates of the previous one"
-    assert not is_on("mail01") and not is_on("mnxfer01"), (
+    assert not is_on("mail01") and not is_on("mnxfer01") and not is_on("mon01"), (
         "tier 6 was powered on although tier 5 did not come back"
     )
     report = next(tmp_path.glob("startup-*.md")).read_text(encoding="utf-8")
@@ -248,7 +268,8 @@ def test_shutdown_then_startup_halted_by_a_server_that_does_not_come_back_then_r
     started = {
         s["host"] for s in run["steps"] if s["step"] == "power_on" and s["detail"].startswith("CHANGED")
     }
-    assert started == {"backup01", *TIER6}  # what was up stayed as it was
+    # what was up stayed as it was (the component scripts of mon01 and the RADIUS peers print nothing)
+    assert started == {"backup01", *TIER6} - {"mon01"}
     assert {(s["host"], s["check"]) for s in run["steps"] if s["tier"] >= 5 and s["ok"]} >= {
         ("backup01", "ssh"), ("mail01", "ssh"), ("mnxfer01", "ssh"),
     }  # fmt: skip

@@ -26,7 +26,10 @@ def full(name="radius01", **changes):
 
 def test_rows_take_the_top_level_values_they_lack():
     rows = resolve_servers(
-        [{"name": "a", "address": "10.0.0.1"}, {"name": "b", "address": "10.0.0.2", "port": 1645, "user": "own"}],
+        [
+            {"name": "a", "address": "10.0.0.1"},
+            {"name": "b", "address": "10.0.0.2", "port": 1645, "user": "own"},
+        ],
         {"port": 1812, "secret": "top", "user": "probe", "password": "pw"},
     )
     assert rows[0] == {"name": "a", "address": "10.0.0.1", "port": 1812, "secret": "top", "user": "probe",

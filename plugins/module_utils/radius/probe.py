@@ -106,7 +106,9 @@ def build_request(client, user, password, nas_ip_address):
     a Message-Authenticator."""
     from pyrad import packet
 
-    request = client.CreateAuthPacket(code=packet.AccessRequest, User_Name=user, NAS_IP_Address=nas_ip_address)
+    request = client.CreateAuthPacket(
+        code=packet.AccessRequest, User_Name=user, NAS_IP_Address=nas_ip_address
+    )
     request["User-Password"] = request.PwCrypt(password)
     request.add_message_authenticator()
     return request
@@ -144,7 +146,8 @@ def probe_server(row, timeout, retries, nas_ip_address=None, dictionary=None):
     if reply.code == 2:
         result.update(state=OK, state_code=CODES[OK], detail=f"{name} for {row['user']}{said}")
     elif reply.code == 3:
-        result["detail"] = f"{name} for {row['user']}: wrong password, unknown user or refused by policy{said}"
+        reason = "wrong password, unknown user or refused by policy"
+        result["detail"] = f"{name} for {row['user']}: {reason}{said}"
     else:
         result["detail"] = f"unexpected {name} for {row['user']}{said}"
     return result
