@@ -28,23 +28,23 @@ def test_shutdown_plan_lists_every_host_of_every_tier_and_charts_the_tiers(lab, 
     for name in SHUTDOWN_ORDER:
         assert hosts[name]["segment_name"] and hosts[name]["site_name"] == "守口市役所本庁舎", hosts[name]
         assert re.fullmatch(r"第[1-6]段で停止（.+）", hosts[name]["note"]), hosts[name]
-    assert hosts["ad01"]["note"] == "第3段で停止（Active Directory）"
+    assert hosts["ad01"]["note"] == "第4段で停止（Active Directory）"
     assert {s["name"] for s in plan["affected"]["sites"]} == {"守口市役所本庁舎"}
     assert {"LGWAN接続系", "インターネット接続系", "個人番号利用事務系"} <= {
         s["name"] for s in plan["affected"]["segments"]
     }
     (timeline,) = plan["timelines"]
     tiers = [b for b in timeline["bars"] if b["kind"] == "tier"]
-    assert [b["hosts"] for b in tiers] == [len(TIER6), 1, 2, 2, 1, 4]
+    assert [b["hosts"] for b in tiers] == [len(TIER6), 1, 4, 2, 1, 4]
     assert timeline["windows"][0]["start"] == "21:00" and timeline["windows"][0]["end"] == "23:00"
 
     page = (folder / "plan.html").read_text(encoding="utf-8")
     svg = re.search(r'<svg [^>]*class="gantt".*?</svg>', page, flags=re.S).group(0)
     assert svg.count('class="bar planned"') == len(timeline["bars"])
-    assert "第3段 Active Directory（2台）" in svg
+    assert "第4段 Active Directory（2台）" in svg
     summary = re.search(r'<p class="lines">(.*?)</p>', page, flags=re.S).group(1)
     # tier 1 takes 1 minute more per host beyond the first (outage_plan_stagger_minutes)
-    assert "\n21:21–21:25 第3段 Active Directory: ad02 → ad01\n" in summary
+    assert "\n21:27–21:31 第4段 Active Directory: ad02 → ad01\n" in summary
     assert "ups04</td>" in page and "第6段で停止（UPS）" in page
 
     wb = openpyxl.load_workbook(folder / "plan.xlsx")
