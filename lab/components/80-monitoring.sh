@@ -30,7 +30,8 @@ seed() {  # seed FILE CONTENT: a minimal valid file where none is (the role owns
 }
 
 prepare() {
-  mkdir -p "$ETC/rules" "$MON/data" "$MON/alertmanager" "$MON/mailbox" "$MON/records"
+  # aiosmtpd builds the Maildir only where the folder does not exist yet: make all of it
+  mkdir -p "$ETC/rules" "$MON/data" "$MON/alertmanager" "$MON/mailbox"/{cur,new,tmp} "$MON/records"
   seed "$ETC/prometheus.yml" $'# seeded by lab/components/80-monitoring.sh; playbooks/monitoring_config.yml owns this file\nglobal:\n  scrape_interval: 5s\n  evaluation_interval: 5s\nrule_files:\n  - rules/*.yml'
   seed "$ETC/alertmanager.yml" $'# seeded; playbooks/monitoring_config.yml owns this file\nroute:\n  receiver: none\nreceivers:\n  - name: none'
   seed "$ETC/blackbox.yml" $'# seeded; playbooks/monitoring_config.yml owns this file\nmodules:\n  tcp_connect:\n    prober: tcp\n    timeout: 3s'

@@ -16,8 +16,12 @@ SECTIONS = ["## Role variables", "## Dependencies", "## Example playbook", "## C
 
 
 def spec_options(role: Path) -> dict:
+    """The options of every entry point (a role may have more than main, as daily_check has)."""
     specs = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text(encoding="utf-8"))
-    return specs["argument_specs"]["main"]["options"]
+    options = {}
+    for entry in specs["argument_specs"].values():
+        options.update(entry.get("options") or {})
+    return options
 
 
 def defaults(role: Path) -> dict:

@@ -63,8 +63,10 @@ def worst(states):
 
 def label_of(hostvars, host):
     """The host's jichitai_description, else its name."""
-    hv = (hostvars or {}).get(host) if isinstance(hostvars, Mapping) else None
-    return str((hv or {}).get("jichitai_description") or host)
+    # Ansible's hostvars answers an unknown name with an undefined value, not None: ask first
+    if not isinstance(hostvars, Mapping) or host not in hostvars:
+        return str(host)
+    return str(hostvars[host].get("jichitai_description") or host)
 
 
 def nagios_state(value, where):

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from ansible.module_utils.daily.common import (
     CRITICAL,
     OK,
+    UNKNOWN,
     WARNING,
     DailyInputError,
     gb,
@@ -40,6 +41,28 @@ def _linux_volumes(host, mounts):
         free = number(mount.get("size_available"), host, f"size_available of {mount['mount']}")
         if total > 0:
             out.append((str(mount["mount"]), total, free))
+    return out
+
+
+def _df_volumes(host, text):
+    """`df -P -T -B1` output: Filesystem Type 1B-blocks Used Available Capacity Mounted-on. A pseudo
+    filesystem is left out, except at / (a container's or namespace's root is where its files go)."""
+    if not isinstance(text, str):
+        raise DailyInputError(f"{host}: the df output is not text")
+    out = []
+    for number_, line in enumerate(text.splitlines()[1:], start=2):
+        fields = line.split(None, 6)
+        if not line.strip():
+            continue
+        if len(fields) < 7:
+            raise DailyInputError(f"{host}: df line {number_} has {len(fields)} fields, not 7: {line!r}")
+        fstype, where = fields[1], fields[6]
+        if where != "/" and (fstype in PSEUDO_FS or fstype.startswith("fuse.")):
+            continue
+        total = number(fields[2], host, f"size of {where}")
+        free = number(fields[4], host, f"available space of {where}")
+        if total > 0:
+            out.append((where, total, free))
     return out
 
 
@@ -78,12 +101,19 @@ def disk_items(disks, warn_pct=85, crit_pct=95, hostvars=None):
         if not host:
             raise DailyInputError(f"disks entry #{index + 1}: no host")
         source = entry.get("source")
+        if entry.get("error"):
+            out.append(item("disk", host, label_of(hostvars, host), CHECK, UNKNOWN,
+                            f"ディスクの情報を読み取れませんでした（{entry['error']}）",
+                            "サーバへの接続（SSH・WinRM）と稼働状況を確認する"))
+            continue
         if source == "ansible_mounts":
             volumes = _linux_volumes(host, entry.get("data"))
+        elif source == "df":
+            volumes = _df_volumes(host, entry.get("data"))
         elif source == "win_disk_facts":
             volumes = _windows_volumes(host, entry.get("data"))
         else:
-            raise DailyInputError(f"{host}: source {source!r} is neither ansible_mounts nor win_disk_facts")
+            raise DailyInputError(f"{host}: source {source!r} is none of ansible_mounts, df, win_disk_facts")
         out.append(_host_item(host, volumes, float(warn_pct), float(crit_pct), hostvars))
     return out
 

@@ -75,13 +75,18 @@ def _part(host, probe, *keys):
     return nagios_state(part.get("state"), f"{host} {keys[0]}"), part
 
 
+def _timing(part):
+    ms = part.get("response_ms")
+    return f"（{float(ms):.0f} ms）" if isinstance(ms, (int, float)) else ""
+
+
 def _smb_detail(state, part):
+    if state != OK:
+        return f"共有一覧を取得できません: {part.get('detail') or '理由不明'}"
     shares = [str(s) for s in part.get("shares") or part.get("names") or []]
     count = part.get("entries") if isinstance(part.get("entries"), int) else len(shares)
-    if state != OK or not shares:
-        return part.get("detail") or ("共有一覧を取得できません" if state != OK else "一覧の取得に成功")
     shown = "、".join(shares[:8]) + (f" ほか {count - 8} 件" if count > 8 else "")
-    return f"一覧の取得に成功: {count} 件（{shown}）"
+    return f"一覧の取得に成功: {count} 件" + (f"（{shown}）" if shown else "") + _timing(part)
 
 
 def directory_items(result, hostvars=None):
@@ -101,7 +106,8 @@ def directory_items(result, hostvars=None):
         ldaps = _part(host, probe, "ldaps", "ldap")
         if ldaps:
             state, part = ldaps
-            detail = part.get("detail") or ("バインド成功" if state == OK else "バインドできません")
+            detail = ("バインド・ドメインの読み取りに成功" + _timing(part) if state == OK
+                      else f"バインドできません: {part.get('detail') or '理由不明'}")
             out.append(item("service", host, label, LDAPS_CHECK, state, detail,
                             "ドメインコントローラの稼働、LDAPS 証明書、点検用アカウントを確認する"
                             "（ログオン・認証に影響）", value=part.get("response_ms")))
