@@ -2,7 +2,9 @@
 
 - ``/metrics`` and ``/ups_metrics``: UPSes of the NUT server (``?ups=NAME``, ``&server=HOST:PORT``);
 - ``/kea_metrics?target=URL``: pool use of one Kea Control Agent, only those given with ``--kea``
-  (the exporter holds their credentials and must not lend them to any URL).
+  (the exporter holds their credentials and must not lend them to any URL);
+- ``/radius_metrics?target=NAME``: an Access-Request of the probe account to one RADIUS server, only
+  those named with ``--radius`` (same reason).
 A failing peer answers 502 with the reason, so Prometheus records the scrape as down."""
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.core import CollectorRegistry
 
-from . import kea, nut
+from . import kea, nut, radius
 
 
 class _Families:
@@ -52,13 +54,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if target not in s["kea"]:
                     return self._answer(400, f"target {target!r} is not one of --kea\n".encode())
                 families = kea.collect_pools(target, s["kea_auth"], s["timeout"])
+            elif parts.path == "/radius_metrics":
+                target = query.get("target", "")
+                if target not in s.get("radius", {}):
+                    return self._answer(400, f"target {target!r} is not one of --radius\n".encode())
+                families = radius.collect(target, s["radius"][target], s["radius_timeout"])
             elif parts.path == "/":
-                return self._answer(
-                    200, b"jichitai-ops exporter: /metrics /ups_metrics?ups= /kea_metrics?target=\n"
-                )
+                paths = b"/metrics /ups_metrics?ups= /kea_metrics?target= /radius_metrics?target="
+                return self._answer(200, b"jichitai-ops exporter: " + paths + b"\n")
             else:
                 return self._answer(404, b"not found\n")
-        except (nut.NutError, kea.KeaError, OSError, ValueError) as exc:
+        except (nut.NutError, kea.KeaError, radius.RadiusError, OSError, ValueError) as exc:
             print(f"{parts.path}?{parts.query}: {exc}", file=sys.stderr, flush=True)
             return self._answer(502, f"{exc}\n".encode())
         registry = CollectorRegistry(auto_describe=False)
