@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -54,3 +55,10 @@ def inventory_json(inventory: Path, *args: str) -> dict:
     assert result.returncode == 0, result.stderr
     assert "WARNING" not in result.stderr, result.stderr
     return plain(json.loads(result.stdout))
+
+
+@functools.cache
+def inventory_list(inventory: Path) -> dict:
+    """`ansible-inventory --list` of an inventory (variables unresolved), read once per test session:
+    the city's inventory takes tens of seconds. The same object every call: do not change it."""
+    return inventory_json(inventory, "--list")

@@ -5,6 +5,7 @@ No server needed."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -13,8 +14,7 @@ from pathlib import Path
 import jinja2
 import pytest
 import yaml
-from conftest import inventory_list
-from estate_helpers import plain
+from estate_helpers import inventory_list
 
 REPO = Path(__file__).resolve().parents[2]
 ROLE = REPO / "roles" / "monitoring_config"
@@ -31,6 +31,7 @@ OPTIONS = {
     "snmp_module": "ups_mib",
     "nut_exporter": "127.0.0.1:9199",
     "kea_exporter": "127.0.0.1:9199",
+    "radius_exporter": "127.0.0.1:9199",
     "engines": {"prometheus": "127.0.0.1:9090", "alertmanager": "127.0.0.1:9093"},
     "monitoring_host": "mon01",
     "windows_exporter": True,
@@ -40,7 +41,7 @@ OPTIONS = {
 @pytest.fixture(scope="module", params=["lab", "moriguchi"])
 def estate(request):
     data = inventory_list(REPO / "inventories" / request.param)
-    hostvars = plain(data["_meta"]["hostvars"])
+    hostvars = data["_meta"]["hostvars"]
     groups = {name: group.get("hosts", []) for name, group in data.items() if name != "_meta"}
     # the role's default: every host but the PCs (group role_pc, which Ansible flattens; here by role)
     hosts = sorted(
@@ -75,6 +76,8 @@ def test_every_host_is_a_target_with_the_probe_that_fits_it(estate):
         assert found[host] == [("blackbox_icmp", hostvars[host]["ansible_host"])]
     for host in groups.get("role_dhcp", []):
         assert {"dhcp_pools", f"blackbox_kea_ha_{host}"} <= jobs[host], host
+    for host in groups.get("role_radius", []):
+        assert ("radius", host) in found[host], host
     for host in groups.get("role_ups", []):
         backend = hostvars[host].get("jichitai_ups_backend")
         assert {"ups_nut" if backend == "nut" else "ups_snmp"} <= jobs[host], host
@@ -90,7 +93,7 @@ def test_every_host_is_a_target_with_the_probe_that_fits_it(estate):
 
 def test_lab_endpoints_are_the_lab_servers():
     data = inventory_list(REPO / "inventories" / "lab")
-    hostvars = plain(data["_meta"]["hostvars"])
+    hostvars = data["_meta"]["hostvars"]
     built = model(sorted(hostvars), hostvars, windows_exporter=False)
     found = targets_by_host(built)
     assert ("blackbox_ldaps", "127.0.0.1:636") in found["ad01"]
@@ -112,6 +115,44 @@ def test_lab_endpoints_are_the_lab_servers():
         "path": secret,
         "variable": "jichitai_kea_api_password",
     }
+
+
+def test_the_radius_pair_is_probed_by_the_exporter_with_its_secret_in_files():
+    data = inventory_list(REPO / "inventories" / "lab")
+    hostvars = data["_meta"]["hostvars"]
+    built = model(sorted(hostvars), hostvars, windows_exporter=False)
+    job = next(job for job in built["scrape_configs"] if job["job_name"] == "radius")
+    assert job["metrics_path"] == "/radius_metrics"
+    assert [(s["targets"], s["labels"]["jichitai_pair"]) for s in job["static_configs"]] == [
+        (["radius01"], "radius"),
+        (["radius02"], "radius"),
+    ]
+    assert {"target_label": "__address__", "replacement": "127.0.0.1:9199"} in job["relabel_configs"]
+    assert {"source_labels": ["__address__"], "target_label": "__param_target"} in job["relabel_configs"]
+    exporter = built["radius_exporter"]
+    assert exporter["args"] == [
+        "--radius",
+        "radius01=127.0.0.31:1812",
+        "--radius",
+        "radius02=127.0.0.32:1812",
+    ]
+    assert exporter["secret_file"] == "/etc/prometheus/secrets/radius.secret"
+    assert exporter["auth_file"] == "/etc/prometheus/secrets/radius-probe.auth"
+    # the model names the variables only; no secret, no password in it
+    assert exporter["secret_variable"] == "jichitai_radius_secret"
+    text = json.dumps(built)
+    for host in ("radius01", "radius02"):
+        for variable in ("jichitai_radius_secret", "jichitai_radius_probe_password"):
+            assert str(hostvars[host][variable]) not in text.replace(f'"{variable}"', "")
+
+
+def test_an_inventory_without_radius_servers_has_no_radius_job():
+    hostvars = {
+        "fs01": {"ansible_host": "198.18.10.9", "jichitai_os_family": "linux", "jichitai_role": "file_server"}
+    }
+    built = model(["fs01"], hostvars)
+    assert "radius" not in {job["job_name"] for job in built["scrape_configs"]}
+    assert built["radius_exporter"] == {}
 
 
 def test_a_host_added_to_the_inventory_becomes_a_target(estate):
@@ -163,6 +204,13 @@ def test_rules_carry_the_contract_labels_and_japanese_annotations(tmp_path):
     rules = yaml.safe_load(rendered_rules(tmp_path).read_text(encoding="utf-8"))
     alerts = [rule for group in rules["groups"] for rule in group["rules"] if "alert" in rule]
     assert {a["labels"]["jichitai_check"] for a in alerts} == CHECKS - {"daily_check"}
+    radius = next(a for a in alerts if a["alert"] == "JichitaiRadiusDown")
+    assert radius["labels"] == {"severity": "critical", "jichitai_check": "down"}
+    assert "jichitai_radius_up == 0" in radius["expr"]
+    pair = next(a for a in alerts if a["alert"] == "JichitaiPairDegraded")
+    assert "jichitai:member_up" in pair["expr"]
+    member = next(r for g in rules["groups"] for r in g["rules"] if r.get("record") == "jichitai:member_up")
+    assert "jichitai_radius_up" in member["expr"]
     for alert in alerts:
         assert alert["labels"]["severity"] in ("critical", "warning"), alert["alert"]
         assert alert["labels"]["jichitai_check"] in CHECKS

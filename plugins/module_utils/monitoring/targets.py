@@ -5,9 +5,10 @@
 The endpoints are the liveness sweep's (filter sweep_targets: the checks a host gets from what it is and
 how the playbooks reach it); each check becomes a blackbox probe of the module that fits it. Beside them:
 the Kea Control Agent's HA state (http POST ha-heartbeat, healthy only in a normal HA state), the pool
-use of the DHCP pair, UPSes over NUT (nut_exporter) or SNMP UPS-MIB (snmp exporter), and windows_exporter
-on Windows hosts. Every target carries the labels the alert rules read: jichitai_host, jichitai_site,
-jichitai_role, jichitai_pair, jichitai_probe.
+use of the DHCP pair, the RADIUS service (an Access-Request of the probe account, by the project's exporter:
+blackbox cannot speak RADIUS), UPSes over NUT (nut_exporter) or SNMP UPS-MIB (snmp exporter), and
+windows_exporter on Windows hosts. Every target carries the labels the alert rules read: jichitai_host,
+jichitai_site, jichitai_role, jichitai_pair, jichitai_probe.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ SMB = 445
 LDAPS = 636
 WINRM_HTTPS = 5986
 WINDOWS_EXPORTER = 9182
+RADIUS = 1812
 # Kea HA states in which the pair serves normally; any other (partner-down, waiting, syncing, ...) fails
 KEA_HEALTHY_STATES = ("hot-standby", "load-balancing", "passive-backup")
 
@@ -101,6 +103,27 @@ def kea_ha_module(password_file, user, ca_file=None):
     return {"prober": "http", "timeout": "5s", "http": http}
 
 
+def _is_radius(hv):
+    return hv.get("jichitai_role") == "radius" or "role_radius" in (hv.get("group_names") or [])
+
+
+def radius_exporter(radius, secrets_dir):
+    """What the exporter needs to probe the RADIUS servers: its ``--radius NAME=HOST:PORT`` arguments
+    and the two files it reads (the shared secret, the probe account), each named by the variables that
+    hold their content (no secret travels in the model). One secret and one account for all servers."""
+    if not radius:
+        return {}
+    return {
+        "args": [arg for item in radius for arg in ("--radius", f"{item['target']}={item['endpoint']}")],
+        "hosts": [item["target"] for item in radius],
+        "secret_file": f"{secrets_dir}/radius.secret",
+        "auth_file": f"{secrets_dir}/radius-probe.auth",
+        "secret_variable": "jichitai_radius_secret",
+        "user_variable": "jichitai_radius_probe_user",
+        "password_variable": "jichitai_radius_probe_password",
+    }
+
+
 def monitoring_model(sweep, hostvars, options):
     """The whole monitoring configuration as data: probes, scrape jobs, blackbox modules, secret files.
 
@@ -108,7 +131,7 @@ def monitoring_model(sweep, hostvars, options):
     address, are raised there). options: secrets_dir, nut_exporter, snmp_module, windows_exporter,
     windows_exporter_port, kea_pools."""
     modules = Modules()
-    blackbox, nut, snmp, windows, kea_pools, password_files = [], [], [], [], [], []
+    blackbox, nut, snmp, windows, kea_pools, password_files, radius = [], [], [], [], [], [], []
     for target in sorted(sweep, key=lambda t: t["name"]):
         name, address = target["name"], target["address"]
         hv = hostvars[name]
@@ -132,6 +155,11 @@ def monitoring_model(sweep, hostvars, options):
             password_files.append({"host": name, "path": secret, "variable": "jichitai_kea_api_password"})
             if options.get("kea_pools", True):
                 kea_pools.append({"target": url, "labels": _labels(name, hv, "kea_pools")})
+        if _is_radius(hv):
+            endpoint = _endpoint(
+                hv.get("jichitai_radius_address") or address, hv.get("jichitai_radius_port") or RADIUS
+            )
+            radius.append({"target": name, "endpoint": endpoint, "labels": _labels(name, hv, "radius")})
         backend = hv.get("jichitai_ups_backend")
         if backend == "nut":
             server = _endpoint(hv.get("jichitai_ups_address") or address, hv.get("jichitai_ups_port") or 3493)
@@ -157,6 +185,8 @@ def monitoring_model(sweep, hostvars, options):
         "kea_pools": kea_pools,
         "blackbox_modules": dict(sorted(modules.modules.items())),
         "password_files": password_files,
+        "radius": radius,
+        "radius_exporter": radius_exporter(radius, options["secrets_dir"]),
     }
 
 
@@ -216,6 +246,13 @@ def scrape_configs(model, options):
             "metrics_path": "/kea_metrics",
             "static_configs": _static(model["kea_pools"]),
             "relabel_configs": _via(options["kea_exporter"]),
+        })  # fmt: skip
+    if model.get("radius"):
+        jobs.append({
+            "job_name": "radius",
+            "metrics_path": "/radius_metrics",
+            "static_configs": _static(model["radius"]),
+            "relabel_configs": _via(options.get("radius_exporter") or options["kea_exporter"]),
         })  # fmt: skip
     if model["windows"]:
         jobs.append({"job_name": "windows_exporter", "static_configs": _static(model["windows"])})
