@@ -2,7 +2,7 @@
 # The monitoring host mon01 on the controller, on loopback: Prometheus 127.0.0.1:9090 (lifecycle API on,
 # 5 s scrape and evaluation), Alertmanager 127.0.0.1:9093 (no clustering), the blackbox exporter
 # 127.0.0.1:9115, the SNMP exporter 127.0.0.1:9116 and the project's UPS (NUT) exporter 127.0.0.1:9199
-# (with the Kea pool collector); beside them the operations desk's mailbox (aiosmtpd, SMTP
+# (with the Kea pool collector and the RADIUS probe of the pair radius01/radius02); beside them the operations desk's mailbox (aiosmtpd, SMTP
 # 127.0.0.1:2525, Maildir lab/run/monitoring/mailbox) and the alert receiver 127.0.0.1:9095 that keeps
 # the incident records (lab/run/monitoring/records).
 # The configuration under lab/run/monitoring/etc/ belongs to the monitoring_config role: `up` writes a
@@ -37,7 +37,16 @@ prepare() {
   seed "$ETC/blackbox.yml" $'# seeded; playbooks/monitoring_config.yml owns this file\nmodules:\n  tcp_connect:\n    prober: tcp\n    timeout: 3s'
   seed "$ETC/snmp.yml" $'# seeded; playbooks/monitoring_config.yml owns this file\n{}'
   # the Kea pool collector reads the Control Agents with this (lab-only) account
-  (umask 077 && printf 'jichitai-ops:%s\n' "$(lab_secret vault_lab_kea_api_password)" >"$MON/kea-auth")
+  # and probes the RADIUS pair (75-radius.sh) with the shared secret and the probe account
+  local kea secret password
+  { read -r kea; read -r secret; read -r password; } < <(
+    lab_secret vault_lab_kea_api_password vault_lab_radius_secret vault_lab_radius_probe_password)
+  (
+    umask 077
+    printf 'jichitai-ops:%s\n' "$kea" >"$MON/kea-auth"
+    printf '%s\n' "$secret" >"$MON/radius.secret"
+    printf 'jichitai-probe:%s\n' "$password" >"$MON/radius-probe.auth"
+  )
 }
 
 start_engines() {
@@ -52,7 +61,9 @@ start_engines() {
   lab_start mon-snmp /usr/bin/prometheus-snmp-exporter --config.file="$ETC/snmp.yml" \
     --web.listen-address=127.0.0.1:9116
   lab_start mon-nut-exporter "$VENV_BIN/jichitai-ops" exporter nut --listen 127.0.0.1:9199 \
-    --server 127.0.0.1:3493 --kea http://127.0.0.1:8001/ --kea http://127.0.0.1:8002/ --kea-auth-file "$MON/kea-auth"
+    --server 127.0.0.1:3493 --kea http://127.0.0.1:8001/ --kea http://127.0.0.1:8002/ --kea-auth-file "$MON/kea-auth" \
+    --radius radius01=127.0.0.31:1812 --radius radius02=127.0.0.32:1812 \
+    --radius-secret-file "$MON/radius.secret" --radius-auth-file "$MON/radius-probe.auth"
   local name
   for name in "${ENGINES[@]}"; do lab_wait_tcp 127.0.0.1 "${PORT[$name]}" 30; done
 }
