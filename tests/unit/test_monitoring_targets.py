@@ -100,6 +100,7 @@ def test_lab_endpoints_are_the_lab_servers():
     assert ("ups_nut", "ups01") in found["ups01"]
     assert ("ups_snmp", "127.0.0.1:1161") in found["ups04"]
     assert ("blackbox_kea_ha_dhcp02", "http://127.0.0.1:8002/") in found["dhcp02"]
+    assert ("blackbox_tcp_connect", "127.0.0.1:8002") in found["dhcp02"]  # a stopped peer is down
     assert not [job for job in built["scrape_configs"] if job["job_name"] == "windows_exporter"]
     kea = built["blackbox_modules"]["kea_ha_dhcp01"]["http"]
     assert kea["basic_auth"] == {

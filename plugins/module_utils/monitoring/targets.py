@@ -137,11 +137,11 @@ def monitoring_model(sweep, hostvars, options):
         hv = hostvars[name]
         role = hv.get("jichitai_role")
         for check in target["checks"]:
-            if role == "dhcp" and hv.get("jichitai_kea_api_url") and check["type"] == "tcp":
-                continue  # the Control Agent is probed below, with its HA state
             module, port = _check_probe(check, hv, modules)
             endpoint = _endpoint(check.get("address") or address, port)
             blackbox.append({"module": module, "target": endpoint, "labels": _labels(name, hv, module)})
+        # a DHCP peer is also probed for its HA state: a peer that stops is down (its Control Agent does
+        # not connect) and its partner, in partner-down, degrades the pair without being down itself
         if role == "dhcp" and hv.get("jichitai_kea_api_url"):
             url = str(hv["jichitai_kea_api_url"])
             secret = f"{options['secrets_dir']}/kea-{name}.password"
