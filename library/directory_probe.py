@@ -121,6 +121,9 @@ ldap:
     detail:
       description: What the probe saw, or why it failed.
       type: str
+    base_dn:
+      description: DN of the base entry that was read (when OK).
+      type: str
     response_ms:
       description: Milliseconds from connect to the end of the read.
       type: float
@@ -139,8 +142,11 @@ smb:
     detail:
       description: What the probe saw, or why it failed.
       type: str
+    path:
+      description: UNC path of the share.
+      type: str
     entries:
-      description: Number of entries at the top of the share.
+      description: Number of entries at the top of the share (when OK).
       type: int
     names:
       description: The first 20 of those entries.
@@ -157,11 +163,8 @@ smb:
     response_ms: 88.0
 """
 
-import time
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.directory.ldap import DirectoryError, LdapDirectory
-from ansible.module_utils.directory.smb import ShareClient, ShareError
+from ansible.module_utils.directory.probe import ldap_probe, smb_probe
 
 LDAP_SPEC = {
     "url": {"type": "str", "required": True},
@@ -177,39 +180,6 @@ SMB_SPEC = {
     "password": {"type": "str", "required": True, "no_log": True},
     "port": {"type": "int", "default": 445},
 }
-NAMES_SHOWN = 20
-
-
-def elapsed_ms(start):
-    return round((time.monotonic() - start) * 1000, 1)
-
-
-def probe_ldap(p, timeout):
-    start = time.monotonic()
-    directory = LdapDirectory(p["url"], p["bind_dn"], p["bind_password"], p["ca_file"], p["base_dn"],
-                              timeout=timeout)
-    try:
-        with directory:
-            if not directory.exists(p["base_dn"]):
-                return {"state": "CRITICAL", "response_ms": elapsed_ms(start),
-                        "detail": f"{p['url']}: bound, but {p['base_dn']} is not in the directory"}
-    except (DirectoryError, OSError) as exc:
-        return {"state": "CRITICAL", "detail": str(exc), "response_ms": elapsed_ms(start)}
-    return {"state": "OK", "response_ms": elapsed_ms(start),
-            "detail": f"{p['url']} bind and read of {p['base_dn']}"}
-
-
-def probe_smb(p, timeout):
-    start = time.monotonic()
-    unc = f"\\\\{p['server']}\\{p['share']}"
-    try:
-        with ShareClient(p["server"], p["share"], p["username"], p["password"], port=p["port"],
-                         timeout=timeout) as share:
-            names = [name for name, _is_dir in share.listdir("")]
-    except (ShareError, OSError) as exc:
-        return {"state": "CRITICAL", "detail": str(exc), "response_ms": elapsed_ms(start)}
-    return {"state": "OK", "detail": f"{unc}: {len(names)} entries", "entries": len(names),
-            "names": names[:NAMES_SHOWN], "response_ms": elapsed_ms(start)}
 
 
 def main():
@@ -234,9 +204,13 @@ def main():
         module.fail_json(msg="; ".join(problems), problems=problems)
     result = {}
     if p["ldap"]:
-        result["ldap"] = probe_ldap(p["ldap"], p["timeout"])
+        q = p["ldap"]
+        result["ldap"] = ldap_probe(q["url"], q["bind_dn"], q["bind_password"], q["ca_file"], q["base_dn"],
+                                    p["timeout"])
     if p["smb"]:
-        result["smb"] = probe_smb(p["smb"], p["timeout"])
+        q = p["smb"]
+        result["smb"] = smb_probe(q["server"], q["share"], q["username"], q["password"], q["port"],
+                                  p["timeout"])
     module.exit_json(changed=False, **result)
 
 

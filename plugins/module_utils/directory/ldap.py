@@ -118,11 +118,14 @@ class LdapDirectory:
 
     # ---- connection ---------------------------------------------------------------------------
     def connect(self):
-        tls = Tls(
-            ca_certs_file=self.ca_file,
-            validate=ssl.CERT_REQUIRED,
-            version=ssl.PROTOCOL_TLS_CLIENT,
-        )
+        try:
+            tls = Tls(
+                ca_certs_file=self.ca_file,
+                validate=ssl.CERT_REQUIRED,
+                version=ssl.PROTOCOL_TLS_CLIENT,
+            )
+        except LDAPException as exc:
+            raise DirectoryError(f"the CA file {self.ca_file} cannot be used: {exc}") from exc
         server = Server(self.host, port=self.port, use_ssl=True, tls=tls, connect_timeout=self.timeout)
         try:
             self.conn = Connection(

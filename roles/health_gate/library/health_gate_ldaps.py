@@ -42,7 +42,7 @@ options:
 author:
   - jichitai-ops maintainers (@jichitai-ops)
 requirements:
-  - ldap3 (through the ldap_directory module utility)
+  - ldap3 (through the directory probe module utility)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -88,10 +88,8 @@ seconds:
   sample: 0.12
 """
 
-import time
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.directory.ldap import DirectoryError, LdapDirectory
+from ansible.module_utils.directory.probe import ldap_probe
 
 
 def main():
@@ -107,23 +105,11 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    started = time.monotonic()
-    directory = LdapDirectory(
-        p["url"], p["bind_dn"], p["bind_password"], p["ca_file"], p["base_dn"], timeout=p["timeout"]
-    )
-    try:
-        with directory:
-            found = list(directory.search(p["base_dn"], "(objectClass=*)", ["objectClass"], scope="base"))
-    except DirectoryError as exc:
-        module.fail_json(msg=str(exc), seconds=round(time.monotonic() - started, 3))
-    if not found:
-        module.fail_json(
-            msg=f"{p['url']} answers but has no entry {p['base_dn']}",
-            seconds=round(time.monotonic() - started, 3),
-        )
-    module.exit_json(
-        changed=False, server=p["url"], base_dn=found[0][0], seconds=round(time.monotonic() - started, 3)
-    )
+    probe = ldap_probe(p["url"], p["bind_dn"], p["bind_password"], p["ca_file"], p["base_dn"], p["timeout"])
+    seconds = round(probe["response_ms"] / 1000, 3)
+    if probe["state"] != "OK":
+        module.fail_json(msg=probe["detail"], seconds=seconds)
+    module.exit_json(changed=False, server=p["url"], base_dn=probe["base_dn"], seconds=seconds)
 
 
 if __name__ == "__main__":

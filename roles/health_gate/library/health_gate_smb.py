@@ -42,7 +42,7 @@ options:
 author:
   - jichitai-ops maintainers (@jichitai-ops)
 requirements:
-  - smbprotocol (through the smb_acl module utility)
+  - smbprotocol (through the directory probe module utility)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -87,10 +87,8 @@ seconds:
   sample: 0.2
 """
 
-import time
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.directory.smb import ShareClient, ShareError
+from ansible.module_utils.directory.probe import smb_probe
 
 
 def main():
@@ -106,22 +104,11 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    path = f"\\\\{p['server']}\\{p['share']}"
-    started = time.monotonic()
-    try:
-        with ShareClient(
-            p["server"], p["share"], p["username"], p["password"], port=p["port"], timeout=p["timeout"]
-        ) as share:
-            entries = share.listdir("")
-    except (ShareError, OSError) as exc:
-        module.fail_json(
-            msg=f"SMB listing of {path} failed: {exc}",
-            path=path,
-            seconds=round(time.monotonic() - started, 3),
-        )
-    module.exit_json(
-        changed=False, path=path, entries=len(entries), seconds=round(time.monotonic() - started, 3)
-    )
+    probe = smb_probe(p["server"], p["share"], p["username"], p["password"], p["port"], p["timeout"])
+    seconds = round(probe["response_ms"] / 1000, 3)
+    if probe["state"] != "OK":
+        module.fail_json(msg=probe["detail"], path=probe["path"], seconds=seconds)
+    module.exit_json(changed=False, path=probe["path"], entries=probe["entries"], seconds=seconds)
 
 
 if __name__ == "__main__":
