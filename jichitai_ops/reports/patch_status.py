@@ -146,6 +146,7 @@ def _env():
 
 
 def _context(record: dict) -> dict:
+    titles = {k["kb"]: k.get("title") for k in record["kbs"]}
     return {
         "r": record,
         "title": TITLE,
@@ -158,6 +159,7 @@ def _context(record: dict) -> dict:
         if len(record["hosts"]) <= HOST_LIMIT
         else [h for h in record["hosts"] if h["status"] != "compliant"],
         "late": lambda days: days is not None and days >= record["late_days"],
+        "kb_names": lambda kbs: "、".join(f"{kb}（{titles[kb]}）" if titles.get(kb) else kb for kb in kbs),
     }
 
 
