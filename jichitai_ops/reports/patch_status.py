@@ -185,7 +185,7 @@ def _segment_row(seg: dict, name: str) -> list:
 
 def workbook(record: dict):
     from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
     wb = Workbook()
@@ -224,7 +224,7 @@ def workbook(record: dict):
     # the key-value rows span the segment table's width, so both share one set of columns
     for r in range(1, end):
         info.merge_cells(start_row=r, start_column=2, end_row=r, end_column=len(SEGMENT_COLUMNS))
-    for col, width in enumerate([26, 10, 9, 9, 9, 12, 11, 12, 9, 30], 1):
+    for col, width in enumerate([26, 10, 9, 9, 9, 12, 11, 12, 9, 38], 1):
         info.column_dimensions[get_column_letter(col)].width = width
     wx._fit_rows(info)
     for r in range(2, end):
@@ -263,8 +263,11 @@ def workbook(record: dict):
         )
         fills.append(STATUS_FILL.get(h["status"]))
     end = wx._table(
-        kbs, 1, ["ホスト", "接続系", "状態", *columns], kb_rows, [14, 20, 12] + [11] * len(columns), fills
+        kbs, 1, ["ホスト", "接続系", "状態", *columns], kb_rows, [14, 24, 12] + [12] * len(columns), fills
     )
+    for row in kbs.iter_rows(min_row=1, max_row=end - 1, min_col=4, max_col=3 + len(columns)):
+        for cell in row:
+            cell.alignment = Alignment(horizontal="center", vertical="top")
     counts = {k["kb"]: k for k in record["kbs"]}
     for label, key in (("適用済（台）", "installed"), ("未適用（台）", "missing"), ("失敗（台）", "failed")):
         wx._put(kbs, end, 1, label, bold=True, fill=wx.HEAD_FILL)
