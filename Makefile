@@ -48,9 +48,11 @@ ee: venv
 	rm -rf work/ee
 	$(BIN)/ansible-builder create -f execution-environment.yml -c work/ee --output-filename Containerfile
 
+# one ansible-playbook per inventory for every playbook: a failure names its playbook and line
 syntax: venv
-	@set -e; for p in $(PLAYBOOKS); do $(BIN)/ansible-playbook --syntax-check -i inventories/lab $$p >/dev/null && echo "syntax ok: $$p"; done
-	@set -e; for p in $(PLAYBOOKS); do $(BIN)/ansible-playbook --syntax-check -i inventories/moriguchi $$p >/dev/null; done
+	$(BIN)/ansible-playbook --syntax-check -i inventories/lab $(PLAYBOOKS) >/dev/null
+	$(BIN)/ansible-playbook --syntax-check -i inventories/moriguchi $(PLAYBOOKS) >/dev/null
+	@echo "syntax ok: $(PLAYBOOKS)"
 
 unit: venv
 	$(BIN)/pytest -q tests/unit

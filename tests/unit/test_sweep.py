@@ -20,8 +20,7 @@ import pytest
 from ansible.module_utils.sweep.engine import sweep
 from ansible.module_utils.sweep.metrics import render, write_atomically
 from ansible.module_utils.sweep.targets import target_problems
-from conftest import inventory_list
-from estate_helpers import plain
+from estate_helpers import inventory_list, plain
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "filter_plugins"))
