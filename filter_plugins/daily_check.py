@@ -15,41 +15,28 @@ try:
 except ImportError:  # pragma: no cover - unit tests may import without ansible
     AnsibleFilterError = ValueError
 
-try:
-    from ansible.module_utils.daily import (
-        antivirus,
-        backup,
-        dhcp,
-        disk,
-        eventlog,
-        services,
-        summary,
-        sweep,
-        transfer,
-        ups,
-    )
-    from ansible.module_utils.daily.common import DailyInputError
-except ImportError:
-    # the controller imports filter plugins without the configured module_utils on
-    # ansible.module_utils' path; the project's own module_utils sit beside filter_plugins/
-    import ansible.module_utils
+import ansible.module_utils
 
-    ansible.module_utils.__path__.append(
-        os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plugins", "module_utils")
-    )
-    from ansible.module_utils.daily import (
-        antivirus,
-        backup,
-        dhcp,
-        disk,
-        eventlog,
-        services,
-        summary,
-        sweep,
-        transfer,
-        ups,
-    )
-    from ansible.module_utils.daily.common import DailyInputError
+# the controller imports filter plugins without the configured module_utils on ansible.module_utils'
+# path; the project's own module_utils sit beside filter_plugins/
+_PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_MODULE_UTILS = os.path.join(_PROJECT, "plugins", "module_utils")
+if _MODULE_UTILS not in ansible.module_utils.__path__:
+    ansible.module_utils.__path__.append(_MODULE_UTILS)
+
+from ansible.module_utils.daily import (  # noqa: E402
+    antivirus,
+    backup,
+    dhcp,
+    disk,
+    eventlog,
+    services,
+    summary,
+    sweep,
+    transfer,
+    ups,
+)
+from ansible.module_utils.daily.common import DailyInputError  # noqa: E402
 
 
 def _filter(function):

@@ -9,9 +9,9 @@ verdict, total, segments, hosts (worst first), kbs (most hosts short first).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 
+from jichitai_ops.reports.files import write_formats
 from jichitai_ops.workplan import xlsx as wx
 from jichitai_ops.workplan.model import TZ
 from jichitai_ops.workplan.render import md_cell
@@ -293,20 +293,4 @@ def workbook(record: dict):
 
 def write(record: dict, report_dir: str, formats=("md", "html", "xlsx", "json")) -> dict:
     """Writes the chosen formats into report_dir (created if missing); returns format -> path."""
-    os.makedirs(report_dir, exist_ok=True)
-    paths = {}
-    for fmt in formats:
-        path = os.path.join(report_dir, FILES[fmt])
-        tmp = f"{path}.tmp"
-        if fmt == "xlsx":
-            workbook(record).save(tmp)
-        else:
-            if fmt == "json":
-                text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
-            else:
-                text = render(record, fmt)
-            with open(tmp, "w", encoding="utf-8") as handle:
-                handle.write(text)
-        os.replace(tmp, path)
-        paths[fmt] = path
-    return paths
+    return write_formats(record, report_dir, FILES, render, workbook, formats)
