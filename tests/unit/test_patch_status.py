@@ -237,3 +237,20 @@ def test_a_large_estate_lists_only_the_hosts_needing_action_in_the_pages():
     html = ps.render(record, "html")
     assert "対応が必要な 6 台だけを載せています" in html and "LGNB0150" not in html
     assert ps.workbook(record)["ホスト別"].max_row == 213
+
+
+def test_debian_packages_are_updates_beside_kbs_and_a_bad_key_is_named():
+    linux = {
+        "host": "mail01", "segment": "internet", "ring": "servers", "result": "pending_reboot",
+        "kbs": {"jichitai-lab-agent=1.1.0-1": "installed", "openssl=3.0.15-1~deb12u1": "missing"},
+        "checked_at": "2026-12-10T22:10:00+09:00", "oldest_missing_release": None,
+    }  # fmt: skip
+    summary = st.summarise([*records(), linux])
+    columns = {k["kb"] for k in summary["kbs"]}
+    assert {"jichitai-lab-agent=1.1.0-1", "openssl=3.0.15-1~deb12u1"} <= columns
+    bad = dict(linux, kbs={"jichitai lab agent 1.1": "installed"})
+    with pytest.raises(st.StatusInputError) as err:
+        st.summarise([bad])
+    assert "mail01）: KB 番号（KB1234567）でもパッケージ＝版（name=1.0-1）でもありません（jichitai lab agent 1.1）" in str(
+        err.value
+    )

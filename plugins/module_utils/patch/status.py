@@ -6,8 +6,11 @@ A patch record is one host's outcome of one run::
 
     {host, segment: lgwan|internet|mynumber, ring: pilot|servers|clients,
      result: installed|failed|pending_reboot|not_reached|up_to_date,
-     kbs: {KB: installed|missing|failed(HRESULT)}, checked_at (ISO 8601),
+     kbs: {update: installed|missing|failed(HRESULT)}, checked_at (ISO 8601),
      oldest_missing_release (YYYY-MM-DD of the oldest update still missing, or null)}
+
+An update is a Windows update by its KB (``KB5034441``) or a Debian package at the version the run
+brought or wanted, in apt's own notation (``openssl=3.0.15-1~deb12u1``): the matrix reads the same for both.
 
 A host's status is the first that holds: not reached (未到達); failed (適用失敗: the run failed or a KB
 failed); pending reboot (再起動待ち); missing (未適用あり: a KB missing); else fully patched (適用済).
@@ -57,6 +60,7 @@ HRESULT_JA = {
     "0x80070070": "ディスクの空き容量不足（ERROR_DISK_FULL）。空き容量を確保して再適用",
 }
 KB_RE = re.compile(r"^KB\d{6,8}$")
+PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]+=[0-9A-Za-z][0-9A-Za-z.+~:-]*$")
 FAILED_RE = re.compile(r"^failed\((0x[0-9A-Fa-f]{8})\)$")
 FIELDS = ("host", "segment", "ring", "result", "kbs", "checked_at", "oldest_missing_release")
 
@@ -99,8 +103,8 @@ def _record_problems(index: int, rec) -> list[str]:
         problems.append(f"{where}: kbs は KB ごとの状態の辞書にしてください")
     elif isinstance(kbs, dict):
         for kb, value in kbs.items():
-            if not KB_RE.match(str(kb)):
-                problems.append(f"{where}: KB 番号の形式ではありません（{kb}）")
+            if not (KB_RE.match(str(kb)) or PACKAGE_RE.match(str(kb))):
+                problems.append(f"{where}: KB 番号（KB1234567）でもパッケージ＝版（name=1.0-1）でもありません（{kb}）")
             try:
                 kb_state(value)
             except ValueError:
