@@ -104,7 +104,9 @@ def _record_problems(index: int, rec) -> list[str]:
     elif isinstance(kbs, dict):
         for kb, value in kbs.items():
             if not (KB_RE.match(str(kb)) or PACKAGE_RE.match(str(kb))):
-                problems.append(f"{where}: KB 番号（KB1234567）でもパッケージ＝版（name=1.0-1）でもありません（{kb}）")
+                problems.append(
+                    f"{where}: KB 番号（KB1234567）でもパッケージ＝版（name=1.0-1）でもありません（{kb}）"
+                )
             try:
                 kb_state(value)
             except ValueError:
