@@ -11,10 +11,12 @@ description:
   - The My Number segment has no update source of its own (REQUIREMENTS MNT-PATCH, §2-2(11)). The
     updates approved on the LGWAN side cross to it through the LGWAN to My Number transfer system as a
     bundle - a folder of update files with C(manifest.json) at its top and C(manifest.json.sha256)
-    beside it.
+    beside it. A bundle carries Windows updates (KBs, from WSUS), Linux packages (Debian packages with
+    their name and version), or both.
   - O(state=built) writes the manifest of the folder - every file's relative path, size and SHA-256,
-    the KB list and the approval (plan id, approver, approved_at) - and the manifest's own SHA-256 in
-    C(sha256sum) format. The same folder gives the same manifest, so a second build changes nothing.
+    the KB list, the packages and the approval (plan id, approver, approved_at) - and the manifest's own
+    SHA-256 in C(sha256sum) format. The same folder gives the same manifest, so a second build changes
+    nothing.
   - O(state=verified) checks a received folder against its manifest before anything is imported and
     refuses the bundle on any problem, naming every one at once - a changed file (its hash), a missing
     file, a file the manifest does not list, a size that differs, a manifest that does not match its
@@ -35,9 +37,32 @@ options:
     required: true
     choices: [built, verified]
   kbs:
-    description: The approved KBs the bundle carries (C(KB) and 6 to 8 digits). Required with O(state=built).
+    description:
+      - The approved KBs the bundle carries (C(KB) and 6 to 8 digits).
+      - With O(state=built), O(kbs) or O(packages) (or both) is required; a bundle of packages alone
+        lists no KBs.
     type: list
     elements: str
+  packages:
+    description:
+      - The approved Linux packages the bundle carries, each a file in the folder. Listed in the
+        manifest (by name) only when given, so a bundle of KBs keeps the manifest it always had.
+      - On the far side the manifest's C(packages) say what to install, and from which verified file.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: The package's name (Debian policy, lower case).
+        type: str
+        required: true
+      version:
+        description: Its version (C(1.1.0-1), C(1:2.3-4)).
+        type: str
+        required: true
+      file:
+        description: Its file, relative to O(path) (posix, no C(..)).
+        type: str
+        required: true
   approval:
     description: The approval of the work plan the bundle carries out. Required with O(state=built).
     type: dict
@@ -100,6 +125,15 @@ EXAMPLES = r"""
     path: /mnt/transfer/patch_bundle/2026-12
     state: verified
     manifest_sha256: "{{ bundle.manifest_sha256 }}"
+
+- name: Manifest of a bundle of approved Debian packages
+  patch_bundle:
+    path: /srv/jichitai/patch_bundle/2026-12-linux
+    state: built
+    packages:
+      - {name: jichitai-lab-agent, version: 1.1.0-1, file: jichitai-lab-agent_1.1.0-1_all.deb}
+      - {name: jichitai-lab-tools, version: 1.0.1-1, file: jichitai-lab-tools_1.0.1-1_all.deb}
+    approval: "{{ bundle_approval }}"
 """
 
 RETURN = r"""
@@ -110,6 +144,8 @@ manifest:
   sample:
     format: jichitai-patch-bundle/1
     kbs: [KB5034441, KB5034439]
+    packages:
+      - {name: jichitai-lab-agent, version: 1.1.0-1, file: jichitai-lab-agent_1.1.0-1_all.deb}
     approval: {plan_id: WP-2026-0142, approver: "u0123", approved_at: "2026-12-14T10:05:00+09:00"}
     file_count: 2
     total_size: 734003200
@@ -155,6 +191,11 @@ findings:
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.patch import bundle
 
+PACKAGE_SPEC = {
+    "name": {"type": "str", "required": True},
+    "version": {"type": "str", "required": True},
+    "file": {"type": "str", "required": True},
+}
 APPROVAL_SPEC = {
     "plan_id": {"type": "str", "required": True},
     "approver": {"type": "str", "required": True},
@@ -164,7 +205,7 @@ APPROVAL_SPEC = {
 
 def built(module, p):
     try:
-        manifest = bundle.build_manifest(p["path"], p["kbs"], p["approval"])
+        manifest = bundle.build_manifest(p["path"], p["kbs"], p["approval"], p["packages"])
     except bundle.BundleError as exc:
         module.fail_json(
             msg=f"バンドルを作れません（問題 {len(exc.problems)} 件）: " + "; ".join(exc.problems[:20]),
@@ -228,10 +269,11 @@ def main():
             "path": {"type": "path", "required": True},
             "state": {"type": "str", "required": True, "choices": ["built", "verified"]},
             "kbs": {"type": "list", "elements": "str"},
+            "packages": {"type": "list", "elements": "dict", "options": PACKAGE_SPEC},
             "approval": {"type": "dict", "options": APPROVAL_SPEC},
             "manifest_sha256": {"type": "str"},
         },
-        required_if=[("state", "built", ("kbs", "approval"))],
+        required_if=[("state", "built", ("approval",)), ("state", "built", ("kbs", "packages"), True)],
         supports_check_mode=True,
     )
     p = module.params

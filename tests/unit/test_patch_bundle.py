@@ -230,3 +230,101 @@ def test_module_build_refuses_without_approval_fields(tmp_path):
     )
     assert result.get("failed") and "approved_at" in result["msg"]
     assert not (folder / "manifest.json").exists()
+
+
+# --- bundles of Linux packages -----------------------------------------------------------------
+
+PACKAGES = [
+    {"name": "jichitai-lab-tools", "version": "1.0.1-1", "file": "debs/jichitai-lab-tools_1.0.1-1_all.deb"},
+    {"name": "jichitai-lab-agent", "version": "1:1.1.0-1", "file": "jichitai-lab-agent_1.1.0-1_all.deb"},
+]
+
+
+def make_packages(folder: Path) -> Path:
+    (folder / "debs").mkdir(parents=True)
+    (folder / "debs" / "jichitai-lab-tools_1.0.1-1_all.deb").write_bytes(b"!<arch>\ntools\n")
+    (folder / "jichitai-lab-agent_1.1.0-1_all.deb").write_bytes(b"!<arch>\nagent\n" * 100)
+    return folder
+
+
+def test_packages_alone_need_no_kbs_and_are_listed_by_name(tmp_path):
+    folder = make_packages(tmp_path / "bundle")
+    manifest = b.build_manifest(str(folder), None, APPROVAL, PACKAGES)
+    assert manifest["kbs"] == []
+    assert [p["name"] for p in manifest["packages"]] == ["jichitai-lab-agent", "jichitai-lab-tools"]
+    assert manifest["packages"][0] == PACKAGES[1]
+    b.write(str(folder), b.manifest_bytes(manifest))
+    report = b.verify(str(folder))
+    assert report["ok"], report["problems"]
+    assert report["checked"] == 2
+
+
+def test_a_kb_bundle_keeps_its_manifest_without_a_packages_key(built):
+    manifest = json.loads((built / "manifest.json").read_text(encoding="utf-8"))
+    assert "packages" not in manifest
+    assert (
+        b.manifest_bytes(b.build_manifest(str(built), KBS, APPROVAL))
+        == (built / "manifest.json").read_bytes()
+    )
+
+
+def test_neither_kbs_nor_packages_is_refused(tmp_path):
+    folder = make_packages(tmp_path / "bundle")
+    with pytest.raises(b.BundleError) as caught:
+        b.build_manifest(str(folder), [], APPROVAL, [])
+    assert any(p.startswith("kbs:") for p in caught.value.problems)
+
+
+def test_bad_packages_are_all_named(tmp_path):
+    folder = make_packages(tmp_path / "bundle")
+    bad = [
+        {"name": "Bad_Name", "version": "1.0", "file": "debs/jichitai-lab-tools_1.0.1-1_all.deb"},
+        {"name": "jichitai-lab-agent", "version": "", "file": "../etc/passwd"},
+        {"name": "jichitai-lab-agent", "version": "1.1.0-1", "file": "not-there.deb"},
+    ]
+    with pytest.raises(b.BundleError) as caught:
+        b.build_manifest(str(folder), None, APPROVAL, bad)
+    text = "\n".join(caught.value.problems)
+    assert "packages 1 件目（Bad_Name）: name" in text
+    assert "packages 2 件目（jichitai-lab-agent）: version" in text
+    assert "packages 2 件目（jichitai-lab-agent）: file" in text
+    assert "同じパッケージが複数あります（jichitai-lab-agent）" in text
+    with pytest.raises(b.BundleError) as caught:
+        b.build_manifest(str(folder), None, APPROVAL, [bad[2]])
+    assert caught.value.problems == [
+        "packages jichitai-lab-agent: ファイルがバンドルにありません: not-there.deb"
+    ]
+
+
+def test_changed_package_file_is_refused_naming_it(tmp_path):
+    folder = make_packages(tmp_path / "bundle")
+    b.write(str(folder), b.manifest_bytes(b.build_manifest(str(folder), None, APPROVAL, PACKAGES)))
+    deb = folder / "debs" / "jichitai-lab-tools_1.0.1-1_all.deb"
+    data = bytearray(deb.read_bytes())
+    data[-2] ^= 0x01
+    deb.write_bytes(bytes(data))
+    report = b.verify(str(folder))
+    assert kinds(report) == [("changed", "debs/jichitai-lab-tools_1.0.1-1_all.deb")]
+
+
+def test_manifest_package_without_its_file_in_files_is_invalid(tmp_path):
+    folder = make_packages(tmp_path / "bundle")
+    manifest = b.build_manifest(str(folder), None, APPROVAL, PACKAGES)
+    manifest["packages"].append({"name": "evil", "version": "9.9-1", "file": "evil_9.9-1_all.deb"})
+    b.write(str(folder), b.manifest_bytes(manifest))
+    report = b.verify(str(folder))
+    assert not report["ok"]
+    assert (
+        "manifest.json: パッケージのファイルが files にありません: evil_9.9-1_all.deb" in report["problems"]
+    )
+
+
+def test_module_builds_a_package_bundle_without_kbs_and_refuses_neither(tmp_path):
+    folder = make_packages(tmp_path / "bundle")
+    result = run_module({"path": str(folder), "state": "built", "packages": PACKAGES, "approval": APPROVAL})
+    assert not result.get("failed"), result
+    assert result["changed"] and result["manifest"]["packages"][1]["name"] == "jichitai-lab-tools"
+    again = run_module({"path": str(folder), "state": "built", "packages": PACKAGES, "approval": APPROVAL})
+    assert again["changed"] is False
+    neither = run_module({"path": str(folder), "state": "built", "approval": APPROVAL})
+    assert neither.get("failed") and "kbs, packages" in neither["msg"], neither

@@ -3,7 +3,8 @@
 """The bundle of approved updates that crosses from LGWAN to the My Number segment.
 
 A bundle is a folder of update files with ``manifest.json`` at its top (every file's relative path,
-size and SHA-256, the KB list and the approval: plan id, approver, approved_at) and
+size and SHA-256, the KB list and/or the Linux packages (name, version, file), and the approval: plan
+id, approver, approved_at) and
 ``manifest.json.sha256`` beside it (the manifest's own SHA-256 in ``sha256sum`` format, so
 ``sha256sum -c`` reads it too). The manifest is written the same way for the same content, so a second
 build of an unchanged folder writes nothing.
@@ -28,6 +29,10 @@ CHUNK = 1 << 20  # 1 MiB reads: sha256 runs at about 187 MB/s here, reading is n
 KB_RE = re.compile(r"^KB\d{6,8}$")
 HEX_RE = re.compile(r"^[0-9a-f]{64}$")
 APPROVAL_FIELDS = ("plan_id", "approver", "approved_at")
+# a Debian package name (Policy 5.6.1) and version (5.6.12); the bundle names what it carries, the
+# install on the far side reads the package's own control data again
+PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
+VERSION_RE = re.compile(r"^(\d+:)?[0-9][A-Za-z0-9.+~:-]*$")
 
 
 class BundleError(Exception):
@@ -69,13 +74,40 @@ def _walk(folder: str):
     return sorted(found), problems
 
 
-def _check_inputs(folder: str, kbs, approval) -> list[str]:
+def _package_problems(packages) -> list[str]:
+    if packages is None:
+        return []
+    if not isinstance(packages, list):
+        return ["packages: name, version, file を持つ辞書の一覧にしてください"]
     problems = []
+    for index, pkg in enumerate(packages):
+        where = f"packages {index + 1} 件目"
+        if not isinstance(pkg, dict):
+            problems.append(f"{where}: name, version, file を持つ辞書にしてください")
+            continue
+        where = f"{where}（{pkg.get('name') or '名前なし'}）"
+        if not isinstance(pkg.get("name"), str) or not PACKAGE_RE.match(pkg["name"]):
+            problems.append(f"{where}: name がパッケージ名の形式ではありません（{pkg.get('name')!r}）")
+        if not isinstance(pkg.get("version"), str) or not VERSION_RE.match(pkg["version"]):
+            problems.append(f"{where}: version がバージョンの形式ではありません（{pkg.get('version')!r}）")
+        if not _safe_path(pkg.get("file")):
+            problems.append(f"{where}: file はバンドル内の相対パスにしてください（{pkg.get('file')!r}）")
+    names = [p.get("name") for p in packages if isinstance(p, dict)]
+    dup = sorted({n for n in names if names.count(n) > 1 and isinstance(n, str)})
+    if dup:
+        problems.append(f"packages: 同じパッケージが複数あります（{', '.join(dup)}）")
+    return problems
+
+
+def _check_inputs(folder: str, kbs, approval, packages=None) -> list[str]:
+    problems = _package_problems(packages)
     if not os.path.isdir(folder):
         problems.append(f"フォルダがありません: {folder}")
-    if not isinstance(kbs, list) or not kbs:
-        problems.append("kbs: 承認した KB を 1 件以上指定してください")
-    else:
+    if not isinstance(kbs, list) or (not kbs and not packages):
+        problems.append(
+            "kbs: 承認した KB を 1 件以上指定してください（パッケージだけのバンドルは packages を指定）"
+        )
+    if isinstance(kbs, list) and kbs:
         bad = [str(k) for k in kbs if not isinstance(k, str) or not KB_RE.match(k)]
         if bad:
             problems.append(f"kbs: KB 番号の形式ではありません（{', '.join(bad)}）")
@@ -97,21 +129,28 @@ def _check_inputs(folder: str, kbs, approval) -> list[str]:
     return problems
 
 
-def build_manifest(folder: str, kbs, approval) -> dict:
-    """The manifest of folder as it is now; BundleError naming every problem, nothing read further."""
-    problems = _check_inputs(folder, kbs, approval)
+def build_manifest(folder: str, kbs, approval, packages=None) -> dict:
+    """The manifest of folder as it is now; BundleError naming every problem, nothing read further.
+
+    packages ([{name, version, file}], file relative to folder) are listed in the manifest only when
+    given, so a bundle of KBs alone keeps the manifest it always had; kbs may then be empty."""
+    kbs = [] if kbs is None and packages else kbs
+    problems = _check_inputs(folder, kbs, approval, packages)
     if problems:
         raise BundleError(problems)
     files, problems = _walk(folder)
     if not files and not problems:
         problems.append(f"更新プログラムのファイルがありません: {folder}")
+    for pkg in packages or []:
+        if pkg["file"] not in files:
+            problems.append(f"packages {pkg['name']}: ファイルがバンドルにありません: {pkg['file']}")
     if problems:
         raise BundleError(problems)
     entries = []
     for rel in files:
         full = os.path.join(folder, *rel.split("/"))
         entries.append({"path": rel, "size": os.path.getsize(full), "sha256": sha256_file(full)})
-    return {
+    manifest = {
         "format": FORMAT,
         "kbs": sorted(kbs),
         "approval": {f: approval[f].strip() for f in APPROVAL_FIELDS},
@@ -119,6 +158,12 @@ def build_manifest(folder: str, kbs, approval) -> dict:
         "total_size": sum(e["size"] for e in entries),
         "files": entries,
     }
+    if packages:
+        manifest["packages"] = sorted(
+            ({"name": p["name"], "version": p["version"], "file": p["file"]} for p in packages),
+            key=lambda p: p["name"],
+        )
+    return manifest
 
 
 def manifest_bytes(manifest: dict) -> bytes:
@@ -177,6 +222,12 @@ def _manifest_shape(manifest) -> list[str]:
     approval = manifest.get("approval")
     if not isinstance(approval, dict) or any(not approval.get(f) for f in APPROVAL_FIELDS):
         problems.append("manifest.json: approval（plan_id, approver, approved_at）がありません")
+    if "packages" in manifest:
+        problems += [f"manifest.json: {m}" for m in _package_problems(manifest["packages"])]
+        listed = {f.get("path") for f in manifest.get("files") or [] if isinstance(f, dict)}
+        for pkg in manifest["packages"] if isinstance(manifest["packages"], list) else []:
+            if isinstance(pkg, dict) and _safe_path(pkg.get("file")) and pkg["file"] not in listed:
+                problems.append(f"manifest.json: パッケージのファイルが files にありません: {pkg['file']}")
     return problems
 
 

@@ -9,6 +9,11 @@ A patch record is one host's outcome of one run::
      kbs: {update: installed|missing|failed(HRESULT)}, checked_at (ISO 8601),
      oldest_missing_release (YYYY-MM-DD of the oldest update still missing, or null)}
 
+A host updated with Linux packages (the My Number bundle) also carries, optionally,
+``packages: {name: {version, state: installed|missing|failed, previous}}`` (the version the run
+brought, and the one before it or null); its kbs may then be empty. A failed package counts as a
+failed KB, a missing one as a missing KB.
+
 An update is a Windows update by its KB (``KB5034441``) or a Debian package at the version the run
 brought or wanted, in apt's own notation (``openssl=3.0.15-1~deb12u1``): the matrix reads the same for both.
 
@@ -62,6 +67,7 @@ HRESULT_JA = {
 KB_RE = re.compile(r"^KB\d{6,8}$")
 PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]+=[0-9A-Za-z][0-9A-Za-z.+~:-]*$")
 FAILED_RE = re.compile(r"^failed\((0x[0-9A-Fa-f]{8})\)$")
+PACKAGE_STATES = ("installed", "missing", "failed")
 FIELDS = ("host", "segment", "ring", "result", "kbs", "checked_at", "oldest_missing_release")
 
 
@@ -113,10 +119,15 @@ def _record_problems(index: int, rec) -> list[str]:
                 problems.append(
                     f"{where}: {kb} の状態は installed/missing/failed(0x........) のいずれか（{value!r}）"
                 )
-        if rec.get("result") in ("installed", "failed", "pending_reboot") and not kbs:
+        if (
+            rec.get("result") in ("installed", "failed", "pending_reboot")
+            and not kbs
+            and not rec.get("packages")
+        ):
             problems.append(f"{where}: result {rec.get('result')} なのに kbs が空です")
         if rec.get("result") == "up_to_date" and any(v != "installed" for v in kbs.values()):
             problems.append(f"{where}: result up_to_date なのに未適用または失敗の KB があります")
+    problems += _package_problems(where, rec)
     if "checked_at" in rec:
         try:
             datetime.fromisoformat(str(rec["checked_at"]))
@@ -130,6 +141,23 @@ def _record_problems(index: int, rec) -> list[str]:
                 f"{where}: oldest_missing_release が日付（YYYY-MM-DD）ではありません"
                 f"（{rec['oldest_missing_release']!r}）"
             )
+    return problems
+
+
+def _package_problems(where: str, rec: dict) -> list[str]:
+    packages = rec.get("packages")
+    if packages is None:
+        return []
+    if not isinstance(packages, dict):
+        return [f"{where}: packages はパッケージごとの辞書にしてください"]
+    problems = []
+    for name, entry in packages.items():
+        if not isinstance(entry, dict) or entry.get("state") not in PACKAGE_STATES:
+            problems.append(f"{where}: パッケージ {name} の state は {'/'.join(PACKAGE_STATES)} のいずれか")
+    if rec.get("result") == "up_to_date" and any(
+        isinstance(e, dict) and e.get("state") != "installed" for e in packages.values()
+    ):
+        problems.append(f"{where}: result up_to_date なのに未適用または失敗のパッケージがあります")
     return problems
 
 
@@ -152,6 +180,7 @@ def host_status(rec: dict) -> str:
     if rec["result"] == "not_reached":
         return "not_reached"
     states = [kb_state(v)[0] for v in rec["kbs"].values()]
+    states += [e["state"] for e in (rec.get("packages") or {}).values()]
     if rec["result"] == "failed" or "failed" in states:
         return "failed"
     if rec["result"] == "pending_reboot":
@@ -201,6 +230,7 @@ def host_rows(records: list[dict], as_of: date) -> list[dict]:
                 "oldest_missing_days": age,
                 "checked_at": rec["checked_at"],
                 "kbs": kbs,
+                "packages": rec.get("packages") or {},
             }
         )
     rows.sort(key=lambda r: (STATUSES.index(r["status"]), SEGMENTS.index(r["segment"]), r["host"]))
