@@ -8,6 +8,7 @@ pkgs=(
   clamav-daemon clamav
   openssh-server openssh-client mmdebstrap iproute2 iputils-ping openssl procps psmisc python3-venv
   fping
+  aptly gnupg
   freeradius freeradius-utils
   prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-snmp-exporter
 )

@@ -69,6 +69,9 @@ EOF
     ssh-keygen -q -t ed25519 -N '' -C "root@$name" -f "$up/etc/ssh/ssh_host_ed25519_key"
   install -m 0600 "$SSH_DIR/id_ed25519.pub" "$up/root/.ssh/authorized_keys"
   chmod 0700 "$up/root/.ssh"
+  # no Debian mirror is reachable: a host's packages come from the lab repository (65-aptrepo.sh)
+  mkdir -p "$up/etc/apt"
+  printf '# Debian mirrors are not reachable from the lab: see /etc/apt/sources.list.d/\n' >"$up/etc/apt/sources.list"
 }
 
 ensure_bridge() {

@@ -4,7 +4,7 @@
 # package list, so a rebuild happens only when the list changes. Needs root and a Debian mirror.
 set -euo pipefail
 SUITE="${LAB_ROOTFS_SUITE:-bookworm}"
-PACKAGES="openssh-server,python3,python3-apt,sudo,iproute2,iputils-ping,procps,ca-certificates"
+PACKAGES="openssh-server,python3,python3-apt,python3-debian,sudo,iproute2,iputils-ping,procps,ca-certificates"
 CACHE="${LAB_ROOTFS_CACHE:-/var/cache/jichitai-lab}"
 key="$(printf '%s %s v1' "$SUITE" "$PACKAGES" | sha256sum | cut -c1-12)"
 tarball="$CACHE/rootfs-$SUITE-$key.tar"
