@@ -66,7 +66,7 @@ HRESULT_JA = {
 }
 KB_RE = re.compile(r"^KB\d{6,8}$")
 PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]+=[0-9A-Za-z][0-9A-Za-z.+~:-]*$")
-FAILED_RE = re.compile(r"^failed\((0x[0-9A-Fa-f]{8})\)$")
+FAILED_RE = re.compile(r"^failed(?:\((0x[0-9A-Fa-f]{8})\))?$")
 PACKAGE_STATES = ("installed", "missing", "failed")
 FIELDS = ("host", "segment", "ring", "result", "kbs", "checked_at", "oldest_missing_release")
 
@@ -78,12 +78,13 @@ class StatusInputError(Exception):
 
 
 def kb_state(value: str):
-    """('installed'|'missing'|'failed', HRESULT or None); ValueError for anything else."""
+    """('installed'|'missing'|'failed', HRESULT or None); ValueError for anything else. A failed
+    package has no HRESULT (``failed``); a failed KB must carry one (checked with its record)."""
     if value in ("installed", "missing"):
         return value, None
     match = FAILED_RE.match(str(value))
     if match:
-        return "failed", match.group(1).lower()
+        return "failed", match.group(1).lower() if match.group(1) else None
     raise ValueError(value)
 
 
@@ -114,16 +115,14 @@ def _record_problems(index: int, rec) -> list[str]:
                     f"{where}: KB 番号（KB1234567）でもパッケージ＝版（name=1.0-1）でもありません（{kb}）"
                 )
             try:
-                kb_state(value)
+                state, code = kb_state(value)
+                if state == "failed" and code is None and KB_RE.match(str(kb)):
+                    raise ValueError(value)  # a failed Windows update always has its HRESULT
             except ValueError:
                 problems.append(
                     f"{where}: {kb} の状態は installed/missing/failed(0x........) のいずれか（{value!r}）"
                 )
-        if (
-            rec.get("result") in ("installed", "failed", "pending_reboot")
-            and not kbs
-            and not rec.get("packages")
-        ):
+        if rec.get("result") == "installed" and not kbs and not rec.get("packages"):
             problems.append(f"{where}: result {rec.get('result')} なのに kbs が空です")
         if rec.get("result") == "up_to_date" and any(v != "installed" for v in kbs.values()):
             problems.append(f"{where}: result up_to_date なのに未適用または失敗の KB があります")
