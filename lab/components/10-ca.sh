@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Lab CA and the server certificates signed by it (lab/run/ca). Clients verify strictly against
-# ca.crt, so every server certificate carries the names clients use, IP:127.0.0.1 included.
+# ca.crt, so every server certificate carries the names clients use, IP:127.0.0.1 included (the samba
+# certificate also IP:127.0.0.2, ad02's address: both lab domain controllers present it).
 # up: create what is missing or no longer valid; down: nothing (the CA outlives the servers).
 source "$(dirname "$0")/../lib.sh"
 CA_DIR="$LAB_RUN/ca"
@@ -8,7 +9,7 @@ LAB_REALM_DNS="lab.jichitai.test"
 # server name -> common name, subjectAltName
 declare -A SERVER_CN=([samba]="ad01.$LAB_REALM_DNS" [transfer]="xfer.$LAB_REALM_DNS")
 declare -A SERVER_SANS=(
-  [samba]="IP:127.0.0.1,DNS:localhost,DNS:ad01.$LAB_REALM_DNS,DNS:ad02.$LAB_REALM_DNS,DNS:$LAB_REALM_DNS"
+  [samba]="IP:127.0.0.1,IP:127.0.0.2,DNS:localhost,DNS:ad01.$LAB_REALM_DNS,DNS:ad02.$LAB_REALM_DNS,DNS:$LAB_REALM_DNS"
   [transfer]="IP:127.0.0.1,DNS:localhost,DNS:xfer.$LAB_REALM_DNS"
 )
 

@@ -20,11 +20,10 @@ lab_host_line() {
     awk -v h="$1" '$2 == h'
 }
 
-# stand_in HOST -> samba | shared | kea | nshost | gw
+# stand_in HOST -> samba | kea | nshost | gw
 stand_in() {
   case "$1" in
-    ad01) echo samba ;;
-    ad02) echo shared ;;  # the lab has one Samba DC: ad02 has no process of its own
+    ad01 | ad02) echo samba ;;  # each its own Samba AD DC of the lab domain
     dhcp01 | dhcp02) echo kea ;;
     ups[0-9]*) lab_die "$1 is a UPS: the outage playbooks switch it through ups_control, not here" ;;
     *)
@@ -39,8 +38,7 @@ stand_in() {
 
 is_on() {
   case "$2" in
-    samba) lab_running samba ;;
-    shared) lab_running samba ;;
+    samba) component 20-samba dc-running "$1" 2>/dev/null ;;
     kea) lab_running "kea-dhcp4-$1" && lab_running "kea-ca-$1" ;;
     nshost) lab_running "host-$1" ;;  # 60-hosts.sh records each namespace host as host-<name>
     gw)
@@ -54,8 +52,7 @@ is_on() {
 
 power_off() {
   case "$2" in
-    samba) component 20-samba down ;;
-    shared) lab_log "$1 shares the lab's only DC with ad01: nothing of its own to stop" ; return 1 ;;
+    samba) component 20-samba stop-dc "$1" ;;
     kea) component 30-kea stop-peer "$1" ;;
     nshost | gw) component 60-hosts stop-host "$1" ;;
   esac
@@ -63,8 +60,7 @@ power_off() {
 
 power_on() {
   case "$2" in
-    samba) component 20-samba up ;;
-    shared) lab_log "$1 shares the lab's only DC with ad01: nothing of its own to start" ; return 1 ;;
+    samba) component 20-samba start-dc "$1" ;;
     kea)
       if grep -q 'start-peer)' "$COMP/30-kea.sh"; then
         component 30-kea start-peer "$1"
