@@ -1,0 +1,124 @@
+# Copyright: jichitai-ops contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Jinja filters of the My Number bundle (roles/patch_mynumber_bundle).
+
+{{ packages | mynumber_bundle_plan(ansible_facts.packages) }}
+    -> per approved package: name, version, previous (installed now, or None) and action
+       install | current | newer (the host has a later version: left alone, never downgraded)
+{{ plan | mynumber_bundle_record(host=..., segment=..., ...) }}
+    -> the host's patch record (plugins/module_utils/patch/status.py) with its packages
+"""
+
+from __future__ import annotations
+
+
+def _order(c: str) -> int:
+    if c.isdigit():
+        return 0
+    if c.isalpha():
+        return ord(c)
+    if c == "~":
+        return -1
+    return ord(c) + 256 if c else 0
+
+
+def _verrevcmp(a: str, b: str) -> int:
+    """dpkg's comparison of one part (upstream version or revision)."""
+    i = j = 0
+    while i < len(a) or j < len(b):
+        while (i < len(a) and not a[i].isdigit()) or (j < len(b) and not b[j].isdigit()):
+            ac = _order(a[i]) if i < len(a) else 0
+            bc = _order(b[j]) if j < len(b) else 0
+            if ac != bc:
+                return ac - bc
+            i, j = i + 1, j + 1
+        while i < len(a) and a[i] == "0":
+            i += 1
+        while j < len(b) and b[j] == "0":
+            j += 1
+        first_diff = 0
+        while i < len(a) and a[i].isdigit() and j < len(b) and b[j].isdigit():
+            first_diff = first_diff or ord(a[i]) - ord(b[j])
+            i, j = i + 1, j + 1
+        if i < len(a) and a[i].isdigit():
+            return 1
+        if j < len(b) and b[j].isdigit():
+            return -1
+        if first_diff:
+            return first_diff
+    return 0
+
+
+def _split(version: str):
+    epoch, _, rest = version.rpartition(":") if ":" in version else ("0", "", version)
+    upstream, _, revision = rest.rpartition("-") if "-" in rest else (rest, "", "")
+    return int(epoch or 0), upstream, revision
+
+
+def debian_version_compare(a: str, b: str) -> int:
+    """<0, 0, >0 as dpkg --compare-versions orders a and b."""
+    ea, ua, ra = _split(str(a))
+    eb, ub, rb = _split(str(b))
+    if ea != eb:
+        return ea - eb
+    return _verrevcmp(ua, ub) or _verrevcmp(ra, rb)
+
+
+def mynumber_bundle_plan(packages, installed):
+    """What the bundle does on one host: per approved package the version installed now and the action."""
+    out = []
+    for pkg in packages or []:
+        have = [p.get("version") for p in (installed or {}).get(pkg["name"]) or [] if p.get("version")]
+        previous = have[0] if have else None
+        if previous is None:
+            action = "install"
+        else:
+            order = debian_version_compare(previous, pkg["version"])
+            action = "current" if order == 0 else ("newer" if order > 0 else "install")
+        out.append({"name": pkg["name"], "version": pkg["version"], "previous": previous, "action": action})
+    return out
+
+
+def mynumber_bundle_record(plan, host, segment, ring, checked_at, outcome, reboot_required=False, extra=None):
+    """The host's patch record. outcome: done (installed what the plan said), refused (the bundle was
+    refused: nothing installed) or failed (the install failed)."""
+    packages = {}
+    for p in plan or []:
+        if p["action"] == "install":
+            state = "installed" if outcome == "done" else ("failed" if outcome == "failed" else "missing")
+        else:
+            state = "installed"
+        packages[p["name"]] = {
+            "version": p["version"] if p["action"] != "newer" else p["previous"],
+            "state": state,
+            "previous": p["previous"],
+        }
+    todo = any(p["action"] == "install" for p in plan or [])
+    if outcome in ("refused", "failed"):
+        result = "failed"
+    elif reboot_required:
+        result = "pending_reboot"
+    else:
+        result = "installed" if todo else "up_to_date"
+    record = {
+        "host": host,
+        "segment": segment,
+        "ring": ring,
+        "result": result,
+        "kbs": {},
+        "packages": packages,
+        "checked_at": checked_at,
+        "oldest_missing_release": None,
+        "reboot_required": bool(reboot_required),
+    }
+    record.update(extra or {})
+    return record
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "mynumber_bundle_plan": mynumber_bundle_plan,
+            "mynumber_bundle_record": mynumber_bundle_record,
+        }
