@@ -3,7 +3,8 @@
 #  - every host of group `linux` (inventories/lab/hosts.yml): namespace labh-<host>, a veth on
 #    the segment's bridge (labbr-<segment>, 198.18.x.1/24), an overlay root from the cached
 #    Debian tarball (lab/hosts/build-rootfs.sh) and sshd (root, lab key lab/run/ssh/id_ed25519)
-#    run by lab/hosts/host-init.sh as PID 1 of the host's own PID and mount namespaces;
+#    run by lab/hosts/host-init.sh as PID 1 of the host's own PID and mount namespaces, which also
+#    "reboots" the host when /usr/local/sbin/lab-reboot asks (SIGUSR1);
 #  - every branch gateway (jichitai_role: gateway): an address 198.19.<site no>.1 of the one
 #    namespace labh-gw, so the controller can ping it.
 # Hosts get no default route: they reach their segment's /24 and nothing else.
@@ -70,8 +71,18 @@ EOF
   install -m 0600 "$SSH_DIR/id_ed25519.pub" "$up/root/.ssh/authorized_keys"
   chmod 0700 "$up/root/.ssh"
   # no Debian mirror is reachable: a host's packages come from the lab repository (65-aptrepo.sh)
-  mkdir -p "$up/etc/apt"
+  mkdir -p "$up/etc/apt" "$up/usr/local/sbin"
   printf '# Debian mirrors are not reachable from the lab: see /etc/apt/sources.list.d/\n' >"$up/etc/apt/sources.list"
+  # reboot without a kernel: host-init.sh (PID 1) restarts the host on SIGUSR1; detached and
+  # delayed, so the SSH session that asked ends cleanly first
+  cat >"$up/usr/local/sbin/lab-reboot" <<'EOF'
+#!/bin/sh
+# Reboot this lab host: PID 1 (lab/hosts/host-init.sh) ends every process, empties /run and
+# starts sshd again. For ansible.builtin.reboot's reboot_command.
+setsid -f sh -c 'sleep 1; kill -USR1 1' </dev/null >/dev/null 2>&1
+echo "lab host $(uname -n) reboots in 1 s"
+EOF
+  chmod 0755 "$up/usr/local/sbin/lab-reboot"
 }
 
 ensure_bridge() {

@@ -35,6 +35,9 @@ declare -A SERVE=([lgwan]=198.18.10.1 [internet]=198.18.20.1)
 FAULT_FILE=etc/apt/apt.conf.d/99jichitai-lab-fault
 HOSTS_DIR="$LAB_RUN/hosts"
 
+# gpg starts an agent for the signing key: it ends with the command that needed it
+trap '[[ ! -d "$GNUPGHOME" ]] || gpgconf --kill gpg-agent 2>/dev/null || true' EXIT
+
 aptly_() { aptly -config="$APTLY_CONF" "$@"; }
 fingerprint() { gpg --batch --with-colons --list-secret-keys "$KEY_UID" 2>/dev/null | awk -F: '$1 == "fpr" {print $10; exit}'; }
 
