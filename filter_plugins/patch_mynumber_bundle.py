@@ -3,6 +3,9 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Jinja filters of the My Number bundle (roles/patch_mynumber_bundle).
 
+{{ 'jichitai-lab-agent=1.1.0-1, jichitai-lab-tools=1.0.1-1' | mynumber_bundle_packages }}
+    -> the approved packages as [{name, version}], from a list or a survey's text (name=version, each
+       separated by commas, spaces or new lines)
 {{ packages | mynumber_bundle_plan(ansible_facts.packages) }}
     -> per approved package: name, version, previous (installed now, or None) and action
        install | current | newer (the host has a later version: left alone, never downgraded)
@@ -11,6 +14,13 @@
 """
 
 from __future__ import annotations
+
+import re
+
+try:
+    from ansible.errors import AnsibleFilterError
+except ImportError:  # pragma: no cover - unit tests may import without ansible
+    AnsibleFilterError = ValueError
 
 
 def _order(c: str) -> int:
@@ -63,6 +73,27 @@ def debian_version_compare(a: str, b: str) -> int:
     if ea != eb:
         return ea - eb
     return _verrevcmp(ua, ub) or _verrevcmp(ra, rb)
+
+
+def mynumber_bundle_packages(value):
+    """[{name, version}] from a list of them or from the text `name=version, name=version`."""
+    if isinstance(value, str):
+        out = []
+        for item in re.split(r"[\s,]+", value.strip()):
+            if item:
+                name, sep, version = item.partition("=")
+                if not sep or not name or not version:
+                    raise AnsibleFilterError(
+                        f"承認パッケージは name=version の形で指定してください（{item}）"
+                    )
+                out.append({"name": name, "version": version})
+        return out
+    out = []
+    for item in value or []:
+        if not isinstance(item, dict) or not item.get("name") or not item.get("version"):
+            raise AnsibleFilterError(f"承認パッケージは name と version を持つ辞書にしてください（{item!r}）")
+        out.append({"name": str(item["name"]), "version": str(item["version"])})
+    return out
 
 
 def mynumber_bundle_plan(packages, installed):
@@ -119,6 +150,7 @@ def mynumber_bundle_record(plan, host, segment, ring, checked_at, outcome, reboo
 class FilterModule:
     def filters(self):
         return {
+            "mynumber_bundle_packages": mynumber_bundle_packages,
             "mynumber_bundle_plan": mynumber_bundle_plan,
             "mynumber_bundle_record": mynumber_bundle_record,
         }

@@ -93,3 +93,13 @@ def test_a_host_already_current_is_up_to_date():
     )
     assert record["result"] == "up_to_date"
     assert status.host_status(status.check_records([record])[0]) == "compliant"
+
+
+def test_approved_packages_from_a_survey_text_or_a_list():
+    text = "jichitai-lab-agent=1.1.0-1, jichitai-lab-tools=1.0.1-1\n"
+    assert pmb.mynumber_bundle_packages(text) == PACKAGES
+    assert pmb.mynumber_bundle_packages(PACKAGES) == PACKAGES
+    with pytest.raises(pmb.AnsibleFilterError, match="jichitai-lab-agent"):
+        pmb.mynumber_bundle_packages("jichitai-lab-agent")
+    with pytest.raises(pmb.AnsibleFilterError):
+        pmb.mynumber_bundle_packages([{"name": "x"}])
