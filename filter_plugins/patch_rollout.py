@@ -65,6 +65,19 @@ def patch_record(outcome, host, hostvars, ring, checked_at):
     raise AnsibleFilterError(f"patch_record: {host}: kind は linux/windows/not_reached（{kind!r}）")
 
 
+def patch_run_records(hosts, hostvars, checked_at, reason="前の波で停止したため未実施"):
+    """The record of every planned host: its own (fact patch_waves_record), else not reached."""
+    out = []
+    for host in hosts:
+        hv = hostvars.get(host) or {}
+        record = hv.get("patch_waves_record")
+        if not record:
+            record = records.not_reached(host, hv.get("jichitai_segment"), hv.get("patch_waves_ring"),
+                                         checked_at, reason)  # fmt: skip
+        out.append(record)
+    return out
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -72,4 +85,5 @@ class FilterModule:
             "patch_client_waves": patch_client_waves,
             "apt_pending_updates": apt_pending_updates,
             "patch_record": patch_record,
+            "patch_run_records": patch_run_records,
         }

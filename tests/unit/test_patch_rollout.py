@@ -180,3 +180,15 @@ def test_a_failed_package_is_a_failed_update_without_hresult_but_a_kb_needs_one(
     assert summary["hosts"][0]["status"] == "failed"
     with pytest.raises(status.StatusInputError, match="KB5071001"):
         status.check_records([dict(failed, kbs={"KB5071001": "failed"})])
+
+
+def test_a_planned_host_without_a_record_is_not_reached_after_the_stop():
+    from patch_rollout import patch_run_records
+
+    done = patch_record({"kind": "linux", "pending": []}, "mail01", HV, "pilot", AT)
+    hostvars = {"mail01": {"patch_waves_record": done}, "ad01": {"jichitai_segment": "lgwan",
+                                                                 "patch_waves_ring": "servers"}}  # fmt: skip
+    out = patch_run_records(["mail01", "ad01"], hostvars, AT)
+    assert out[0] is done
+    assert out[1]["result"] == "not_reached" and out[1]["reason_ja"] == "前の波で停止したため未実施"
+    status.check_records(out)

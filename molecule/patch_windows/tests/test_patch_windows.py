@@ -38,6 +38,11 @@ def test_the_host_own_recorded_result_comes_before_the_default(result):
     assert result["failed"]["outcome"]["win_updates"]["failed_update_count"] == 1
 
 
+def test_a_failed_update_stops_the_host_naming_it(result):
+    assert "更新プログラムの適用に失敗しました" in result["failed"]["stopped"]
+    assert "KB5071001" in result["failed"]["stopped"]
+
+
 def test_a_failed_update_fails_the_record_with_its_hresult(result):
     record = result["failed"]["record"]
     assert record["result"] == "failed"
