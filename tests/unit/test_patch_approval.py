@@ -261,3 +261,11 @@ def test_the_powershell_leaf_is_small_reads_only_or_honours_check_mode():
     assert "[CmdletBinding(SupportsShouldProcess)]" in apply and "$Ansible.CheckMode" in apply
     assert "Approve-WsusUpdate" in apply and "Deny-WsusUpdate" in apply
     assert len(apply.splitlines()) < 80 and len(read.splitlines()) < 80
+
+
+def test_rollout_settings_are_checked_and_defaulted():
+    normal, problems = pol.validate({**POLICY, "rollout": {"client_max_fail_percentage": 150, "speed": 1}})
+    assert "rollout.client_max_fail_percentage: 0〜100 の整数にしてください（150）" in problems
+    assert "rollout.speed: 知らないキーです" in problems
+    normal, problems = pol.validate(POLICY)
+    assert normal["rollout"]["server_max_wave"] == 5 and normal["rollout"]["client_pilot_percent"] == 5

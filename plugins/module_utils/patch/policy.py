@@ -19,12 +19,20 @@ KEYS = {
     "allow_kbs",
     "deny_kbs",
     "office",
+    "rollout",
     "clause",
     "notes",
 }
 RING_KEYS = {"target_groups", "deferral_days", "name_ja"}
 OFFICE_KEYS = {"via_wsus", "products", "channel", "source_ja"}
 BASES = ("release", "arrival")
+# the rollout of approved updates (patch_servers.yml, patch_clients.yml): key -> (lowest, highest, default)
+ROLLOUT = {
+    "server_max_wave": (1, 100, 5),
+    "client_pilot_percent": (0, 100, 5),
+    "client_max_wave": (1, 2000, 100),
+    "client_max_fail_percentage": (0, 100, 10),
+}
 
 
 def _strings(value, key, problems, *, required=True) -> list:
@@ -132,6 +140,23 @@ def _office(value, products, problems) -> dict:
     }
 
 
+def _rollout(value, problems) -> dict:
+    value = {} if value is None else value
+    if not isinstance(value, dict):
+        problems.append("rollout: 辞書にしてください")
+        value = {}
+    for extra in sorted(set(value) - set(ROLLOUT)):
+        problems.append(f"rollout.{extra}: 知らないキーです")
+    out = {}
+    for key, (low, high, default) in ROLLOUT.items():
+        number = value.get(key, default)
+        if isinstance(number, bool) or not isinstance(number, int) or not low <= number <= high:
+            problems.append(f"rollout.{key}: {low}〜{high} の整数にしてください（{number!r}）")
+            number = default
+        out[key] = number
+    return out
+
+
 def validate(policy) -> tuple[dict, list]:
     """(normalised policy, problems). Problems name each bad key; the policy is usable only without."""
     if not isinstance(policy, dict):
@@ -157,5 +182,6 @@ def validate(policy) -> tuple[dict, list]:
         "allow_kbs": allow,
         "deny_kbs": deny,
         "office": _office(policy.get("office"), products, problems),
+        "rollout": _rollout(policy.get("rollout"), problems),
     }
     return normal, problems
