@@ -119,7 +119,7 @@ def required_extra_vars(playbook: Path) -> tuple[set, set]:
     for play in load(playbook.relative_to(ROOT)):
         play_vars = set(play.get("vars") or {})
         roles = [
-            (r["role"] if isinstance(r, dict) else r, set(r) if isinstance(r, dict) else set())
+            (r["role"] if isinstance(r, dict) else r, "main", set(r) if isinstance(r, dict) else set())
             for r in play.get("roles") or []
         ]
         for task in play.get("pre_tasks") or []:
@@ -133,12 +133,13 @@ def required_extra_vars(playbook: Path) -> tuple[set, set]:
         for task in [t for k in ("pre_tasks", "tasks", "post_tasks") for t in play.get(k) or []]:
             for key in ("ansible.builtin.import_role", "ansible.builtin.include_role"):
                 if key in task:
-                    roles.append((task[key]["name"], set(task.get("vars") or {})))
-        for role, params in roles:
+                    entry = task[key].get("tasks_from", "main")
+                    roles.append((task[key]["name"], entry, set(task.get("vars") or {})))
+        for role, entry, params in roles:
             spec_path = ROOT / "roles" / role / "meta" / "argument_specs.yml"
             if not spec_path.is_file():
                 continue
-            options = load(spec_path.relative_to(ROOT))["argument_specs"]["main"].get("options", {})
+            options = load(spec_path.relative_to(ROOT))["argument_specs"][entry].get("options", {})
             defaults = _role_defaults(role)
             for name, option in options.items():
                 if not option.get("required") or name in play_vars or name in params:
