@@ -1,11 +1,12 @@
-"""Server updates in waves on the lab's Debian hosts, for real (playbooks/patch_servers.yml).
+"""Updates in waves on the lab's Debian hosts, for real (playbooks/patch_servers.yml, patch_clients.yml).
 
 The five LGWAN and Internet namespace hosts start with the lab packages at 1.0 from the repository's
 production snapshot; the newer snapshot is then approved (65-aptrepo.sh promote). One drill, in order:
 the plan lists every host with the versions it will get; a host whose installs fail (a lab fault) stops
 the run in its wave - the pilot ring - and is named, the hosts after it keep their old versions and the
 status report says so host by host; once mended, the run updates the rest, reboots where a package
-asks, and a second run changes nothing. Everything is put back as found.
+asks, and a second run changes nothing. The same hosts standing in for PCs (patch_clients.yml): one
+switched off is recorded as not reached, not failed, and the run goes on. Everything is put back as found.
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ SOURCE = json.dumps(
 
 def aptrepo(*args: str) -> None:
     proc = subprocess.run(["bash", str(APTREPO), *args], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+def host_power(action: str, host: str) -> None:
+    env = os.environ | {"LAB_COMPONENT": "60-hosts"}
+    proc = subprocess.run(["bash", str(LAB_DIR / "components" / "60-hosts.sh"), action, host],
+                          capture_output=True, text=True, env=env, check=False)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
 
 
@@ -77,10 +85,12 @@ def at_old_versions(lab, lab_ansible):
     put_back(lab_ansible)
 
 
-def patch_servers(tmp: Path, *args: str) -> tuple[subprocess.CompletedProcess, Path]:
+def patch_servers(
+    tmp: Path, *args: str, playbook: str = "patch_servers"
+) -> tuple[subprocess.CompletedProcess, Path]:
     reports = tmp / "reports"
     cmd = [str(BIN / "ansible-playbook"), "-i", str(REPO / "inventories" / "lab"),
-           str(REPO / "playbooks" / "patch_servers.yml"), "--diff", "-e", "patch_servers_hosts=linux",
+           str(REPO / "playbooks" / f"{playbook}.yml"), "--diff", "-e", f"{playbook}_hosts=linux",
            "-e", f"patch_waves_report_dir={reports}", *args]  # fmt: skip
     if "--check" not in args:
         cmd += ["-e", "workplan_unplanned_ok=true", "-e", "workplan_unplanned_reason=patch lab drill"]
@@ -133,3 +143,23 @@ def test_rings_stop_at_a_failing_host_then_update_reboot_and_stay_put(at_old_ver
     recap = [line for line in again.stdout.splitlines() if any(line.startswith(h + " ") for h in HOSTS)]
     assert len(recap) == len(HOSTS) and all("changed=0" in line for line in recap), recap
     assert set(results_of(report).values()) == {"up_to_date"}
+
+
+def test_a_pc_that_is_off_is_not_reached_not_failed(at_old_versions, lab_ansible, tmp_path):
+    put_back(lab_ansible)
+    ok(lab_ansible(",".join(HOSTS), "ansible.builtin.deb822_repository", SOURCE))
+    ok(lab_ansible(",".join(HOSTS), "ansible.builtin.apt", "update_cache=true"))
+    pinned = ",".join(f"{n}={v}" for n, v in at(0).items())
+    ok(lab_ansible(",".join(HOSTS), "ansible.builtin.apt", f"name={pinned} state=present"))
+    aptrepo("promote")
+    off = "backup01"
+    host_power("stop-host", off)
+    try:
+        run, report = patch_servers(tmp_path / "clients", "-e", "patch_waves_reach_timeout=10",
+                                    playbook="patch_clients")  # fmt: skip
+    finally:
+        host_power("start-host", off)
+    assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
+    assert results_of(report) == {off: "not_reached"} | {h: "installed" for h in HOSTS if h != off}
+    summary = json.loads(report.read_text(encoding="utf-8"))
+    assert summary["total"]["not_reached"] == 1 and summary["total"]["failed"] == 0
