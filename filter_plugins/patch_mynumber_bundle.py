@@ -22,57 +22,17 @@ try:
 except ImportError:  # pragma: no cover - unit tests may import without ansible
     AnsibleFilterError = ValueError
 
-
-def _order(c: str) -> int:
-    if c.isdigit():
-        return 0
-    if c.isalpha():
-        return ord(c)
-    if c == "~":
-        return -1
-    return ord(c) + 256 if c else 0
-
-
-def _verrevcmp(a: str, b: str) -> int:
-    """dpkg's comparison of one part (upstream version or revision)."""
-    i = j = 0
-    while i < len(a) or j < len(b):
-        while (i < len(a) and not a[i].isdigit()) or (j < len(b) and not b[j].isdigit()):
-            ac = _order(a[i]) if i < len(a) else 0
-            bc = _order(b[j]) if j < len(b) else 0
-            if ac != bc:
-                return ac - bc
-            i, j = i + 1, j + 1
-        while i < len(a) and a[i] == "0":
-            i += 1
-        while j < len(b) and b[j] == "0":
-            j += 1
-        first_diff = 0
-        while i < len(a) and a[i].isdigit() and j < len(b) and b[j].isdigit():
-            first_diff = first_diff or ord(a[i]) - ord(b[j])
-            i, j = i + 1, j + 1
-        if i < len(a) and a[i].isdigit():
-            return 1
-        if j < len(b) and b[j].isdigit():
-            return -1
-        if first_diff:
-            return first_diff
-    return 0
-
-
-def _split(version: str):
-    epoch, _, rest = version.rpartition(":") if ":" in version else ("0", "", version)
-    upstream, _, revision = rest.rpartition("-") if "-" in rest else (rest, "", "")
-    return int(epoch or 0), upstream, revision
+try:
+    from debian.debian_support import version_compare
+except ImportError:  # pragma: no cover - reported when the filter is used
+    version_compare = None
 
 
 def debian_version_compare(a: str, b: str) -> int:
-    """<0, 0, >0 as dpkg --compare-versions orders a and b."""
-    ea, ua, ra = _split(str(a))
-    eb, ub, rb = _split(str(b))
-    if ea != eb:
-        return ea - eb
-    return _verrevcmp(ua, ub) or _verrevcmp(ra, rb)
+    """<0, 0, >0 as dpkg --compare-versions orders a and b (python-debian's implementation of it)."""
+    if version_compare is None:
+        raise AnsibleFilterError("mynumber_bundle_plan: python-debian が必要です")
+    return version_compare(str(a), str(b))
 
 
 def mynumber_bundle_packages(value):
