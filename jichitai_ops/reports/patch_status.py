@@ -42,9 +42,15 @@ ACTION_JA = {
 MISSING_MYNUMBER_JA = "承認済み更新の持ち込み（LGWAN接続系からの連携）で適用する"
 
 
+NOT_RUN_JA = "止まった原因（適用失敗のホスト）を解消してから、同じ作業を再実行する"
+
+
 def action_ja(host: dict) -> str:
     if host["status"] == "missing" and host["segment"] == "mynumber":
         return MISSING_MYNUMBER_JA
+    # a host the run never came to because an earlier wave stopped (patch_waves' not-reached reason)
+    if host["status"] == "not_reached" and "停止" in host.get("note_ja", ""):
+        return NOT_RUN_JA
     return ACTION_JA.get(host["status"], "—")
 
 
@@ -97,9 +103,10 @@ def failed_text(host: dict, sep: str = "、") -> str:
     by_code: dict = {}
     for entry in host["failed"]:
         by_code.setdefault((entry["hresult"], entry["hint_ja"]), []).append(entry["kb"])
+    # a failed package has no result code: the run's own error stands for it
     return (
         sep.join(
-            f"{'、'.join(kbs)}（{code}{'：' + hint if hint else ''}）"
+            f"{'、'.join(kbs)}（{code}{'：' + hint if hint else ''}）" if code else "、".join(kbs)
             for (code, hint), kbs in by_code.items()
         )
         or "—"

@@ -192,3 +192,22 @@ def test_a_planned_host_without_a_record_is_not_reached_after_the_stop():
     assert out[0] is done
     assert out[1]["result"] == "not_reached" and out[1]["reason_ja"] == "前の波で停止したため未実施"
     status.check_records(out)
+
+
+def test_the_report_says_why_a_host_was_not_reached_and_what_failed(tmp_path):
+    from jichitai_ops.reports import patch_status as report
+
+    pending = apt_pending_updates(SIMULATION)
+    failed = patch_record({"kind": "linux", "pending": pending, "failed": "E: LAB FAULT dpkg"}, "mail01", HV,
+                          "pilot", AT)  # fmt: skip
+    stopped = patch_record({"kind": "not_reached", "reason": "前の波で停止したため未実施"}, "ad01", HV,
+                           "servers", AT)  # fmt: skip
+    summary = status.summarise([failed, stopped])
+    rows = {h["host"]: h for h in summary["hosts"]}
+    assert (
+        report.failed_text(rows["mail01"])
+        == "jichitai-lab-agent=1.1.0-1、jichitai-lab-tools=1.0.1-1、libnew1=2.0-1"
+    )
+    assert rows["mail01"]["note_ja"] == "E: LAB FAULT dpkg"
+    assert rows["ad01"]["note_ja"] == "前の波で停止したため未実施"
+    assert report.action_ja(rows["ad01"]) == report.NOT_RUN_JA

@@ -230,6 +230,8 @@ def host_rows(records: list[dict], as_of: date) -> list[dict]:
                 "checked_at": rec["checked_at"],
                 "kbs": kbs,
                 "packages": rec.get("packages") or {},
+                # why the run did not reach the host, or what failed where no update names it
+                "note_ja": str(rec.get("reason_ja") or rec.get("error") or ""),
             }
         )
     rows.sort(key=lambda r: (STATUSES.index(r["status"]), SEGMENTS.index(r["segment"]), r["host"]))
