@@ -97,7 +97,8 @@ def mynumber_bundle_record(plan, host, segment, ring, checked_at, outcome, reboo
         "segment": segment,
         "ring": ring,
         "result": result,
-        "kbs": {},
+        # each package also as an update of the status's host-by-update matrix, as patch_servers records it
+        "kbs": {f"{name}={p['version']}": p["state"] for name, p in packages.items()},
         "packages": packages,
         "checked_at": checked_at,
         "oldest_missing_release": None,

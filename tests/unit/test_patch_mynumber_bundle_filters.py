@@ -83,7 +83,10 @@ def test_the_record_is_one_the_patch_status_reads(outcome, reboot, result, state
         "state": "installed",
         "previous": "1.0.1-1",
     }
+    # the packages are also the record's updates, so the host-by-update matrix shows them
+    assert record["kbs"]["jichitai-lab-agent=1.1.0-1"] == state
     status.check_records([record])
+    assert "jichitai-lab-agent=1.1.0-1" in {k["kb"] for k in status.summarise([record])["kbs"]}
 
 
 def test_a_host_already_current_is_up_to_date():
