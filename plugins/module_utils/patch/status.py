@@ -9,13 +9,14 @@ A patch record is one host's outcome of one run::
      kbs: {update: installed|missing|failed(HRESULT)}, checked_at (ISO 8601),
      oldest_missing_release (YYYY-MM-DD of the oldest update still missing, or null)}
 
-A host updated with Linux packages (the My Number bundle) also carries, optionally,
-``packages: {name: {version, state: installed|missing|failed, previous}}`` (the version the run
-brought, and the one before it or null); its kbs may then be empty. A failed package counts as a
-failed KB, a missing one as a missing KB.
-
 An update is a Windows update by its KB (``KB5034441``) or a Debian package at the version the run
-brought or wanted, in apt's own notation (``openssl=3.0.15-1~deb12u1``): the matrix reads the same for both.
+brought or wanted, in apt's own notation (``openssl=3.0.15-1~deb12u1``): the matrix reads the same for
+both. A failed package has no result code (``failed``); a failed KB always has one.
+
+A host updated with the My Number bundle also carries, optionally,
+``packages: {name: {version, state: installed|missing|failed, previous}}`` (the version the run
+brought, and the one before it or null) beside the same packages in kbs. A record with packages may
+have empty kbs; a failed package counts as a failed update, a missing one as a missing update.
 
 A host's status is the first that holds: not reached (未到達); failed (適用失敗: the run failed or a KB
 failed); pending reboot (再起動待ち); missing (未適用あり: a KB missing); else fully patched (適用済).
