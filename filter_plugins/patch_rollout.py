@@ -73,7 +73,7 @@ def patch_run_records(hosts, hostvars, checked_at, reason="前の波で停止し
         record = hv.get("patch_waves_record")
         if not record:
             record = records.not_reached(host, hv.get("jichitai_segment"), hv.get("patch_waves_ring"),
-                                         checked_at, reason)  # fmt: skip
+                                         checked_at, reason, stopped=True)  # fmt: skip
         out.append(record)
     return out
 

@@ -48,8 +48,8 @@ NOT_RUN_JA = "止まった原因（適用失敗のホスト）を解消してか
 def action_ja(host: dict) -> str:
     if host["status"] == "missing" and host["segment"] == "mynumber":
         return MISSING_MYNUMBER_JA
-    # a host the run never came to because an earlier wave stopped (patch_waves' not-reached reason)
-    if host["status"] == "not_reached" and "停止" in host.get("note_ja", ""):
+    # a host the run never came to because an earlier wave stopped
+    if host["status"] == "not_reached" and host.get("not_run"):
         return NOT_RUN_JA
     return ACTION_JA.get(host["status"], "—")
 

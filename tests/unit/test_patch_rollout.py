@@ -200,8 +200,10 @@ def test_the_report_says_why_a_host_was_not_reached_and_what_failed(tmp_path):
     pending = apt_pending_updates(SIMULATION)
     failed = patch_record({"kind": "linux", "pending": pending, "failed": "E: LAB FAULT dpkg"}, "mail01", HV,
                           "pilot", AT)  # fmt: skip
-    stopped = patch_record({"kind": "not_reached", "reason": "前の波で停止したため未実施"}, "ad01", HV,
-                           "servers", AT)  # fmt: skip
+    from patch_rollout import patch_run_records
+
+    # a planned host the run never came to, as the wave play's report builds it
+    stopped = patch_run_records(["ad01"], {"ad01": HV["ad01"] | {"patch_waves_ring": "servers"}}, AT)[0]
     summary = status.summarise([failed, stopped])
     rows = {h["host"]: h for h in summary["hosts"]}
     assert (
@@ -211,3 +213,5 @@ def test_the_report_says_why_a_host_was_not_reached_and_what_failed(tmp_path):
     assert rows["mail01"]["note_ja"] == "E: LAB FAULT dpkg"
     assert rows["ad01"]["note_ja"] == "前の波で停止したため未実施"
     assert report.action_ja(rows["ad01"]) == report.NOT_RUN_JA
+    off = patch_record({"kind": "not_reached", "reason": "応答なし"}, "ad01", HV, "servers", AT)
+    assert report.action_ja(status.summarise([off])["hosts"][0]) != report.NOT_RUN_JA

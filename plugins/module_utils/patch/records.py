@@ -41,9 +41,11 @@ def _base(host, segment, ring, result, updates, checked_at, **extra):
     return record
 
 
-def not_reached(host, segment, ring, checked_at, reason):
-    """A host the run did not reach (off, unreachable, or after the wave that stopped)."""
-    return _base(host, segment, ring, "not_reached", {}, checked_at, reason_ja=reason)
+def not_reached(host, segment, ring, checked_at, reason, stopped=False):
+    """A host the run did not reach: off or unreachable, or never come to because an earlier wave
+    stopped (stopped=True, so the report asks to clear that failure rather than to check the host)."""
+    return _base(host, segment, ring, "not_reached", {}, checked_at, reason_ja=reason,
+                 not_run=True if stopped else None)  # fmt: skip
 
 
 def linux_record(host, segment, ring, checked_at, pending, failed=None, reboot_required=False,

@@ -233,6 +233,7 @@ def host_rows(records: list[dict], as_of: date) -> list[dict]:
                 "packages": rec.get("packages") or {},
                 # why the run did not reach the host, or what failed where no update names it
                 "note_ja": str(rec.get("reason_ja") or rec.get("error") or ""),
+                "not_run": bool(rec.get("not_run")),
             }
         )
     rows.sort(key=lambda r: (STATUSES.index(r["status"]), SEGMENTS.index(r["segment"]), r["host"]))
