@@ -208,6 +208,7 @@ def test_the_summary_names_the_bundle_digest_approver_and_what_was_installed(run
     )
     assert "| jichitai-lab-agent | 未導入 | 1.1.0-1 | 適用済 |" in text
     assert "再起動の要否 | 要" in text
+    assert "### mnxfer01（個人番号利用事務系）: 再起動待ち" in text
 
 
 def test_a_second_apply_changes_nothing(runs):
