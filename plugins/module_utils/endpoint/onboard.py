@@ -93,11 +93,11 @@ def _holders(records, scopes):
             by_ip.setdefault(str(scope["gateway"]), f"the gateway of scope {sname}")
         for index, res in enumerate(scope.get("reservations") or [], start=1):
             who = res.get("hostname") or "reservation"
-            where = f"{who} (jichitai_dhcp_scopes {sname} reservation {index})"
+            source = f"jichitai_dhcp_scopes {sname} reservation {index}"
             if res.get("ip"):
-                by_ip.setdefault(str(res["ip"]), where)
+                by_ip.setdefault(str(res["ip"]), f"{who} ({source})")
             if res.get("mac"):
-                by_mac.setdefault(str(res["mac"]).lower(), (res.get("hostname") or "", where))
+                by_mac.setdefault(str(res["mac"]).lower(), (res.get("hostname") or "", source))
     return by_ip, by_mac
 
 
