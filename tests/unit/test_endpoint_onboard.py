@@ -150,7 +150,7 @@ def test_the_plan_text_and_the_record_follow_each_device():
                                  None, "lab.test")  # fmt: skip
     hostvars = {"lgnb1201": {"endpoint_onboard_steps": steps, "endpoint_onboard_done": True}}
     text = onboard_plan_text(devices, hostvars)
-    assert text.startswith("- LGNB1201（10.10.16.4、守口市役所本庁舎）: 旧ウイルス対策ソフトの削除: Norton → 削除の確認")
+    assert text.startswith("- LGNB1201（10.10.16.4、守口市役所本庁舎）: 旧ウイルス対策ソフトの削除: Norton")
     assert "削除の確認 → 再起動（削除が求める場合） → インストール: Apex One" in text
     assert text.endswith("（ウイルス対策なしの区間: 再起動 1 回まで）")
     assert "予測不能" in onboard_plan_text(devices, {})
