@@ -15,7 +15,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "filter_plugins"))
-sys.path.insert(0, str(REPO / "tests"))
 from ansible.module_utils.antivirus import engine, policy, status  # noqa: E402
 from av_definitions import av_definitions_policy  # noqa: E402
 from conftest import _adhoc  # noqa: E402
@@ -107,6 +106,33 @@ def test_definitions_from_the_newest_container_else_the_newest_plain_file():
     assert empty["basis"] == "none" and empty["updated_at"] is None
     with pytest.raises(engine.AvEngineError, match="without sigtool --info"):
         engine.definitions(engine_entry(info=""))
+
+
+def test_the_role_s_registered_results_are_joined_per_engine():
+    """The shapes of ansible.builtin.find, a command loop over paths and one over engines (Ansible 2.19)."""
+    engines = [{"host": "av-ep01", "database_dir": "/db1", "freshclam_config": "/f1"},
+               {"host": "av-ep02", "database_dir": "/db2"}]  # fmt: skip
+    found = {"results": [
+        {"item": engines[0], "files": [{"path": "/db1/jichitai-lab.cud", "mtime": 1796586095.2},
+                                       {"path": "/db1/freshclam.dat", "mtime": 1796586095.0}]},
+        {"item": engines[1], "files": [], "skipped_paths": {"/db2": "/db2 was skipped as it does not exist"}},
+    ]}  # fmt: skip
+    infos = {"results": [{"item": "/db1/jichitai-lab.cud", "rc": 0, "stdout": SIGTOOL}]}
+    updates = {"results": [{"item": engines[0], "rc": 1, "stdout": "ERROR: Can't download jichitai-lab.cud",
+                            "stderr": ""}]}  # fmt: skip
+    joined = engine.reads(engines, found, infos, updates)
+    assert joined[0]["databases"][0]["info"] == SIGTOOL and joined[0]["update"]["rc"] == 1
+    assert "Can't download" in joined[0]["update"]["detail"]
+    assert joined[1] == {"host": "av-ep02", "databases": []}
+    record = status.status(None, joined, policy.validate(None), NOW)
+    reasons = {r["host"]: r["reason_ja"] for r in record["rows"]}
+    assert "freshclam" in reasons["av-ep01"] and reasons["av-ep02"] == "定義ファイルがありません"
+    # in check mode freshclam is skipped: no update verdict
+    skipped = engine.reads(engines, found, infos, {"results": [{"item": engines[0], "skipped": True}]})
+    assert skipped[0]["update"] == {"ran": False}
+    with pytest.raises(engine.AvEngineError, match="sigtool --info failed"):
+        bad = {"results": [{"item": "/db1/jichitai-lab.cud", "rc": 2, "stderr": "bad"}]}
+        engine.reads(engines, found, bad)
 
 
 # ---- the pipeline's state ----

@@ -39,12 +39,14 @@ HTML = """\
 {% block title %}{{ title }} {{ when }}{% endblock %}
 {% block body %}
 <style>
+  body { max-width: 80em; }
   .verdict { display: inline-block; font-size: 1.4em; font-weight: bold; padding: .1em .8em; border-radius: 4px; }
   .v-critical { color: #fff; background: #b42318; }
   .v-ok { color: #fff; background: #116329; }
   td.status { white-space: nowrap; font-weight: bold; text-align: center; }
-  tr.critical td { background: #ffe4e1; }
-  tr.critical td.status { color: #fff; background: #b42318; }
+  tr.s-critical td { background: #ffe4e1; }
+  tr.s-critical td.status { color: #fff; background: #b42318; }
+  td.reason { min-width: 16em; }
   td.nowrap { white-space: nowrap; }
   ol.todo .do { font-weight: bold; color: #1f4e79; }
 </style>
@@ -72,9 +74,9 @@ HTML = """\
   <thead><tr><th>判定</th><th>端末</th><th>種別</th><th>確認元</th><th>定義の版数</th><th>定義の日時</th><th>経過</th><th>理由</th></tr></thead>
   <tbody>
 {% for row in r.rows %}
-    <tr class="{{ row.state }}"><td class="status">{{ row.state_ja }}</td><td class="nowrap">{{ row.host }}</td>
-      <td class="nowrap">{{ row.role_ja }}</td><td class="nowrap">{{ row.source_ja }}</td><td>{{ row.version }}</td>
-      <td class="nowrap">{{ row.updated_at | when_ja }}</td><td class="nowrap">{{ row.age_ja }}</td><td>{{ row.reason_ja or "—" }}</td></tr>
+    <tr class="s-{{ row.state }}"><td class="status">{{ row.state_ja }}</td><td class="nowrap">{{ row.host }}</td>
+      <td class="nowrap">{{ row.role_ja }}</td><td>{{ row.source_ja }}</td><td>{{ row.version }}</td>
+      <td class="nowrap">{{ row.updated_at | when_ja }}</td><td class="nowrap">{{ row.age_ja }}</td><td class="reason">{{ row.reason_ja or "—" }}</td></tr>
 {% endfor %}
   </tbody>
 </table>

@@ -52,7 +52,7 @@ def _row(host, role, source, version, updated, now, max_age, reasons=(), action=
     hours = None if updated is None else round((now - updated).total_seconds() / 3600, 1)
     reasons = list(reasons)
     if updated is None:
-        reasons.insert(0, "定義の日時が分かりません")
+        reasons = reasons or ["定義の日時が分かりません"]
         action = action or ACTION_NONE
     elif hours > max_age:
         reasons.insert(0, f"定義が {age_text(hours)}前のもの（基準 {max_age} 時間以内）")
@@ -135,6 +135,9 @@ def _engine_rows(engines, now, max_age, problems):
             problems.append(f"エンジン: {exc}")
             continue
         reasons, action = [], ""
+        if found["basis"] == "none":
+            reasons.append("定義ファイルがありません")
+            action = ACTION_NONE
         if found["update_ok"] is False:
             reasons.append(
                 "定義の更新（freshclam）に失敗しました"
