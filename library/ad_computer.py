@@ -8,14 +8,14 @@ DOCUMENTATION = r"""
 module: ad_computer
 short_description: Pre-stage computer objects in Active Directory over LDAPS
 description:
-  - Creates the computer object of each new device in its OU before the device joins the domain
+  - "Creates the computer object of each new device in its OU before the device joins the domain
     (REQUIREMENTS OPS-ONBOARD §6-3(9)), over one LDAPS connection from the controller, as a domain
     administrator pre-stages one. The object is created as Windows' own pre-staging does - a
     workstation trust account (C(userAccountControl) 4128) named C(NAME$) - so the device's join
-    finds and takes it over.
+    finds and takes it over."
   - An object that already exists in the wanted OU is kept; its description and location are set
     when they differ. An object of the same name in another OU is refused (it belongs to another
-    device or was moved on purpose): the module names it and changes nothing.
+    device or was moved on purpose) - the module names it and changes nothing.
   - Every OU is checked before the first write; a missing OU is named and nothing is created.
 version_added: "1.0.0"
 author:
