@@ -56,10 +56,18 @@ def endpoint_catalogue_select(catalogue, ids, segments=None, departments=None):
         _raise("endpoint_catalogue_select", exc)
 
 
+def endpoint_software_outcome(entries, results, state="present"):
+    try:
+        return _catalogue.outcome(entries, results, state)
+    except _catalogue.CatalogueError as exc:
+        _raise("endpoint_software_outcome", exc)
+
+
 class FilterModule:
     def filters(self):
         return {
             "endpoint_catalogue": endpoint_catalogue,
             "endpoint_software_for": endpoint_software_for,
             "endpoint_catalogue_select": endpoint_catalogue_select,
+            "endpoint_software_outcome": endpoint_software_outcome,
         }

@@ -11,6 +11,7 @@ pkgs=(
   aptly gnupg
   freeradius freeradius-utils
   prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-snmp-exporter
+  msitools wixl  # software distribution: MSI Property tables (msiinfo) and the lab's stand-in MSIs (wixl)
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -22,6 +22,7 @@ from endpoint_catalogue import (  # noqa: E402
     endpoint_catalogue,
     endpoint_catalogue_select,
     endpoint_software_for,
+    endpoint_software_outcome,
 )
 
 ESTATE = yaml.safe_load((REPO / "group_vars/all/software_catalogue.yml").read_text())[
@@ -293,5 +294,29 @@ def test_the_input_is_not_changed():
 
 
 def test_the_filters_are_exported():
-    assert set(FilterModule().filters()) == {"endpoint_catalogue", "endpoint_software_for",
-                                             "endpoint_catalogue_select"}  # fmt: skip
+    names = {"endpoint_catalogue", "endpoint_software_for", "endpoint_catalogue_select"}
+    names.add("endpoint_software_outcome")
+    assert set(FilterModule().filters()) == names
+
+
+def test_outcome_from_loop_results_and_from_recorded_results():
+    app = entry("app", installer="x/a.exe", product_id="A", return_codes=[0, 1641])
+    entries = catalogue.normalise(base(app))
+    loop = [{"item": {"id": "av"}, "changed": True, "rc": 3010, "reboot_required": True},
+            {"item": {"id": "agent"}, "changed": False},
+            {"item": {"id": "wf"}, "changed": True, "rc": 0, "reboot_required": False},
+            {"item": {"id": "app"}, "changed": True, "rc": 1603, "failed": True,
+             "msg": "unexpected rc"}]  # fmt: skip
+    got = endpoint_software_outcome(entries, loop, "present")
+    assert [(o["id"], o["action"], o["rc"], o["reboot_required"], o["ok"]) for o in got] == [
+        ("av", "installed", 3010, True, True), ("agent", "already_installed", None, False, True),
+        ("wf", "installed", 0, False, True), ("app", "failed", 1603, False, False)]
+    assert "終了コード 1603（想定 0, 1641）: unexpected rc" in got[3]["line_ja"]
+    recorded = {"absent": {"av": {"changed": True, "rc": 0}, "agent": {"changed": False}, "wf": {"rc": 5}}}
+    got = endpoint_software_outcome(entries, recorded, "absent")
+    assert [o["action"] for o in got] == ["uninstalled", "not_installed", "failed", "failed"]
+    assert got[3]["line_ja"].endswith("結果がありません")
+    flat = endpoint_software_outcome(entries[:1], {"av": {"changed": True, "rc": 3010}})
+    assert flat[0]["reboot_required"] is True and flat[0]["action"] == "installed"
+    with pytest.raises(AnsibleFilterError, match="present か absent"):
+        endpoint_software_outcome(entries, {}, "latest")

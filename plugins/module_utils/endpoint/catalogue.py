@@ -358,3 +358,63 @@ def select(catalogue, ids, segments=None, departments=None) -> list:
     if not ids:
         raise CatalogueError(["id を 1 つ以上指定してください"])
     return sorted({i: by_id[i] for i in ids}.values(), key=_order)
+
+
+ACTION_JA = {
+    "installed": "インストール",
+    "already_installed": "導入済み（変更なし）",
+    "uninstalled": "アンインストール",
+    "not_installed": "未導入（変更なし）",
+    "failed": "失敗",
+}
+
+
+def _result_for(results, entry, state):
+    if isinstance(results, dict):
+        by_state = results.get(state) if isinstance(results.get(state), dict) else results
+        return by_state.get(entry["id"])
+    for result in results or []:
+        if isinstance(result, dict) and (result.get("item") or {}).get("id") == entry["id"]:
+            return result
+    return None
+
+
+def outcome(entries, results, state) -> list:
+    """One line per entry of what win_package did (RESULTS: the loop's results, or a recorded
+    {id: result} / {state: {id: result}}): id, name, version, action, rc, reboot_required, ok, line_ja.
+    ok is false where the run failed, where no result was returned, or where the return code is not
+    one of the entry's return_codes."""
+    if state not in ("present", "absent"):
+        raise CatalogueError([f"state は present か absent です（{state!r}）"])
+    out = []
+    for entry in entries:
+        result = _result_for(results, entry, state)
+        rc = None if result is None else result.get("rc")
+        changed = bool(result and result.get("changed"))
+        ok = result is not None and not result.get("failed") and (rc is None or rc in entry["return_codes"])
+        if not ok:
+            action = "failed"
+        elif state == "present":
+            action = "installed" if changed else "already_installed"
+        else:
+            action = "uninstalled" if changed else "not_installed"
+        reboot = bool(result and (result.get("reboot_required") or rc == REBOOT_CODE))
+        if result is None:
+            detail = "結果がありません"
+        elif not ok:
+            detail = f"終了コード {rc}（想定 {', '.join(map(str, entry['return_codes']))}）"
+            if result.get("msg"):
+                detail += f": {result['msg']}"
+        else:
+            detail = ACTION_JA[action] + ("・再起動が必要" if reboot else "")
+        out.append({
+            "id": entry["id"],
+            "name": entry["name"],
+            "version": entry["version"],
+            "action": action,
+            "rc": rc,
+            "reboot_required": reboot,
+            "ok": ok,
+            "line_ja": f"{entry['name']} {entry['version']}: {detail}",
+        })  # fmt: skip
+    return out
