@@ -61,6 +61,24 @@ def onboard_plan_text(devices, hostvars):
     return "\n".join(f"- {line}" for line in lines)
 
 
+def pc_restore_plan_text(hosts, hostvars):
+    """One line per repaired PC for the work plan: what it gets back, in order."""
+    lines = []
+    for host in hosts:
+        facts = hostvars.get(host) or {}
+        name = facts.get("jichitai_computer_name") or host
+        steps = facts.get("endpoint_onboard_steps")
+        if steps is None:
+            lines.append(f"{name}: {UNREAD_JA}")
+            continue
+        todo = [s["title"] for s in steps if s["needed"] and s["step"] != "verify_services"]
+        if not facts.get("pc_restore_licensed", True):
+            todo.append("ライセンス認証（KMS）")
+        todo += ["更新プログラムの適用（承認済みのもの）", "サービスの確認"]
+        lines.append(f"{name}: " + " → ".join(todo))
+    return "\n".join(f"- {line}" for line in lines)
+
+
 def onboard_records(devices, hostvars, check_mode=False):
     """The onboarding record's devices (module endpoint_onboard_report) from the batch and each device's
     facts: endpoint_onboard_steps (what it needed) and endpoint_onboard_done (it came through)."""
@@ -91,4 +109,5 @@ class FilterModule:
             "onboard_without_antivirus": onboard_without_antivirus,
             "onboard_plan_text": onboard_plan_text,
             "onboard_records": onboard_records,
+            "pc_restore_plan_text": pc_restore_plan_text,
         }

@@ -14,6 +14,7 @@ join is checked against the real directory: the computer object must have been p
   device.py STATE_DIR NAME reboot [--check]
   device.py STATE_DIR NAME join DOMAIN [--check]     joined, then restarted (membership reboot=true)
   device.py STATE_DIR NAME services            {"running": [...]}
+  device.py STATE_DIR NAME activate [--check]  Windows activated against the KMS (slmgr /ato)
 A device without a state file does not answer (exit 4), as a device switched off.
 """
 
@@ -44,13 +45,14 @@ def main(argv: list[str]) -> int:
     path = state_dir / f"{name}.json"
     if action == "seed":
         state_dir.mkdir(parents=True, exist_ok=True)
-        seed = {"installed": [], "domain": None, "pending_reboot": False, "reboots": 0, "services": []}
+        seed = {"installed": [], "domain": None, "pending_reboot": False, "reboots": 0, "services": [],
+                "licence": "licensed"}
         save(path, seed | json.loads(args[0]))
         return 0
     state = load(path)
     out: dict = {"changed": False, "rc": 0, "reboot_required": False}
     if action == "inventory":
-        out = {k: state[k] for k in ("installed", "domain", "pending_reboot")}
+        out = {k: state.get(k) for k in ("installed", "domain", "pending_reboot", "licence")}
     elif action == "services":
         out = {"running": [] if state["pending_reboot"] else state["services"]}
     elif action == "uninstall":
@@ -73,6 +75,11 @@ def main(argv: list[str]) -> int:
                 state["installed"].append({"name": label, "version": version, "product_id": product_id,
                                            "publisher": "", "services": services})  # fmt: skip
                 state["services"] = sorted(set(state["services"]) | set(services))
+    elif action == "activate":
+        if state.get("licence") != "licensed":
+            out = {"changed": True, "rc": 0}
+            if not check:
+                state["licence"] = "licensed"
     elif action == "reboot":
         out = {"changed": True, "rebooted": True}
         if not check:

@@ -54,7 +54,7 @@ BATCH = [
     HEADER,
     new_pc("R08-NB-1201", "LGNB1201", "ノートPC", "秘書課", "02-4A-00-91-00-01", "佐藤　花子"),
     new_pc("R08-NB-1202", "LGNB1202", "ノートPC", "秘書課", "02-4A-00-91-00-02", "鈴木　一郎"),
-    new_pc("R08-DT-1203", "LGDT1203", "デスクトップPC", "総務課", "02-4A-00-91-00-03", "高橋　次郎"),
+    new_pc("R08-DT-1203", "LGDT1203", "デスクトップPC", "広報広聴課", "02-4A-00-91-00-03", "高橋　次郎"),
 ]
 BAD_BATCH = [
     HEADER,
@@ -170,18 +170,26 @@ def computer_dns(conn: Connection, ad: dict, name: str) -> list[str]:
 
 def onboard(estate: dict, batch: str, *args: str) -> subprocess.CompletedProcess:
     inventory = estate["inventory"]
-    cmd = [
-        str(BIN / "ansible-playbook"),
-        "-i",
-        str(inventory),
-        str(REPO / "playbooks" / "endpoint_onboard.yml"),
-        "--diff",
+    return playbook(
+        estate,
+        "endpoint_onboard.yml",
         "-e",
         f"endpoint_onboard_batch={inventory / 'onboarding' / batch}",
         "-e",
         f"endpoint_onboard_report_dir={estate['tmp'] / 'records'}",
         *args,
+    )
+
+
+def playbook(estate: dict, name: str, *args: str) -> subprocess.CompletedProcess:
+    cmd = [
+        str(BIN / "ansible-playbook"),
+        "-i",
+        str(estate["inventory"]),
+        str(REPO / "playbooks" / name),
+        "--diff",
     ]
+    cmd += list(args)
     if "--check" not in args:
         cmd += ["-e", "workplan_unplanned_ok=true", "-e", "workplan_unplanned_reason=onboarding lab test"]
     env = os.environ | {
@@ -303,3 +311,34 @@ def test_plan_then_onboard_three_devices_then_nothing_then_a_bad_batch_changes_n
         in said
     )
     assert state_of(estate) == settled, "a refused batch changed something"
+
+    # lgdt1203 comes back from repair re-imaged: no software, out of the domain, Windows not activated
+    fresh = json.dumps({"installed": [], "services": [], "licence": "notification"})
+    subprocess.run([str(BIN / "python"), str(DEVICE), str(STATE), "lgdt1203", "seed", fresh], check=True)
+    window = "workplan_window_start=2026-12-17T18:30 workplan_window_end=2026-12-17T20:30"
+    for old in (estate["tmp"] / "plans").glob("*"):
+        shutil.rmtree(old)
+    restore_plan = playbook(
+        estate, "pc_restore.yml", "--check", "-e", "pc_restore_hosts=lgdt1203", "-e", window
+    )
+    assert restore_plan.returncode == 0, restore_plan.stdout[-4000:]
+    assert device("lgdt1203")["installed"] == [], "the check run changed the PC"
+    text = next((estate["tmp"] / "plans").glob("*/plan.md")).read_text(encoding="utf-8")
+    line = text[text.index("- LGDT1203: ") :].splitlines()[0]
+    order = ["Trend Micro Apex One", "SKYSEA Client View エージェント", "申請・承認ワークフロー"]
+    order += ["Adobe Acrobat Pro", "ドメイン参加", "ライセンス認証（KMS）", "更新プログラムの適用"]
+    order += ["サービスの確認"]
+    positions = [line.index(step) for step in order]
+    assert positions == sorted(positions), line
+
+    restored = playbook(estate, "pc_restore.yml", "-e", "pc_restore_hosts=lgdt1203")
+    assert restored.returncode == 0, restored.stdout[-4000:]
+    back = device("lgdt1203")
+    assert {p["name"] for p in back["installed"]} >= {
+        "Trend Micro Apex One セキュリティエージェント",
+        "Adobe Acrobat Pro",
+    }
+    assert back["domain"] == "lab.jichitai.test" and back["licence"] == "licensed"
+    again = playbook(estate, "pc_restore.yml", "-e", "pc_restore_hosts=lgdt1203")
+    assert again.returncode == 0, again.stdout[-4000:]
+    assert set(changed_counts(again).values()) == {0}, changed_counts(again)
