@@ -56,7 +56,8 @@ def onboard_plan_text(devices, hostvars):
             continue
         steps = [s["title"] for s in found if s["needed"]]
         gap = _onboard.without_antivirus(found)
-        tail = f"（ウイルス対策なしの区間: 再起動 {gap['reboots']} 回まで）" if gap["gap"] else ""
+        reboots = f"再起動 {gap['reboots']} 回まで" if gap["reboots"] else "再起動なし"
+        tail = f"（ウイルス対策なしの区間: {reboots}）" if gap["gap"] else ""
         lines.append(f"{head}: " + " → ".join(steps) + tail)
     return "\n".join(f"- {line}" for line in lines)
 
