@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import functools
+import hashlib
 import json
 import os
 import subprocess
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,8 +60,36 @@ def inventory_json(inventory: Path, *args: str) -> dict:
     return plain(json.loads(result.stdout))
 
 
+# what an inventory's listing depends on: its own files, the estate-wide policy, the plugins that read them
+LISTING_INPUTS = ("group_vars", "plugins/inventory", "plugins/vars", "plugins/module_utils/ledger",
+                  "ansible.cfg")  # fmt: skip
+
+
+def _listing_key(inventory: Path) -> str:
+    digest = hashlib.sha256(str(inventory.resolve()).encode())
+    for base in (inventory, *(ROOT / p for p in LISTING_INPUTS)):
+        for path in sorted(base.rglob("*")) if base.is_dir() else [base]:
+            if path.is_file():
+                stat = path.stat()
+                digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:32]
+
+
 @functools.cache
 def inventory_list(inventory: Path) -> dict:
-    """`ansible-inventory --list` of an inventory (variables unresolved), read once per test session:
-    the city's inventory takes tens of seconds. The same object every call: do not change it."""
-    return inventory_json(inventory, "--list")
+    """`ansible-inventory --list` of an inventory (variables unresolved), read once per test run: the
+    city's inventory takes tens of seconds (1,353 hosts, each with the estate-wide variables). The
+    listing is kept on disk under its inputs' digest, so parallel test workers and later runs share one
+    listing while nothing it depends on changed. The same object every call: do not change it."""
+    cache = Path(tempfile.gettempdir()) / "jichitai-inventory-listings"
+    cache.mkdir(exist_ok=True)
+    path = cache / f"{_listing_key(inventory)}.json"
+    with open(cache / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one worker lists, the others wait for its file
+        if not path.exists():
+            listing = inventory_json(inventory, "--list")
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(listing), encoding="utf-8")
+            tmp.replace(path)
+            return listing
+    return json.loads(path.read_text(encoding="utf-8"))
