@@ -227,8 +227,7 @@ def main():
     if problems:
         module.fail_json(
             msg=f"配布共有のインストーラがカタログと合いません（{len(problems)} 件、"
-            "端末は変更していません）:\n  "
-            + "\n  ".join(problems),
+            "端末は変更していません）:\n  " + "\n  ".join(problems),
             problems=problems,
             entries=results,
         )
@@ -274,8 +273,10 @@ def main():
         "problems": [],
         "packages": packages,
         "files": files,
-        "report": {"md": os.path.join(p["dest"], report.PACKAGE_MD),
-                   "html": os.path.join(p["dest"], report.PACKAGE_HTML)},  # fmt: skip
+        "report": {
+            "md": os.path.join(p["dest"], report.PACKAGE_MD),
+            "html": os.path.join(p["dest"], report.PACKAGE_HTML),
+        },  # fmt: skip
     }
     if diffs:
         result["diff"] = diffs

@@ -309,8 +309,11 @@ def test_outcome_from_loop_results_and_from_recorded_results():
              "msg": "unexpected rc"}]  # fmt: skip
     got = endpoint_software_outcome(entries, loop, "present")
     assert [(o["id"], o["action"], o["rc"], o["reboot_required"], o["ok"]) for o in got] == [
-        ("av", "installed", 3010, True, True), ("agent", "already_installed", None, False, True),
-        ("wf", "installed", 0, False, True), ("app", "failed", 1603, False, False)]
+        ("av", "installed", 3010, True, True),
+        ("agent", "already_installed", None, False, True),
+        ("wf", "installed", 0, False, True),
+        ("app", "failed", 1603, False, False),
+    ]
     assert "終了コード 1603（想定 0, 1641）: unexpected rc" in got[3]["line_ja"]
     recorded = {"absent": {"av": {"changed": True, "rc": 0}, "agent": {"changed": False}, "wf": {"rc": 5}}}
     got = endpoint_software_outcome(entries, recorded, "absent")

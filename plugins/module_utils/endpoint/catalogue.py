@@ -199,11 +199,11 @@ def _licence(entry, bad):
     if value is None:
         return None
     if not isinstance(value, dict) or set(value) != {"register"}:
-        bad.append(f"licence: {{register: \"#<表2の項番>\"}} にしてください（{value!r}）")
+        bad.append(f'licence: {{register: "#<表2の項番>"}} にしてください（{value!r}）')
         return None
     register = value["register"]
     if not isinstance(register, str) or not LICENCE_RE.match(register.strip()):
-        bad.append(f"licence.register: 表2の項番を \"#29\" の形で書いてください（{register!r}）")
+        bad.append(f'licence.register: 表2の項番を "#29" の形で書いてください（{register!r}）')
         return None
     return {"register": register.strip()}
 
@@ -227,7 +227,7 @@ def _entry(entry, seg_keys, dept_keys) -> tuple[dict, list]:
     kind = text("kind")
     if kind and kind not in KINDS:
         bad.append(f"kind: {'・'.join(KINDS)} のいずれかにしてください（{kind!r}）")
-    version = text("version", VERSION_RE, "版数にしてください（例 \"19.2.0.1\"）")
+    version = text("version", VERSION_RE, '版数にしてください（例 "19.2.0.1"）')
     installer, itype = _installer(entry, bad) if "installer" in present else ("", None)
     sha256 = text("sha256", SHA256_RE, "sha256 は 16 進 64 桁です").lower()
     product_id = _product_id(entry, itype, bad) if "product_id" in present else ""

@@ -66,23 +66,64 @@ def package_report(entries, results, packages, encoding) -> tuple[str, str]:
     enc = "Shift_JIS（CP932）" if encoding == "cp932" else "UTF-8（BOM 付き）"
     return render(
         "配布パッケージ作成報告（ソフトウェア配布）",
-        ["REQUIREMENTS OPS-ENDPT §6-3(3)④⑤ — カタログの各製品について、"
-         "配布共有のインストーラを照合し配布パッケージを作成しました。"],  # fmt: skip
+        [
+            "REQUIREMENTS OPS-ENDPT §6-3(3)④⑤ — カタログの各製品について、"
+            "配布共有のインストーラを照合し配布パッケージを作成しました。"
+        ],  # fmt: skip
         [
             (
                 "作成した配布パッケージ",
-                [f"{len(rows)} 件。インストーラの SHA-256 と、MSI の製品コード（ProductCode）・"
-                 "版数（ProductVersion）はカタログと一致しています。"],  # fmt: skip
+                [
+                    f"{len(rows)} 件。インストーラの SHA-256 と、MSI の製品コード（ProductCode）・"
+                    "版数（ProductVersion）はカタログと一致しています。"
+                ],  # fmt: skip
                 ["ID", "製品", "版数", "種別", "インストーラ", "SHA-256", "製品コード", "パッケージ"],
                 rows,
             ),
             (
                 "SKYSEA への取込",
-                [f"各パッケージの skysea_distribution.csv（{enc}）を SKYSEA Client View の"
-                 "ソフトウェア配布設定に取り込みます。列は製品の配布設定インポートの形に合わせた"
-                 "本プロジェクトの様式です。取込前にお使いの版の手順書で列をご確認ください。"],  # fmt: skip
+                [
+                    f"各パッケージの skysea_distribution.csv（{enc}）を SKYSEA Client View の"
+                    "ソフトウェア配布設定に取り込みます。列は製品の配布設定インポートの形に合わせた"
+                    "本プロジェクトの様式です。取込前にお使いの版の手順書で列をご確認ください。"
+                ],  # fmt: skip
                 None,
                 [],
             ),
+        ],
+    )
+
+
+USB_TABLE = ["管理番号", "種別", "機器", "シリアル番号", "VID:PID", "所属", "利用者", "許可区分", "有効期限"]
+
+
+def usb_report(rows, changes, as_of, register_name, encoding) -> tuple[str, str]:
+    counts = {p: sum(1 for r in rows if r["permission"] == p) for p in ("読み書き", "読み取りのみ", "禁止")}
+    summary = "、".join(f"{k} {v} 台" for k, v in counts.items())
+    enc = "Shift_JIS（CP932）" if encoding == "cp932" else "UTF-8（BOM 付き）"
+    table = [[r["id"], r["kind"], f"{r['maker']} {r['model']}", r["serial"], f"{r['vid']}:{r['pid']}",
+              r["department_name"] or r["department"], r["user"], r["permission"], r["expires"] or "なし"]
+             for r in rows]  # fmt: skip
+    return render(
+        "USB機器管理台帳 取込ファイル作成報告",
+        [
+            f"REQUIREMENTS OPS-ENDPT §6-3(3)② — {register_name}（{as_of} 現在）を検証し、"
+            "SKYSEA のデバイス管理に取り込むファイルを作成しました。",
+            f"登録 {len(rows)} 台（{summary}）。",
+        ],  # fmt: skip
+        [
+            ("前回取込からの変更", changes or ["変更はありません。"], None, []),
+            (
+                "SKYSEA への取込",
+                [
+                    f"skysea_usb_devices.csv（{enc}）を SKYSEA Client View のデバイス管理"
+                    "（登録デバイス）に取り込みます。"
+                    "列は製品の登録デバイスインポートの形に合わせた本プロジェクトの様式です。"
+                    "取込前にお使いの版の手順書で列をご確認ください。"
+                ],  # fmt: skip
+                None,
+                [],
+            ),
+            ("登録機器", [], USB_TABLE, table),
         ],
     )
