@@ -99,7 +99,7 @@ def read(data: bytes, departments, as_of: datetime.date, name="usb_devices.csv",
         header = [h.strip() for h in next(reader)]
     except StopIteration:
         raise RegisterError([f"{name}: 空です（見出し行がありません）"]) from None
-    missing = [col for col, _ in COLUMNS if col not in header]
+    missing = [col for col in KEY_OF if col not in header]
     unknown = [h for h in header if h not in KEY_OF]
     if missing or unknown:
         what = [f"ない列: {', '.join(missing)}"] if missing else []
@@ -177,11 +177,11 @@ def skysea_csv(rows, encoding="cp932") -> bytes:
 
 def register_csv(rows) -> bytes:
     """The register as it was imported (UTF-8 with BOM, the columns of COLUMNS): the next diff's baseline."""
-    out = [[r[key] for _, key in COLUMNS] for r in rows]
-    return csv_bytes([name for name, _ in COLUMNS], out, "utf-8-sig")
+    out = [[r[key] for key in NAME_OF] for r in rows]
+    return csv_bytes(list(KEY_OF), out, "utf-8-sig")
 
 
-COMPARED = tuple(key for _, key in COLUMNS if key != "id")
+COMPARED = tuple(key for key in NAME_OF if key != "id")
 
 
 def _describe(row) -> str:
