@@ -64,7 +64,7 @@ import io
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.endpoint.onboard import ledger_row
 from ansible.module_utils.ledger.asset_rows import DEFAULT_OPTIONS, decode_ledger
-from ansible.module_utils.ledger.encoding import neutralise
+from ansible.module_utils.ledger.encoding import csv_text
 
 
 def main():
@@ -96,9 +96,7 @@ def main():
     result = {"changed": bool(new_rows), "added": added}
     if new_rows:
         newline = "\r\n" if b"\r\n" in data else "\n"
-        buf = io.StringIO(newline="")
-        csv.writer(buf, lineterminator=newline).writerows([[neutralise(c) for c in row] for row in new_rows])
-        addition = buf.getvalue()
+        addition = csv_text(new_rows, newline=newline)
         if module._diff:
             result["diff"] = {"before": "", "after": addition, "after_header": path}
         if not module.check_mode:

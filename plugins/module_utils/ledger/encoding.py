@@ -119,14 +119,20 @@ def csv_bytes(header, rows, encoding, flagged=None):
     """The CSV file every import file is written as (CRLF, ENCODING), each cell passed through
     neutralise(). FLAGGED, a list, receives (line in the file, column name, original value) of each
     neutralised cell. Raises UnicodeEncodeError on a character ENCODING cannot carry."""
+    return (csv_text([header]) + csv_text(rows, columns=header, flagged=flagged)).encode(encoding)
+
+
+def csv_text(rows, newline="\r\n", columns=(), flagged=None, first_line=2):
+    """ROWS as CSV text, each cell passed through neutralise(), lines ended by NEWLINE (rows appended
+    to an existing file keep its line endings). FLAGGED as for csv_bytes, the first row counted as file
+    line FIRST_LINE and cells named by COLUMNS."""
     buf = io.StringIO(newline="")
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(header)
-    for number, row in enumerate(rows, 2):
+    writer = csv.writer(buf, lineterminator=newline)
+    for number, row in enumerate(rows, first_line):
         safe = [neutralise(cell) for cell in row]
         if flagged is not None and safe != list(row):
             for column, (before, after) in enumerate(zip(row, safe, strict=True)):
                 if before is not after:
-                    flagged.append((number, header[column] if column < len(header) else "", before))
+                    flagged.append((number, columns[column] if column < len(columns) else "", before))
         writer.writerow(safe)
-    return buf.getvalue().encode(encoding)
+    return buf.getvalue()
