@@ -55,10 +55,12 @@ syntax: venv
 	@echo "syntax ok: $(PLAYBOOKS)"
 
 unit: venv
-	$(BIN)/pytest -q tests/unit
+	$(BIN)/pytest -q -n 2 tests/unit
 
+# the unit tests on both cores (pytest-xdist), then the lab tests one at a time: they share one lab
 test: venv system-deps lint collections ee syntax
-	$(BIN)/pytest -q tests
+	$(BIN)/pytest -q -n 2 tests/unit
+	$(BIN)/pytest -q tests/integration tests/e2e
 
 # every role's molecule scenario on the lab (docs/molecule.md), each bringing up only the lab parts it
 # needs; make test runs them too (tests/integration/test_molecule.py). One: make molecule SCENARIO=health_gate
