@@ -139,7 +139,7 @@ def test_the_skysea_import_file(lab):
     agent = dict(zip(rows[0], rows[2], strict=True))
     assert agent["配布名"] == "skysea_agent_19.2.0.1"
     assert agent["実行コマンド"] == ('msiexec /i "SKYCV_Agent_19.2.msi" /qn /norestart '
-                                    "MASTERSERVER=skysea01.lgwan.city.moriguchi.lg.jp")  # fmt: skip
+                                    "MASTERSERVER=skysea01.lgwan.moriguchi.internal")  # fmt: skip
     assert agent["成功とみなす終了コード"] == "0 3010" and agent["再起動が必要な終了コード"] == "3010"
     assert agent["配布先所属コード"] == "全所属" and agent["ライセンス台帳"] == "#30"
     pdf = dict(zip(rows[0], rows[5], strict=True))
