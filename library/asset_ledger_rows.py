@@ -23,7 +23,7 @@ options:
     type: path
     required: true
   devices:
-    description: The devices, as endpoint_onboard_plan returns them (RV(ignore)).
+    description: The devices, as C(endpoint_onboard_plan) returns them (its C(devices)).
     type: list
     elements: dict
     required: true

@@ -70,7 +70,7 @@ def _scope_of(device, scopes, segments):
 def _pool(scope):
     spec = scope.get("pool") or {}
     if isinstance(spec, str):
-        start, _, end = spec.replace(" ", "").partition("-")
+        start, _dash, end = spec.replace(" ", "").partition("-")
     else:
         start, end = spec.get("start"), spec.get("end")
     if not start or not end:
