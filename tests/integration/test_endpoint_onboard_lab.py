@@ -289,6 +289,9 @@ def test_plan_then_onboard_three_devices_then_nothing_then_a_bad_batch_changes_n
         (r["mac"], r["ip"], r["hostname"]) for r in scopes["jichitai_dhcp_scopes"][0]["reservations"]
     }
     assert wanted <= ledger_res
+    # both ledgers agree: the IP ledger and α-model validation passes on the inventory as onboarding left it
+    valid = playbook(estate, "validate_inventory.yml")
+    assert valid.returncode == 0, valid.stdout[-3000:]
     record = next((estate["tmp"] / "records").glob("*/endpoint_onboard.md")).read_text(encoding="utf-8")
     assert "導入完了 3 台" in record and "| LGNB1201 | R08-NB-1201 | 198.18.100.2 |" in record
 
