@@ -12,6 +12,7 @@ pkgs=(
   freeradius freeradius-utils
   prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-snmp-exporter
   msitools wixl  # software distribution: MSI Property tables (msiinfo) and the lab's stand-in MSIs (wixl)
+  restic b3sum xxhash  # backup: the lab's engine; the hash limits the off-site verification is measured against
 )
 missing=()
 for p in "${pkgs[@]}"; do
