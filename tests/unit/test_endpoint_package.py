@@ -152,11 +152,11 @@ def test_the_skysea_import_file(lab):
         distribution.skysea_csv(bad, "cp932")
 
 
-def run_playbook(playbook: Path, *args: str) -> tuple[int, dict]:
+def run_playbook(playbook: Path, plans: Path, *args: str) -> tuple[int, dict]:
     env = os.environ | {
         "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
         "ANSIBLE_LOAD_CALLBACK_PLUGINS": "1",
-        "JICHITAI_WORKPLAN_DIR": str(playbook.parent / "plans"),
+        "JICHITAI_WORKPLAN_DIR": str(plans),
         "JICHITAI_WORKPLAN_LAB": "1",
     }
     proc = subprocess.run([str(REPO / ".venv/bin/ansible-playbook"), str(playbook), *args], cwd=REPO, env=env,
@@ -192,6 +192,7 @@ def test_the_module_builds_packages_once_and_check_mode_writes_nothing(lab, tmp_
     }]), encoding="utf-8")  # fmt: skip
     rc, report = run_playbook(
         book,
+        tmp_path / "plans",
         "-i",
         "localhost,",
         "-c",
@@ -221,18 +222,21 @@ def test_the_module_builds_packages_once_and_check_mode_writes_nothing(lab, tmp_
     assert "<h1>配布パッケージ作成報告（ソフトウェア配布）</h1>" in html and "just_pdf-5.0.1.0" in html
 
 
-def test_the_playbook_stops_in_its_first_play_on_a_product_id_that_is_not_its_msi(lab, tmp_path):
+@pytest.mark.parametrize("mode", [["--check"], []], ids=["plan", "apply"])
+def test_the_playbook_stops_in_its_first_play_on_a_wrong_checksum_or_product_id(lab, tmp_path, mode):
     share, cat = lab
-    cat = [dict(e, product_id=OTHER_CODE) if e["id"] == "acrobat_pro" else e for e in cat]
+    wrong = {"acrobat_pro": {"product_id": OTHER_CODE}, "skysea_agent": {"sha256": "0" * 64}}
+    cat = [dict(e, **wrong.get(e["id"], {})) for e in cat]
     extra = tmp_path / "catalogue.yml"
     extra.write_text(yaml.safe_dump({
         "jichitai_software_catalogue": cat,
         "jichitai_distribution_share": {"controller_path": str(share), "windows_path": "\\\\fs01\\dist"},
         "endpoint_software_hosts": "ad01",
-        "endpoint_software_ids": ["acrobat_pro", "skysea_agent"],
+        "endpoint_software_ids": ["acrobat_pro", "skysea_agent", "skysea_workflow"],
     }, allow_unicode=True), encoding="utf-8")  # fmt: skip
     book = REPO / "playbooks" / "endpoint_software.yml"
-    rc, report = run_playbook(book, "-i", str(REPO / "inventories" / "lab"), "--check", "-e", f"@{extra}",
+    lab_inventory = str(REPO / "inventories" / "lab")
+    rc, report = run_playbook(book, tmp_path / "plans", "-i", lab_inventory, *mode, "-e", f"@{extra}",
                               "-e", "workplan_window_start=2026-12-22T18:30",
                               "-e", "workplan_window_end=2026-12-22T20:00")  # fmt: skip
     assert rc != 0
@@ -242,8 +246,12 @@ def test_the_playbook_stops_in_its_first_play_on_a_product_id_that_is_not_its_ms
     ]
     assert [name for name, _ in failed] == ["Verify the installers of the entries on the distribution share"]
     result = failed[0][1]
+    agent_sha = next(e["sha256"] for e in lab[1] if e["id"] == "skysea_agent")
     assert result["problems"] == [
+        f"skysea_agent（SKYSEA Client View エージェント）: sha256 が違います（カタログ {'0' * 64}、"
+        f"ファイル {agent_sha}）",
         f"acrobat_pro（Adobe Acrobat Pro）: ProductCode が違います（カタログ {OTHER_CODE}、"
-        "MSI {F1B72D5E-44B1-44CC-AAE8-81EA500282C4}）"
+        "MSI {F1B72D5E-44B1-44CC-AAE8-81EA500282C4}）",
     ]
     assert "端末は変更していません" in result["msg"]
+    assert {e["id"]: e["ok"] for e in result["entries"]}["skysea_workflow"] is True
