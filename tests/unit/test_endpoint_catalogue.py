@@ -84,7 +84,8 @@ def test_defaults_are_filled_and_values_normalised():
     assert app["return_codes"] == [0, 3010]
     assert app["product_id"] == GUID
     assert app["sha256"] == "a" * 64
-    assert app["arguments"] == "A=1 B=2"
+    assert app["arguments"] == "A=1   B=2"  # stripped only: an exe's quoting is its own
+    assert app["uninstall_arguments"] == ""
     assert app["installer_type"] == "msi"
     assert app["licence"] is None and app["notes"] == ""
     assert app["kind_ja"] == "アプリケーション"
@@ -148,6 +149,8 @@ def test_a_duplicate_id_names_both_indexes():
         ({"arguments": "/qn /norestart"}, "arguments: MSI には /qn /norestart を書かないで"),
         ({"arguments": "/L*v c:\\log.txt"}, "arguments: MSI には /L*v"),
         ({"arguments": ["A=1"]}, "arguments: 文字列に"),
+        ({"uninstall_arguments": "/norestart"}, "uninstall_arguments: MSI には /norestart を書かないで"),
+        ({"uninstall_arguments": 1}, "uninstall_arguments: 文字列に"),
         ({"return_codes": [3010]}, "return_codes: 0（成功）がありません"),
         ({"return_codes": "0"}, "return_codes: 整数の一覧"),
         ({"return_codes": [0, True]}, "return_codes: 整数の一覧"),

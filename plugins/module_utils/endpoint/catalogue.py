@@ -25,7 +25,7 @@ KIND_JA = {
 }
 SEGMENTS = ("lgwan", "internet", "mynumber")  # the α model's, when the caller names none
 REQUIRED = ("id", "name", "kind", "version", "installer", "sha256", "product_id", "install_on", "segments")
-OPTIONAL = ("arguments", "return_codes", "licence", "notes")
+OPTIONAL = ("arguments", "uninstall_arguments", "return_codes", "licence", "notes")
 DEFAULT_RETURN_CODES = (0, 3010)
 REBOOT_CODE = 3010
 INSTALLER_TYPES = ("msi", "exe")
@@ -126,19 +126,19 @@ def _product_id(entry, kind, bad) -> str:
     return value
 
 
-def _arguments(entry, kind, bad) -> str:
-    value = entry.get("arguments", "")
+def _arguments(entry, kind, bad, field="arguments") -> str:
+    value = entry.get(field, "")
     if value is None:
         return ""
     if not isinstance(value, str):
-        bad.append(f"arguments: 文字列にしてください（{value!r}）")
+        bad.append(f"{field}: 文字列にしてください（{value!r}）")
         return ""
-    value = " ".join(value.split())
+    value = value.strip()
     if kind == "msi":
         own = [t for t in value.split() if MSIEXEC_OWN_RE.match(t)]
         if own:
             bad.append(
-                f"arguments: MSI には {' '.join(own)} を書かないでください"
+                f"{field}: MSI には {' '.join(own)} を書かないでください"
                 "（win_package が /qn /norestart /log を自ら付けます）"
             )
     return value
@@ -250,6 +250,8 @@ def _entry(entry, seg_keys, dept_keys) -> tuple[dict, list]:
         "sha256": sha256,
         "product_id": product_id,
         "arguments": _arguments(entry, itype, bad),
+        # win_package passes its arguments to the uninstaller too: an uninstall gets only these
+        "uninstall_arguments": _arguments(entry, itype, bad, "uninstall_arguments"),
         "return_codes": _return_codes(entry, itype, bad),
         "install_on": install_on,
         "segments": segments,
