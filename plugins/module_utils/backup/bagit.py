@@ -17,8 +17,9 @@ courier must show tampering, which xxh128 cannot) that is still faster than the 
 algorithms from the IANA "Hash Function Textual Names" registry, lower case without hyphens, and only
 requires validators to support SHA-256 and SHA-512; "blake3" and "xxh128" are outside that registry,
 so a general BagIt tool (the bagit library among them) sees no payload manifest it knows. The tag
-manifest is SHA-256 so that any tool can still check the tag files. With algorithm "sha256" the bag
-is one that any BagIt 1.0 validator accepts.
+manifest is SHA-256 so that any tool can still check the tag files. A bag written with algorithm
+"sha256", or given a SHA-256 manifest as well (add_manifest), is one that any BagIt 1.0 validator
+accepts.
 
 Paths in manifests are relative to the bag with "/" separators; CR, LF and "%" are percent-encoded
 as the RFC asks. Symbolic links and special files cannot be bagged and are refused by name; empty
@@ -219,10 +220,31 @@ def read_manifest(path) -> dict[str, str]:
     return entries
 
 
-def payload_algorithm(bag) -> str:
-    """The algorithm of the bag's payload manifest: the first of ours present (BagError when none)."""
+def add_manifest(bag, algorithm: str) -> dict:
+    """Add a payload manifest of ALGORITHM to an existing bag (reading every payload file once) and
+    rewrite the tag manifest. With "sha256" any BagIt 1.0 tool can then validate the bag as well."""
+    started = time.monotonic()
+    bag = os.fspath(bag)
+    lines = []
+    with hashing.Streamer() as streamer:
+        for rel in payload_files(os.path.join(bag, "data")):
+            digest, _ = streamer.digest(os.path.join(bag, "data", *rel.split("/")), algorithm)
+            lines.append(f"{digest}  {encode_path('data/' + rel)}\n")
+    _write_text(os.path.join(bag, f"manifest-{algorithm}.txt"), "".join(lines))
+    _write_tagmanifest(bag)
+    return {"bag": bag, "algorithm": algorithm, "files": len(lines),
+            "seconds": round(time.monotonic() - started, 3)}
+
+
+def payload_algorithm(bag, algorithm: str | None = None) -> str:
+    """The payload manifest verify reads: ALGORITHM when given, else the first of blake3, xxh128,
+    sha256 present (BagError when there is none)."""
     bag = os.fspath(bag)
     present = [a for a in hashing.ALGORITHMS if os.path.isfile(os.path.join(bag, f"manifest-{a}.txt"))]
+    if algorithm is not None:
+        if algorithm not in present:
+            raise BagError(f"{bag}: no manifest-{algorithm}.txt")
+        return algorithm
     if not present:
         others = sorted(n for n in os.listdir(bag) if n.startswith("manifest-"))
         raise BagError(f"{bag}: no payload manifest of {', '.join(hashing.ALGORITHMS)}"
@@ -270,16 +292,19 @@ def _check_tags(bag: str) -> list[dict]:
     return problems
 
 
-def verify(bag) -> dict:
+def verify(bag, algorithm: str | None = None) -> dict:
     """Full verification: the tag files against the tag manifest, then every payload file read
-    sequentially once (in manifest order, the order the writer wrote them) against the payload
-    manifest. Returns {ok, algorithm, files, octets, seconds, problems}; each problem is
+    sequentially once (in manifest order, the order the writer wrote them) against one payload
+    manifest (ALGORITHM, else the bag's first; another payload manifest is covered against edits by
+    the tag manifest, its digests are not recomputed).
+
+    Returns {ok, algorithm, files, octets, seconds, problems}; each problem is
     {path, problem (missing|extra|size|hash|unreadable|tag_*|structure), problem_ja, detail}."""
     started = time.monotonic()
     bag = os.fspath(bag)
     if not os.path.isdir(os.path.join(bag, "data")):
         raise BagError(f"{bag}: not a bag (no data/ folder)")
-    algorithm = payload_algorithm(bag)
+    algorithm = payload_algorithm(bag, algorithm)
     hashing.new(algorithm)
     problems = _check_tags(bag)
     manifest = read_manifest(os.path.join(bag, f"manifest-{algorithm}.txt"))
