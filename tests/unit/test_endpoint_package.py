@@ -24,13 +24,14 @@ import build_distribution  # noqa: E402
 from ansible.module_utils.endpoint import catalogue, distribution, msi  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
-    not (shutil.which("wixl") and shutil.which("msiinfo")), reason="msitools and wixl (lab/install-deps.sh)"
+    not (shutil.which("wixl") and shutil.which("msiinfo")),
+    reason="msitools and wixl (distribution_share/install-deps.sh)",
 )
 OTHER_CODE = "{05B3992B-35F9-4BDE-9E7A-1619D1042B89}"
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def distribution_share(tmp_path_factory):
     """(share, raw catalogue) of a freshly built distribution share."""
     out = tmp_path_factory.mktemp("distribution")
     assert build_distribution.main(["--out", str(out)]) == 0
@@ -49,24 +50,24 @@ def test_msiinfo_property_table_is_read():
         msi.parse_properties("Name\tValue\n")
 
 
-def test_a_built_msi_says_its_product_code_and_version(lab):
-    share, cat = lab
+def test_a_built_msi_says_its_product_code_and_version(distribution_share):
+    share, cat = distribution_share
     agent = next(e for e in cat if e["id"] == "skysea_agent")
     ident = msi.identity(msi.read_properties(str(share / agent["installer"])))
     assert ident == {"product_code": agent["product_id"], "product_version": "19.2.0.1",
                      "product_name": "skysea_agent (lab stand-in)"}  # fmt: skip
 
 
-def test_the_lab_catalogue_matches_its_share(lab):
-    results, problems = verify(*lab)
+def test_the_lab_catalogue_matches_its_share(distribution_share):
+    results, problems = verify(*distribution_share)
     assert problems == []
     assert all(r["ok"] for r in results) and len(results) == 5
     exe = next(r for r in results if r["id"] == "just_pdf")
     assert exe["product_code"] is None  # an exe has no Property table: its checksum is what is checked
 
 
-def test_the_estate_catalogue_is_refused_on_the_lab_share_by_checksum(lab):
-    share, _ = lab
+def test_the_estate_catalogue_is_refused_on_the_lab_share_by_checksum(distribution_share):
+    share, _ = distribution_share
     estate = yaml.safe_load((REPO / "group_vars/all/software_catalogue.yml").read_text())
     results, problems = verify(share, estate["jichitai_software_catalogue"])
     assert len(problems) == 5 and not any(r["ok"] for r in results)
@@ -75,8 +76,8 @@ def test_the_estate_catalogue_is_refused_on_the_lab_share_by_checksum(lab):
     )
 
 
-def test_every_mismatch_is_named_with_its_entry(lab, tmp_path):
-    share, cat = lab
+def test_every_mismatch_is_named_with_its_entry(distribution_share, tmp_path):
+    share, cat = distribution_share
     own = tmp_path / "share"
     shutil.copytree(share, own)
     cat = [dict(e) for e in cat]
@@ -114,8 +115,8 @@ def test_every_mismatch_is_named_with_its_entry(lab, tmp_path):
     assert "just_pdf（JUST PDF 5 Pro）: インストーラが配布共有の外を指しています" in text
 
 
-def test_a_file_that_is_not_an_msi_is_named(lab, tmp_path):
-    share, cat = lab
+def test_a_file_that_is_not_an_msi_is_named(distribution_share, tmp_path):
+    share, cat = distribution_share
     own = tmp_path / "share"
     shutil.copytree(share, own)
     cat = [dict(e) for e in cat]
@@ -130,8 +131,8 @@ def test_a_file_that_is_not_an_msi_is_named(lab, tmp_path):
     )
 
 
-def test_the_skysea_import_file(lab):
-    _, cat = lab
+def test_the_skysea_import_file(distribution_share):
+    _, cat = distribution_share
     entries = catalogue.normalise(cat)
     data = distribution.skysea_csv(entries, "cp932")
     rows = list(csv.reader(io.StringIO(data.decode("cp932"), newline="")))
@@ -168,8 +169,8 @@ def tasks_of(report):
     return [(t["task"]["name"], t["hosts"]) for play in report["plays"] for t in play["tasks"]]
 
 
-def test_the_module_builds_packages_once_and_check_mode_writes_nothing(lab, tmp_path):
-    share, cat = lab
+def test_the_module_builds_packages_once_and_check_mode_writes_nothing(distribution_share, tmp_path):
+    share, cat = distribution_share
     (tmp_path / "vars.yml").write_text(yaml.safe_dump({"cat": cat}, allow_unicode=True), encoding="utf-8")
     dest = tmp_path / "packages"
     book = tmp_path / "build.yml"
@@ -223,8 +224,10 @@ def test_the_module_builds_packages_once_and_check_mode_writes_nothing(lab, tmp_
 
 
 @pytest.mark.parametrize("mode", [["--check"], []], ids=["plan", "apply"])
-def test_the_playbook_stops_in_its_first_play_on_a_wrong_checksum_or_product_id(lab, tmp_path, mode):
-    share, cat = lab
+def test_the_playbook_stops_in_its_first_play_on_a_wrong_checksum_or_product_id(
+    distribution_share, tmp_path, mode
+):
+    share, cat = distribution_share
     wrong = {"acrobat_pro": {"product_id": OTHER_CODE}, "skysea_agent": {"sha256": "0" * 64}}
     cat = [dict(e, **wrong.get(e["id"], {})) for e in cat]
     extra = tmp_path / "catalogue.yml"
@@ -246,7 +249,7 @@ def test_the_playbook_stops_in_its_first_play_on_a_wrong_checksum_or_product_id(
     ]
     assert [name for name, _ in failed] == ["Verify the installers of the entries on the distribution share"]
     result = failed[0][1]
-    agent_sha = next(e["sha256"] for e in lab[1] if e["id"] == "skysea_agent")
+    agent_sha = next(e["sha256"] for e in distribution_share[1] if e["id"] == "skysea_agent")
     assert result["problems"] == [
         f"skysea_agent（SKYSEA Client View エージェント）: sha256 が違います（カタログ {'0' * 64}、"
         f"ファイル {agent_sha}）",
