@@ -25,7 +25,7 @@ from ansible.module_utils.endpoint import catalogue, distribution, msi  # noqa: 
 
 pytestmark = pytest.mark.skipif(
     not (shutil.which("wixl") and shutil.which("msiinfo")),
-    reason="msitools and wixl (distribution_share/install-deps.sh)",
+    reason="msitools and wixl (lab/install-deps.sh)",
 )
 OTHER_CODE = "{05B3992B-35F9-4BDE-9E7A-1619D1042B89}"
 
