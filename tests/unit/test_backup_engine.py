@@ -155,9 +155,13 @@ def test_engine_commands_and_password_by_file_only():
         eng.check_data_subset("4/3")
 
 
-def test_run_record_round_trip(tmp_path: Path):
-    path = tmp_path / "last-run.json"
-    assert engine.read_run(path) is None
-    run = {**engine.parse_backup(*recorded("backup-2")[1:], 0), "started": "2026-12-06T20:00:00+00:00"}
-    engine.record_run(path, run)
-    assert engine.read_run(path) == run
+def test_last_run_is_recorded_by_backup(tmp_path: Path):
+    runner = Replay("backup-2", "backup-missing-source")
+    eng = engine.ResticEngine("/srv/backup/repo", "/pw", run=runner, run_record=tmp_path / "last-run.json")
+    assert eng.last_run() is None  # never ran: stale in the daily check
+    first = eng.backup(["/srv/share"])
+    assert eng.last_run() == first and first["result"] == "success"
+    eng.backup(["/srv/share/no-such-folder"])
+    last = eng.last_run()
+    assert last["result"] == "failed" and last["paths"] == ["/srv/share/no-such-folder"]
+    assert not list(tmp_path.glob("*.tmp"))

@@ -182,7 +182,7 @@ def update_tags(bag, tags) -> None:
 
 
 def _split(line: str) -> tuple[str, str]:
-    label, _, value = line.partition(":")
+    label, value = line.split(":", 1)
     return label.strip(), value.strip()
 
 
@@ -228,7 +228,7 @@ def add_manifest(bag, algorithm: str) -> dict:
     lines = []
     with hashing.Streamer() as streamer:
         for rel in payload_files(os.path.join(bag, "data")):
-            digest, _ = streamer.digest(os.path.join(bag, "data", *rel.split("/")), algorithm)
+            digest = streamer.digest(os.path.join(bag, "data", *rel.split("/")), algorithm)[0]
             lines.append(f"{digest}  {encode_path('data/' + rel)}\n")
     _write_text(os.path.join(bag, f"manifest-{algorithm}.txt"), "".join(lines))
     _write_tagmanifest(bag)

@@ -8,6 +8,7 @@ restore test). Every method returns plain data (JSON-serialisable) so modules ca
 
     snapshots()                     [{id, short_id, time, hostname, paths, tags}] oldest first
     backup(paths, host, tags)       a run record (below) of one backup
+    last_run()                      the run record of the job's last backup, None if it never ran
     check_structure()               {ok, rc, errors, kind: "structure"}
     check_data_subset("n/k")        {ok, rc, errors, kind: "data", subset, packs_read, packs_total}
     restore(snapshot, target, ...)  {ok, rc, errors, snapshot, target}
@@ -16,8 +17,9 @@ restore test). Every method returns plain data (JSON-serialisable) so modules ca
 A run record is what the daily check judges a job by (`last run` time, result, size, changed files):
 {result: success|partial|failed, rc, snapshot_id, started, finished, files_new, files_changed,
 files_unmodified, changed_files, bytes_processed, bytes_added, duration_s, errors}. restic keeps no
-history of failed runs, so the job that runs the backup keeps the record of its last run beside the
-repository (`record_run`/`read_run`); a product with its own job history reads it from there instead.
+history of failed runs, so ResticEngine keeps the record of its last backup in a file (RUN_RECORD,
+written by backup(), read by last_run(); `record_run`/`read_run`); a product with its own job
+history reads it from there instead.
 
 Commands run through RUN(argv, env) -> (rc, stdout, stderr); a module passes a wrapper of
 AnsibleModule.run_command, tests and tools the default subprocess runner. The repository password is
@@ -56,6 +58,9 @@ class Engine:
         raise NotImplementedError
 
     def backup(self, paths: list[str], host: str | None = None, tags: list[str] | None = None) -> dict:
+        raise NotImplementedError
+
+    def last_run(self) -> dict | None:
         raise NotImplementedError
 
     def check_structure(self) -> dict:
@@ -175,9 +180,10 @@ class ResticEngine(Engine):
     name = "restic"
 
     def __init__(self, repository: str, password_file: str, restic: str = "restic", cache_dir=None,
-                 run=subprocess_runner):
+                 run=subprocess_runner, run_record=None):
         self.repository = repository
         self.password_file = password_file
+        self.run_record = run_record
         self.restic = restic
         self.cache_dir = cache_dir
         self._run = run
@@ -213,7 +219,13 @@ class ResticEngine(Engine):
             args += ["--tag", tag]
         started = _now()
         rc, out, err = self.command(*args, "--", *paths)
-        return {**parse_backup(out, err, rc), "started": started, "finished": _now()}
+        run = {**parse_backup(out, err, rc), "started": started, "finished": _now(), "paths": list(paths)}
+        if self.run_record:
+            record_run(self.run_record, run)
+        return run
+
+    def last_run(self) -> dict | None:
+        return read_run(self.run_record) if self.run_record else None
 
     def check_structure(self) -> dict:
         rc, out, err = self.command("check")

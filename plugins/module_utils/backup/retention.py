@@ -74,17 +74,22 @@ def plan(snapshots: list[dict], generations: int = GENERATIONS) -> dict:
     return {"keep": keep, "forget": forget, "groups": len(groups), "generations": generations}
 
 
-def subset_for(day: date, subsets: int = SUBSETS) -> str:
-    """The `--read-data-subset` argument "n/k" for DAY (n from 1 to k)."""
+def subset_number(day: date, subsets: int = SUBSETS) -> int:
+    """n (1 to k) of the subset DAY reads."""
     if not isinstance(subsets, int) or not 1 <= subsets <= 256:
         # restic buckets packs by the first byte of their id, so at most 256 subsets are distinct
         raise ValueError(f"subsets must be between 1 and 256, not {subsets!r}")
-    return f"{day.toordinal() % subsets + 1}/{subsets}"
+    return day.toordinal() % subsets + 1
+
+
+def subset_for(day: date, subsets: int = SUBSETS) -> str:
+    """The `--read-data-subset` argument "n/k" for DAY."""
+    return f"{subset_number(day, subsets)}/{subsets}"
 
 
 def subsets_read(days, subsets: int = SUBSETS) -> set[int]:
     """The subset numbers read on DAYS (the days the check actually ran)."""
-    return {int(subset_for(day, subsets).split("/")[0]) for day in days}
+    return {subset_number(day, subsets) for day in days}
 
 
 def unread_subsets(days, subsets: int = SUBSETS) -> list[int]:
