@@ -112,6 +112,8 @@ def _tag_lines(tags) -> list[str]:
 def _write_text(path: str, text: str) -> None:
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
         handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def write_bag(source, bag, algorithm: str = DEFAULT_ALGORITHM, tags=None, bagging_date=None) -> dict:
@@ -135,6 +137,10 @@ def write_bag(source, bag, algorithm: str = DEFAULT_ALGORITHM, tags=None, baggin
             with open(target, "xb") as out:
                 digest, size = streamer.digest(os.path.join(os.fspath(source), *rel.split("/")),
                                                algorithm, copy_to=out)
+                # on the medium before it is verified, and not left in memory to be verified instead
+                out.flush()
+                os.fsync(out.fileno())
+                hashing.drop_cache(out.fileno())
             _keep_mtime(os.path.join(os.fspath(source), *rel.split("/")), target)
             octets += size
             manifest.append(f"{digest}  {encode_path('data/' + rel)}\n")
@@ -292,11 +298,12 @@ def _check_tags(bag: str) -> list[dict]:
     return problems
 
 
-def verify(bag, algorithm: str | None = None) -> dict:
+def verify(bag, algorithm: str | None = None, uncached: bool = False) -> dict:
     """Full verification: the tag files against the tag manifest, then every payload file read
     sequentially once (in manifest order, the order the writer wrote them) against one payload
     manifest (ALGORITHM, else the bag's first; another payload manifest is covered against edits by
-    the tag manifest, its digests are not recomputed).
+    the tag manifest, its digests are not recomputed). With UNCACHED each payload file's cached
+    pages are dropped before it is read, so a medium just written is read back from the device.
 
     Returns {ok, algorithm, files, octets, seconds, problems}; each problem is
     {path, problem (missing|extra|size|hash|unreadable|tag_*|structure), problem_ja, detail}."""
@@ -323,7 +330,7 @@ def verify(bag, algorithm: str | None = None) -> dict:
                 problems.append(_problem("size", path, f"expected {sizes[path]} octets, found {size}"))
                 continue
             try:
-                digest, read = streamer.digest(full, algorithm)
+                digest, read = streamer.digest(full, algorithm, uncached=uncached)
             except OSError as exc:
                 problems.append(_problem("unreadable", path, str(exc)))
                 continue

@@ -14,6 +14,7 @@ memory.
 from __future__ import annotations
 
 import hashlib
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 try:
@@ -82,9 +83,11 @@ class Streamer:
     def __exit__(self, *exc):
         self._pool.shutdown(wait=True)
 
-    def digest(self, path, algorithm: str, copy_to=None) -> tuple[str, int]:
+    def digest(self, path, algorithm: str, copy_to=None, uncached: bool = False) -> tuple[str, int]:
         """(hex digest, octets) of the file at PATH; with COPY_TO (a binary file open for writing)
-        the same blocks are written there as they are hashed."""
+        the same blocks are written there as they are hashed. With UNCACHED the file's pages are
+        dropped from the page cache first, so what is read comes from the device (the medium read
+        back, not the copy still in memory)."""
         hasher = new(algorithm)
         octets = 0
         pending = None
@@ -96,6 +99,9 @@ class Streamer:
                 copy_to.write(block)
 
         with open(path, "rb", buffering=0) as source:
+            if uncached:
+                drop_cache(source.fileno())
+            advise(source.fileno(), "POSIX_FADV_SEQUENTIAL")
             try:
                 while True:
                     buffer = self._buffers[turn]
@@ -113,6 +119,17 @@ class Streamer:
                 if pending is not None:
                     pending.result()
         return hasher.hexdigest(), octets
+
+
+def advise(fd: int, advice: str) -> None:
+    """posix_fadvise where the platform has it (Linux); a hint, so nothing when it has not."""
+    if hasattr(os, "posix_fadvise") and hasattr(os, advice):
+        os.posix_fadvise(fd, 0, 0, getattr(os, advice))
+
+
+def drop_cache(fd: int) -> None:
+    """Drop the clean cached pages of an open file (dirty pages must be fsync'd first)."""
+    advise(fd, "POSIX_FADV_DONTNEED")
 
 
 def digest_file(path, algorithm: str) -> str:
