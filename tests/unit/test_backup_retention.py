@@ -39,7 +39,9 @@ def test_fourth_run_forgets_the_oldest_with_the_reason():
     assert ids(decided["forget"]) == ["fs0101"]
     forgotten = decided["forget"][0]
     assert forgotten["generation"] == 4
-    assert forgotten["reason_ja"].startswith("削除: 最新から4世代目。契約の保持世代数 3 を超える")
+    assert forgotten["reason_ja"] == ("削除: 最新から4世代目。契約の保持世代数 3 を超える"
+                                      "(保持する最古の世代は 2026-12-02 18:30 JST)")
+    assert retention.japan_time("2026-12-06T20:27:49.577555899Z") == "2026-12-07 05:27 JST"
 
 
 def test_groups_by_host_and_paths():

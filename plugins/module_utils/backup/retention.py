@@ -16,8 +16,9 @@ February included, reads the whole repository at least once, and no pack waits m
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
+JST = timezone(timedelta(hours=9), "JST")
 GENERATIONS = 3
 SUBSETS = 28  # the shortest month
 
@@ -35,6 +36,11 @@ def _instant(value) -> datetime:
         tail = tail[:min(digits, 6)] + tail[digits:]
         text = f"{head}.{tail}"
     return datetime.fromisoformat(text)
+
+
+def japan_time(value) -> str:
+    """A snapshot time as the plan shows it: "2026-12-07 03:30 JST"."""
+    return _instant(value).astimezone(JST).strftime("%Y-%m-%d %H:%M JST")
 
 
 def group_key(snapshot: dict) -> tuple[str, tuple[str, ...]]:
@@ -67,9 +73,9 @@ def plan(snapshots: list[dict], generations: int = GENERATIONS) -> dict:
                 entry["reason_ja"] = f"保持: 最新から{generation}世代目(契約の保持世代数 {generations})"
                 keep.append(entry)
             else:
-                entry["reason_ja"] = (f"削除: 最新から{generation}世代目。"
-                                      f"契約の保持世代数 {generations} を超える"
-                                      f"(保持する最古の世代は {ordered[generations - 1]['time']})")
+                over = f"契約の保持世代数 {generations} を超える"
+                kept = f"保持する最古の世代は {japan_time(ordered[generations - 1]['time'])}"
+                entry["reason_ja"] = f"削除: 最新から{generation}世代目。{over}({kept})"
                 forget.append(entry)
     return {"keep": keep, "forget": forget, "groups": len(groups), "generations": generations}
 
