@@ -6,6 +6,7 @@ pkgs=(
   kea-dhcp4-server kea-ctrl-agent kea-admin
   nut-server nut-client
   clamav-daemon clamav
+  clamav-freshclam  # antivirus: the endpoint stand-in updates its definitions from the lab source (72-antivirus.sh)
   openssh-server openssh-client mmdebstrap iproute2 iputils-ping openssl procps psmisc python3-venv
   fping
   aptly gnupg
