@@ -251,8 +251,10 @@ def test_plan_then_onboard_three_devices_then_nothing_then_a_bad_batch_changes_n
     assert (
         "- LGDT1203（198.18.100.4、守口市役所本庁舎）: インストール: Trend Micro Apex One" in text
     )  # nothing to remove
-    for host in ("dhcp01", "dhcp02", "lgnb1201", "lgnb1202", "lgdt1203"):
+    for host in ("lgnb1201", "lgnb1202", "lgdt1203"):
         assert f"| {host} |" in text
+    reservation = "| 02:4a:00:91:00:01 | 198.18.100.2 | lgnb1201 | — | dhcp01・dhcp02 |"
+    assert f"| 追加 | row 1 (line 2, lgnb1201) {reservation}" in text  # on both peers
 
     applied = onboard(estate, "batch.csv")
     assert applied.returncode == 0, applied.stdout[-6000:]
