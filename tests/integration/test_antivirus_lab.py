@@ -184,7 +184,7 @@ def test_definitions_drill_eicar_to_incident_record_and_stale_definitions(lab, r
         row = endpoint_row(record)
         assert container_version() == before + 1
         assert row["version"] == f"jichitai-lab {before + 1}" and row["state_ja"] == "正常"
-        assert row["age_hours"] < 1 and row["basis"] == "container" and row["update_ok"] is True
+        assert row["age_hours"] < 1 and row["basis"] == "container" and row["update_ja"] == "新しい定義を取得"
         assert (
             "| 正常 | av-ep01 |"
             in (sorted((tmp_path / "fresh").glob("2*"))[-1] / "av_definitions.md").read_text()

@@ -122,7 +122,7 @@ def test_the_role_s_registered_results_are_joined_per_engine():
                             "stderr": ""}]}  # fmt: skip
     joined = engine.reads(engines, found, infos, updates)
     assert joined[0]["databases"][0]["info"] == SIGTOOL and joined[0]["update"]["rc"] == 1
-    assert "Can't download" in joined[0]["update"]["detail"]
+    assert "Can't download" in joined[0]["update"]["detail"] and joined[0]["update"]["fetched"] is False
     assert joined[1] == {"host": "av-ep02", "databases": []}
     record = status.status(None, joined, policy.validate(None), NOW)
     reasons = {r["host"]: r["reason_ja"] for r in record["rows"]}
@@ -149,6 +149,7 @@ def test_age_per_endpoint_against_the_policy_worst_first():
     assert stale["state_ja"] == "異常" and stale["age_hours"] == 152.0
     assert "6.3 日" in stale["reason_ja"] and "基準 48 時間以内" in stale["reason_ja"] and stale["action_ja"]
     ep = rows[("av-ep01", "engine")]
+    assert ep["update_ja"] == "最新（取得なし）" and rows[("pc-0001", "export")]["update_ja"] == "—"
     assert ep["state"] == "ok" and ep["version"] == "jichitai-lab 7" and ep["age_hours"] == 3.3
     assert record["rows"][0]["host"] == "pc-0002"  # 異常 first
     assert record["verdict_ja"] == "異常" and record["counts"] == {"total": 4, "ok": 3, "critical": 1}
@@ -161,6 +162,7 @@ def test_a_failed_update_is_abnormal_even_with_fresh_definitions():
     assert (
         row["state"] == "critical" and "freshclam" in row["reason_ja"] and "mirror down" in row["reason_ja"]
     )
+    assert row["update_ja"] == "失敗"
 
 
 def test_the_age_limit_is_the_policy_s():

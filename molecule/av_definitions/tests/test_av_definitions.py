@@ -37,6 +37,7 @@ def test_the_endpoint_holds_the_version_its_engine_reports(controller):
     row = next(r for r in last_record()["rows"] if r["host"] == "av-ep01")
     assert row["version"] == f"jichitai-lab {version}"
     assert row["state_ja"] == "正常" and row["source"] == "engine" and row["update_ok"] is True
+    assert row["update_ja"] == "最新（取得なし）"  # the second check fetched nothing new
     assert controller.socket(f"unix://{LAB_RUN / 'antivirus' / 'clamd.sock'}").is_listening
 
 

@@ -163,6 +163,7 @@ def definitions(endpoint):
     update_ok = None
     if update.get("ran"):
         update_ok = update.get("rc") == 0
+    fetched = bool(update.get("fetched")) if update.get("ran") else None
     return {
         "host": host,
         "databases": databases,
@@ -170,6 +171,7 @@ def definitions(endpoint):
         "updated_at": updated,
         "basis": basis,
         "update_ok": update_ok,
+        "fetched": fetched,
         "update_detail": str(update.get("detail") or ""),
     }
 
@@ -212,7 +214,12 @@ def reads(engines, found, infos, updates=None):
             ).splitlines()
             if line.strip().startswith(("ERROR", "WARNING: Can't", "Can't"))
         ]
-        update_of[host] = {"ran": True, "rc": result.get("rc"), "detail": " / ".join(tail[-3:])}
+        update_of[host] = {
+            "ran": True,
+            "rc": result.get("rc"),
+            "fetched": " updated (" in str(result.get("stdout") or ""),
+            "detail": " / ".join(tail[-3:]),
+        }
     listed = _results(found)
     out = []
     for index, engine in enumerate(engines or []):

@@ -27,10 +27,10 @@ MD = """\
 
 ## 端末ごとの状況
 
-| 判定 | 端末 | 種別 | 確認元 | 定義の版数 | 定義の日時 | 経過 | 理由 |
-|---|---|---|---|---|---|---|---|
+| 判定 | 端末 | 種別 | 確認元 | 定義の版数 | 定義の日時 | 経過 | 今回の更新 | 理由 |
+|---|---|---|---|---|---|---|---|---|
 {% for row in r.rows %}
-| {{ row.state_ja }} | {{ row.host | cell }} | {{ row.role_ja }} | {{ row.source_ja }} | {{ row.version | cell }} | {{ row.updated_at | when_ja }} | {{ row.age_ja }} | {{ (row.reason_ja or "—") | cell }} |
+| {{ row.state_ja }} | {{ row.host | cell }} | {{ row.role_ja }} | {{ row.source_ja }} | {{ row.version | cell }} | {{ row.updated_at | when_ja }} | {{ row.age_ja }} | {{ row.update_ja }} | {{ (row.reason_ja or "—") | cell }} |
 {% endfor %}
 """  # noqa: E501
 
@@ -71,12 +71,12 @@ HTML = """\
 {% endif %}
 <h2>端末ごとの状況</h2>
 <table>
-  <thead><tr><th>判定</th><th>端末</th><th>種別</th><th>確認元</th><th>定義の版数</th><th>定義の日時</th><th>経過</th><th>理由</th></tr></thead>
+  <thead><tr><th>判定</th><th>端末</th><th>種別</th><th>確認元</th><th>定義の版数</th><th>定義の日時</th><th>経過</th><th>今回の更新</th><th>理由</th></tr></thead>
   <tbody>
 {% for row in r.rows %}
     <tr class="s-{{ row.state }}"><td class="status">{{ row.state_ja }}</td><td class="nowrap">{{ row.host }}</td>
       <td class="nowrap">{{ row.role_ja }}</td><td>{{ row.source_ja }}</td><td>{{ row.version }}</td>
-      <td class="nowrap">{{ row.updated_at | when_ja }}</td><td class="nowrap">{{ row.age_ja }}</td><td class="reason">{{ row.reason_ja or "—" }}</td></tr>
+      <td class="nowrap">{{ row.updated_at | when_ja }}</td><td class="nowrap">{{ row.age_ja }}</td><td>{{ row.update_ja }}</td><td class="reason">{{ row.reason_ja or "—" }}</td></tr>
 {% endfor %}
   </tbody>
 </table>

@@ -48,6 +48,15 @@ def age_text(hours):
     return f"{hours / 24:.1f} 日（{hours:.0f} 時間）"
 
 
+def update_ja(ok, fetched):
+    """What the update before the read did: new definitions fetched, nothing newer, failed, or none ran."""
+    if ok is None:
+        return "—"
+    if not ok:
+        return "失敗"
+    return "新しい定義を取得" if fetched else "最新（取得なし）"
+
+
 def _row(host, role, source, version, updated, now, max_age, reasons=(), action=""):
     hours = None if updated is None else round((now - updated).total_seconds() / 3600, 1)
     reasons = list(reasons)
@@ -72,6 +81,7 @@ def _row(host, role, source, version, updated, now, max_age, reasons=(), action=
         "state": state,
         "state_ja": STATE_JA[state],
         "reason_ja": "。".join(reasons),
+        "update_ja": "—",
         "action_ja": action if state == CRITICAL else "",
     }
 
@@ -157,6 +167,8 @@ def _engine_rows(engines, now, max_age, problems):
         )
         row["basis"] = found["basis"]
         row["update_ok"] = found["update_ok"]
+        row["fetched"] = found["fetched"]
+        row["update_ja"] = update_ja(found["update_ok"], found["fetched"])
         row["databases"] = [
             {
                 k: (v.isoformat(timespec="seconds") if isinstance(v, datetime.datetime) else v)
