@@ -201,18 +201,19 @@ def test_every_playbook_is_an_operation_and_read_only_means_unguarded(awx_define
         # a playbook without the guard can be neither planned nor approved: it must be read-only
         assert op["read_only"] is (not has_guard(playbook)), op
     read_only = {op["id"] for op in ops if op["read_only"]}
-    assert read_only == {"daily_check", "transfer_check", "validate_inventory"}
+    assert read_only == {"av_definitions", "daily_check", "transfer_check", "validate_inventory"}
 
 
 def test_the_daily_check_runs_on_its_own_before_the_city_opens(awx_defines, awx_tasks, semaphore):
     scheduled = {op["id"]: op["schedule"] for op in awx_defines["operations"] if op["schedule"]}
-    assert scheduled == {"daily_check": {"daily_at": "07:30"}}
+    # the antivirus definitions are read first, so the daily check at 07:30 sees this morning's state
+    assert scheduled == {"av_definitions": {"daily_at": "07:00"}, "daily_check": {"daily_at": "07:30"}}
     task = next(t["awx.awx.schedule"] for t in awx_tasks if "awx.awx.schedule" in t)
     assert task["unified_job_template"] == "{{ item.id }} | 実行"
     rrule = task["rrule"].replace("{{ item.schedule.daily_at | replace(':', '') }}", "0730")
     assert rrule == "DTSTART;TZID=Asia/Tokyo:20270101T073000 RRULE:FREQ=DAILY;INTERVAL=1"
     crons = {t["name"]: t["cron"] for t in semaphore["templates"] if t.get("cron")}
-    assert crons == {"daily_check | 実行": "30 7 * * *"}
+    assert crons == {"av_definitions | 実行": "0 7 * * *", "daily_check | 実行": "30 7 * * *"}
 
 
 def expand(tasks, module, selector):
