@@ -37,7 +37,6 @@ CONTAINER = AV_RUN / "endpoint" / "db" / "jichitai-lab.cud"
 TEXTFILE = AV_RUN / "textfile" / "jichitai_av.prom"
 RECORDS = LAB_RUN / "monitoring" / "records" / "alerts"
 RULES = LAB_RUN / "monitoring" / "etc" / "rules" / "jichitai.yml"
-LAB_VARS = LAB_DIR / "antivirus" / "av_definitions.lab.yml"
 ENDPOINT = "av-ep01"
 MAX_AGE_HOURS = 48  # the policy's default, as the rule's av_definitions_hours
 STALE_DAYS = 5
@@ -69,7 +68,7 @@ def signatures() -> str:
 
 def check(report_dir: Path) -> tuple[subprocess.CompletedProcess, dict]:
     proc = subprocess.run(
-        [str(VENV_BIN / "ansible-playbook"), "playbooks/av_definitions.yml", "-e", f"@{LAB_VARS}",
+        [str(VENV_BIN / "ansible-playbook"), "playbooks/av_definitions.yml",
          "-e", f"av_definitions_report_dir={report_dir}"],
         capture_output=True, text=True, cwd=REPO, timeout=300, check=False,
         env=os.environ | {"ANSIBLE_FORCE_COLOR": "0"},
