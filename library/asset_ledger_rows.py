@@ -63,8 +63,8 @@ import io
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.endpoint.onboard import ledger_row
-from ansible.module_utils.ledger.asset_rows import DEFAULT_OPTIONS, decode_ledger
-from ansible.module_utils.ledger.encoding import csv_text
+from ansible.module_utils.ledger.asset_rows import DEFAULT_OPTIONS
+from ansible.module_utils.ledger.encoding import csv_text, decode_text
 
 
 def main():
@@ -81,7 +81,7 @@ def main():
     try:
         with open(path, "rb") as fh:
             data = fh.read()
-        text, encoding = decode_ledger(data, "auto")
+        text, encoding = decode_text(data)
     except (OSError, ValueError) as exc:
         module.fail_json(msg=f"資産台帳 {path} を読めません: {exc}")
     rows = list(csv.reader(io.StringIO(text, newline="")))

@@ -115,7 +115,7 @@ import io
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.endpoint.onboard import OnboardInputError, plan_batch, reservations
-from ansible.module_utils.ledger.asset_rows import decode_ledger
+from ansible.module_utils.ledger.encoding import decode_text
 
 
 def main():
@@ -134,7 +134,7 @@ def main():
     params = module.params
     try:
         with open(params["batch"], "rb") as fh:
-            text, _encoding = decode_ledger(fh.read(), "auto")
+            text, _encoding = decode_text(fh.read())
     except OSError as exc:
         module.fail_json(msg=f"新規端末の一覧 {params['batch']} を読めません: {exc.strerror}")
     except ValueError as exc:

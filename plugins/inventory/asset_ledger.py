@@ -159,7 +159,8 @@ _MODULE_UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__f
 if _MODULE_UTILS not in ansible.module_utils.__path__:
     ansible.module_utils.__path__.append(_MODULE_UTILS)
 
-from ansible.module_utils.ledger.asset_rows import decode_ledger, validate_rows  # noqa: E402
+from ansible.module_utils.ledger.asset_rows import validate_rows  # noqa: E402
+from ansible.module_utils.ledger.encoding import decode_text  # noqa: E402
 
 MAX_REPORTED = 500  # keep the message readable if a whole file is wrong
 
@@ -185,7 +186,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable):
         except OSError as exc:
             raise AnsibleParserError(f"asset ledger {ledger_path}: {exc.strerror}") from None
         try:
-            text, _encoding = decode_ledger(data, self.get_option("encoding"))
+            text, _encoding = decode_text(data, self.get_option("encoding"))
         except ValueError as exc:
             raise AnsibleParserError(f"asset ledger {ledger_path}: {exc}") from None
 

@@ -39,23 +39,6 @@ def normalise_mac(value: str) -> str | None:
     return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
 
 
-def decode_ledger(data: bytes, encoding: str) -> tuple[str, str]:
-    """Text and the encoding used. Raises ValueError naming the line of an undecodable byte."""
-    if encoding == "auto":
-        if data.startswith(b"\xef\xbb\xbf"):
-            encoding = "utf-8-sig"
-        else:
-            try:
-                return data.decode("utf-8"), "utf-8"
-            except UnicodeDecodeError:
-                encoding = "cp932"
-    try:
-        return data.decode(encoding), encoding
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise ValueError(f"line {line}: bytes not valid {encoding} ({exc.reason})") from None
-
-
 # the defaults of the inventory plugin's options (its DOCUMENTATION says the same)
 DEFAULT_OPTIONS = {
     "columns": {
