@@ -8,16 +8,13 @@ The record: checked_at (ISO 8601), inventory, clauses, items in report order (�
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from jichitai_ops.reports.files import write_formats
+from jichitai_ops.reports.templating import environment
 from jichitai_ops.workplan import xlsx as wx
 from jichitai_ops.workplan.model import TZ
-from jichitai_ops.workplan.render import md_cell
 from jichitai_ops.workplan.wareki import wareki_datetime
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-LAYOUT_DIR = os.path.join(os.path.dirname(HERE), "workplan", "templates")
 TITLE = "日次点検報告（業務開始前点検）"
 STATE_JA = {"ok": "正常", "warning": "注意", "critical": "異常", "unknown": "不明", "skipped": "対象外"}
 STATE_FILL = {"critical": "FFD9D6", "warning": "FFF4E5", "unknown": "FFF4E5"}
@@ -40,19 +37,7 @@ def checked_at_ja(record: dict) -> str:
 
 
 def _env():
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([os.path.join(HERE, "templates"), LAYOUT_DIR]),
-        autoescape=jinja2.select_autoescape(["html.j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters.update(cell=md_cell, state_ja=lambda s: STATE_JA.get(s, s),
-                       category_ja=lambda c: CATEGORY_JA.get(c, c))
-    return env
+    return environment(state_ja=lambda s: STATE_JA.get(s, s), category_ja=lambda c: CATEGORY_JA.get(c, c))
 
 
 def _context(record: dict) -> dict:

@@ -9,15 +9,12 @@ without_av ({gap, reboots, steps}): what the device went through with no antivir
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from jichitai_ops.reports.files import write_formats
+from jichitai_ops.reports.templating import environment
 from jichitai_ops.workplan.model import TZ
-from jichitai_ops.workplan.render import md_cell
 from jichitai_ops.workplan.wareki import wareki_datetime
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-LAYOUT_DIR = os.path.join(os.path.dirname(HERE), "workplan", "templates")
 TITLE = "端末導入記録（他課調達端末の導入支援）"
 FILES = {fmt: f"endpoint_onboard.{fmt}" for fmt in ("md", "html", "json")}
 RESULT_JA = {"done": "導入完了", "failed": "未完了（要対応）", "already": "導入済み（変更なし）"}
@@ -42,18 +39,7 @@ def check(record: dict) -> None:
 
 
 def _env():
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([os.path.join(HERE, "templates"), LAYOUT_DIR]),
-        autoescape=jinja2.select_autoescape(["html.j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters.update(cell=md_cell, result_ja=lambda r: RESULT_JA.get(r, r))
-    return env
+    return environment(result_ja=lambda r: RESULT_JA.get(r, r))
 
 
 def _context(record: dict) -> dict:

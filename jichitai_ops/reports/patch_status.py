@@ -9,16 +9,13 @@ verdict, total, segments, hosts (worst first), kbs (most hosts short first).
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 from jichitai_ops.reports.files import write_formats
+from jichitai_ops.reports.templating import environment
 from jichitai_ops.workplan import xlsx as wx
 from jichitai_ops.workplan.model import TZ
-from jichitai_ops.workplan.render import md_cell
 from jichitai_ops.workplan.wareki import wareki_date, wareki_datetime
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-LAYOUT_DIR = os.path.join(os.path.dirname(HERE), "workplan", "templates")
 TITLE = "セキュリティパッチ適用状況"
 FILES = {fmt: f"patch_status.{fmt}" for fmt in ("md", "html", "xlsx", "json")}
 SEGMENT_JA = {"lgwan": "LGWAN接続系", "internet": "インターネット接続系", "mynumber": "個人番号利用事務系"}
@@ -129,18 +126,7 @@ def mark(host: dict, kb: str) -> str:
 
 
 def _env():
-    import jinja2
-
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([os.path.join(HERE, "templates"), LAYOUT_DIR]),
-        autoescape=jinja2.select_autoescape(["html.j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters.update(
-        cell=md_cell,
+    env = environment(
         day_ja=day_ja,
         percent=percent,
         when_ja=when_ja,
