@@ -168,3 +168,22 @@ def test_the_ledger_row_keeps_the_batch_wording_with_the_address_and_dhcp_reserv
     assert out == ["R08-LGNB1201", "LGNB1201", "FMV", "ノートPC", "LGWAN接続系", "守口市役所本庁舎", "秘書課",
                    "10.10.16.4", "02-4A-00-91-00-01", "DHCP予約", "Windows 11", "佐藤　花子",
                    "稼働"]  # fmt: skip
+
+
+def test_the_city_example_batch_gets_addresses_no_ledger_pc_or_reservation_holds():
+    from ansible.module_utils.ledger.encoding import decode_text
+    from estate_helpers import inventory_list
+    from ip_ledger import ip_ledger_records
+
+    city = REPO / "inventories" / "moriguchi"
+    listing = inventory_list(city)
+    hostvars = listing["_meta"]["hostvars"]
+    anyone = next(iter(hostvars.values()))
+    scopes = next(hv["jichitai_dhcp_scopes"] for hv in hostvars.values() if hv.get("jichitai_dhcp_scopes"))
+    records = ip_ledger_records(hostvars, sorted(hostvars))
+    text, _ = decode_text((city / "onboarding" / "2026-12.csv").read_bytes())
+    masters = [anyone[k] for k in ("jichitai_sites", "jichitai_departments", "jichitai_segments")]
+    devices = onboard.plan_batch(text, *masters, scopes, records, source="2026-12.csv")
+    taken = {r["address"] for r in records} | {r["ip"] for s in scopes for r in s.get("reservations") or []}
+    assert [d["scope"] for d in devices] == ["cityhall-pc", "cityhall-pc", "hoken_center-pc"]
+    assert len({d["ansible_host"] for d in devices}) == 3 and not {d["ansible_host"] for d in devices} & taken
