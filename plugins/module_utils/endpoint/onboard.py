@@ -26,7 +26,6 @@ import re
 from ansible.module_utils.ledger.asset_rows import validate_rows
 
 ASSIGNMENT_RESERVED = "DHCP予約"
-STEPS = ("remove_av", "verify_removal", "reboot", "install", "join", "verify_services")
 STEP_JA = {
     "remove_av": "旧ウイルス対策ソフトの削除",
     "verify_removal": "削除の確認",
