@@ -14,6 +14,8 @@ pkgs=(
   prometheus prometheus-alertmanager prometheus-blackbox-exporter prometheus-snmp-exporter
   msitools wixl  # software distribution: MSI Property tables (msiinfo) and the lab's stand-in MSIs (wixl)
   restic b3sum xxhash  # backup: the lab's engine; the hash limits the off-site verification is measured against
+  graphviz  # registers: the network, relation and rack diagrams (dot)
+  chromium fonts-noto-cjk  # the monthly report's PDF and the screenshots of plans and reports, Japanese glyphs
 )
 missing=()
 for p in "${pkgs[@]}"; do
