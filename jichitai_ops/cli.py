@@ -534,6 +534,10 @@ def parser() -> argparse.ArgumentParser:
     from jichitai_ops.alerts import commands as alerts_commands  # alert records and their SLA figures
 
     alerts_commands.add_subcommand(sub)
+
+    from jichitai_ops.records import commands as records_commands  # incident, fault and issue registers
+
+    records_commands.add_subcommand(sub)
     return p
 
 

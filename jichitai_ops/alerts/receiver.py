@@ -93,15 +93,33 @@ class Store:
         rec.alerts_dir(self.records).mkdir(parents=True, exist_ok=True)
 
     def apply(self, alerts: list[dict], received: dt.datetime) -> list[Path]:
-        written = []
+        written, records = [], []
         with self._lock, open(rec.alerts_dir(self.records) / ".lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             for alert in alerts:
                 path = rec.record_path(self.records, alert["fingerprint"], alert["detected"])
                 current = rec.load(path) if path.exists() else None
-                rec.write(path, rec.merge(current, alert, received))
+                record = rec.merge(current, alert, received)
+                rec.write(path, record)
                 written.append(path)
+                records.append(record)
+        self.open_incidents(records, received)
         return written
+
+    def open_incidents(self, records: list[dict], received: dt.datetime) -> None:
+        """An incident for every critical alert that fires without one (SEC-INC: analysis starts at
+        once); the alert record stays written when the register cannot be (the error is logged)."""
+        from jichitai_ops.records import registers
+
+        for record in records:
+            try:
+                opened = registers.open_from_alert(self.records, record, received)
+            except (OSError, registers.RegisterError) as exc:
+                sys.stderr.write(f"cannot open the incident for {record['fingerprint']}: {exc}\n")
+                continue
+            if opened:
+                ref = registers.alert_ref(record)
+                sys.stderr.write(f"incident {opened['id']} ({opened['status']}) for alert {ref}\n")
 
 
 class Handler(BaseHTTPRequestHandler):
