@@ -207,13 +207,44 @@ def test_every_playbook_is_an_operation_and_read_only_means_unguarded(awx_define
 def test_the_daily_check_runs_on_its_own_before_the_city_opens(awx_defines, awx_tasks, semaphore):
     scheduled = {op["id"]: op["schedule"] for op in awx_defines["operations"] if op["schedule"]}
     # the antivirus definitions are read first, so the daily check at 07:30 sees this morning's state
-    assert scheduled == {"av_definitions": {"daily_at": "07:00"}, "daily_check": {"daily_at": "07:30"}}
+    assert scheduled == {"av_definitions": {"at": "07:00"}, "daily_check": {"at": "07:30"}}
     task = next(t["awx.awx.schedule"] for t in awx_tasks if "awx.awx.schedule" in t)
     assert task["unified_job_template"] == "{{ item.id }} | 実行"
-    rrule = task["rrule"].replace("{{ item.schedule.daily_at | replace(':', '') }}", "0730")
-    assert rrule == "DTSTART;TZID=Asia/Tokyo:20270101T073000 RRULE:FREQ=DAILY;INTERVAL=1"
     crons = {t["name"]: t["cron"] for t in semaphore["templates"] if t.get("cron")}
     assert crons == {"av_definitions | 実行": "0 7 * * *", "daily_check | 実行": "30 7 * * *"}
+
+
+@pytest.mark.parametrize(("schedule", "rrule", "cron"), [
+    ({"at": "07:30"}, "DTSTART;TZID=Asia/Tokyo:20270101T073000 RRULE:FREQ=DAILY;INTERVAL=1", "30 7 * * *"),
+    ({"at": "06:05", "day_of_month": 1},
+     "DTSTART;TZID=Asia/Tokyo:20270101T060500 RRULE:FREQ=MONTHLY;BYMONTHDAY=1;INTERVAL=1", "5 6 1 * *"),
+])
+def test_a_schedule_is_daily_or_on_a_day_of_every_month(awx_tasks, schedule, rrule, cron):
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar, trust_as_template
+
+    rrule_template = next(t["awx.awx.schedule"] for t in awx_tasks if "awx.awx.schedule" in t)["rrule"]
+    cron_template = next(iter(find_key(yaml.safe_load((ROOT / "semaphore" / "project.yml").read_text(encoding="utf-8")),
+                                       "cron")))
+
+    def render(template, item):
+        return Templar(loader=DataLoader(), variables={"item": item}).template(trust_as_template(template))
+
+    assert render(rrule_template, {"schedule": schedule}) == rrule
+    assert render(cron_template, {"schedule": schedule}) == cron
+    assert render(cron_template, {"schedule": None}) is None
+
+
+def find_key(node, key):
+    """Every value of `key` anywhere in a YAML document."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == key:
+                yield v
+            yield from find_key(v, key)
+    elif isinstance(node, list):
+        for v in node:
+            yield from find_key(v, key)
 
 
 def expand(tasks, module, selector):
