@@ -5,6 +5,7 @@
 #   ad01-share     file server: ad01's SMB share folder, lab/run/samba/share (Samba's [share]);
 #                  seeded at `up` with a department tree (Japanese folder names, ~300 files, ~4 MB) when empty
 #   mail01-config  server: lab/run/backup/sources/mail01 (configuration and logs), seeded when empty
+#   ad01-system    server: lab/run/backup/sources/ad01 (the controller's exported system state), seeded when empty
 # State, all under lab/run/backup:
 #   repos/<job>/          the restic repositories, initialised at `up`
 #   records/<job>.json    the last run record of each job (plugins/module_utils/backup/engine.py's shape)
@@ -30,9 +31,10 @@ PWFILE="$BK/restic-password"
 PY=("$REPO_DIR/.venv/bin/python" "$LAB_DIR/backup/lab_backup.py")
 export RESTIC_CACHE_DIR="$BK/cache"
 
-declare -A SOURCE=([ad01-share]="$LAB_RUN/samba/share" [mail01-config]="$BK/sources/mail01")
-declare -A HOST=([ad01-share]=ad01 [mail01-config]=mail01)
-JOBS=(ad01-share mail01-config)
+declare -A SOURCE=([ad01-share]="$LAB_RUN/samba/share" [mail01-config]="$BK/sources/mail01"
+  [ad01-system]="$BK/sources/ad01")
+declare -A HOST=([ad01-share]=ad01 [mail01-config]=mail01 [ad01-system]=ad01)
+JOBS=(ad01-share mail01-config ad01-system)
 
 known_job() { [[ -n "${SOURCE[${1:-}]:-}" ]] || lab_die "no lab backup job '${1:-}' (${JOBS[*]})"; }
 repo() { printf '%s/repos/%s' "$BK" "$1"; }
@@ -64,9 +66,10 @@ up() {
   command -v restic >/dev/null || lab_die "restic is not installed (make system-deps)"
   mkdir -p "$BK"/{repos,records,sources,cache}
   write_password
-  mkdir -p "${SOURCE[ad01-share]}" "${SOURCE[mail01-config]}"
+  mkdir -p "${SOURCE[ad01-share]}" "${SOURCE[mail01-config]}" "${SOURCE[ad01-system]}"
   "${PY[@]}" seed-share "${SOURCE[ad01-share]}"
   "${PY[@]}" seed-server "${SOURCE[mail01-config]}" mail01
+  "${PY[@]}" seed-server "${SOURCE[ad01-system]}" ad01
   local job
   for job in "${JOBS[@]}"; do init_repo "$job"; done
   lab_log "backup up: ${JOBS[*]} (repositories $BK/repos, records $BK/records)"
