@@ -10,7 +10,7 @@ short_description: Write, hand over and take back the monthly off-site backup me
 description:
   - "REQUIREMENTS OPS-BACKUP §6-3(6)④: once a month the file-server data goes to an external medium that a
     secure courier (セキュリティ便) takes to a remote site. One module, three phases (O(phase))."
-  - "C(write): the newest generation (or O(jobs[].snapshot)) of each job is restored into O(staging) and
+  - "C(write): the newest generation (or O(snapshot)) of each job is restored into O(staging) and
     written to the medium O(medium) as one BagIt bag O(bag) (data/<job>/..., BLAKE3 per file, SHA-256
     tag manifest, Payload-Oxum); the medium's present contents are removed first (they are named in the
     plan). The bag is then read back from the device (page cache dropped) and every file checked; a
@@ -64,9 +64,37 @@ options:
         required: true
         no_log: true
       snapshot:
-        description: The generation to copy, C(latest) or at least 8 characters of its id.
+        description: The generation of this job to copy, when it is not O(snapshot).
         type: str
-        default: latest
+      paths:
+        description: Part of the job data (its sources); the copy takes the generation's own paths.
+        type: list
+        elements: str
+      description:
+        description: Part of the job data; not used here.
+        type: str
+      kind:
+        description: Part of the job data; not used here.
+        type: str
+      source_host:
+        description: Part of the job data; not used here.
+        type: str
+      run_record:
+        description: Part of the job data; not used here.
+        type: str
+      max_age_hours:
+        description: Part of the job data; not used here.
+        type: int
+      size_swing_percent:
+        description: Part of the job data; not used here.
+        type: int
+      offsite:
+        description: Part of the job data; not used here (the caller passes the off-site jobs).
+        type: bool
+  snapshot:
+    description: The generation to copy of every job, C(latest) or at least 8 characters of its id.
+    type: str
+    default: latest
   staging:
     description:
       - "C(write): a folder on the host's own disk the generations are restored into before they are
@@ -244,7 +272,9 @@ def _write(module, p, record):
         engines = _engines(module, p["jobs"], secrets)
         sources = []
         for job in p["jobs"]:
-            snapshot = offsite.choose_snapshot(engines[job["name"]].snapshots(), job.get("snapshot"))
+            snapshot = offsite.choose_snapshot(
+                engines[job["name"]].snapshots(), job.get("snapshot") or p["snapshot"]
+            )
             contents = offsite.snapshot_contents(engines[job["name"]], snapshot)
             sources.append(
                 {
@@ -257,8 +287,8 @@ def _write(module, p, record):
             )
         plan = offsite.plan_write(state, sources, p["bag"], p["media_id"], p["overwrite_unreturned"])
         diff = {
-            "before": "".join(f"{e['name']}\n" for e in state["entries"]),
-            "after": f"{p['bag']}/\n",
+            "before": "".join(f"{line}\n" for line in offsite.describe_contents(state)),
+            "after": "".join(f"{line}\n" for line in plan["lines_ja"]),
             "before_header": f"{p['medium']} (present)",
             "after_header": f"{p['medium']} (written)",
         }
@@ -390,9 +420,18 @@ def main():
                     "name": {"type": "str", "required": True},
                     "repository": {"type": "str", "required": True},
                     "password": {"type": "str", "required": True, "no_log": True},
-                    "snapshot": {"type": "str", "default": "latest"},
+                    "snapshot": {"type": "str"},
+                    "paths": {"type": "list", "elements": "str"},
+                    "description": {"type": "str"},
+                    "kind": {"type": "str"},
+                    "source_host": {"type": "str"},
+                    "run_record": {"type": "str"},
+                    "max_age_hours": {"type": "int"},
+                    "size_swing_percent": {"type": "int"},
+                    "offsite": {"type": "bool"},
                 },
             },
+            "snapshot": {"type": "str", "default": "latest"},
             "staging": {"type": "path"},
             "handover": {"type": "dict"},
             "returned": {"type": "dict"},

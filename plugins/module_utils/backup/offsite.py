@@ -53,6 +53,7 @@ HANDOVER_TAGS = {
 }
 RETURN_TAGS = {"returned_at": "Returned-At", "received_by": "Received-By"}
 STATUS_JA = {
+    "planned": "計画（未実施）",
     "written": "書込み・照合済み（引渡し前）",
     "write_failed": "書込み後の照合で異常（引き渡さない）",
     "handed_over": "遠隔地へ引渡し済み",
@@ -292,6 +293,29 @@ def plan_write(
     }
 
 
+def describe_contents(state: dict) -> list[str]:
+    """The medium's present contents, one line each, for the plan's before."""
+    lines = []
+    for e in state["entries"]:
+        if e["kind"] == "bag":
+            tags = e["tags"]
+            where = (
+                ("返却済み " + tags["Returned-At"])
+                if tags.get("Returned-At")
+                else ("遠隔地へ引渡し " + tags["Handed-Over-At"])
+                if tags.get("Handed-Over-At")
+                else "引渡し前"
+            )
+            lines.append(
+                f"{e['name']}/ 媒体番号 {tags.get('External-Identifier', '不明')}、作成 "
+                f"{tags.get('Bagging-Date', '不明')}、{e['files'] or 0:,} ファイル、"
+                f"{e['octets']:,} バイト、{where}"
+            )
+        else:
+            lines.append(f"{e['name']} （バッグ以外）{e['octets']:,} バイト")
+    return lines
+
+
 def write_tags(media_id: str, sources: list[dict], description: str = "") -> list[tuple[str, str]]:
     tags = [
         ("External-Identifier", media_id),
@@ -389,7 +413,9 @@ def handover_preconditions(record: dict | None, oxum: dict) -> None:
 
 
 def status(record: dict) -> str:
-    """written, write_failed, handed_over, returned, return_failed."""
+    """planned, written, write_failed, handed_over, returned, return_failed."""
+    if not record.get("written"):
+        return "planned"
     checks = record.get("verifications") or []
     if record.get("returned"):
         last = [v for v in checks if v["phase"] == "return"]
