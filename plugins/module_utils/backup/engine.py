@@ -153,6 +153,10 @@ def _fatal(stderr: str) -> str | None:
     return None
 
 
+# what a run record keeps of the run before it (its "previous"), to compare sizes
+PREVIOUS_KEYS = ("result", "finished", "snapshot_id", "bytes_processed", "bytes_added", "changed_files")
+
+
 def record_run(path, run: dict) -> None:
     """Keep RUN (a run record with started/finished) as the job's last run, atomically."""
     tmp = f"{path}.tmp"
@@ -221,6 +225,9 @@ class ResticEngine(Engine):
         rc, out, err = self.command(*args, "--", *paths)
         run = {**parse_backup(out, err, rc), "started": started, "finished": _now(), "paths": list(paths)}
         if self.run_record:
+            before = read_run(self.run_record)
+            if before:  # the run before, for the daily check's size swing
+                run["previous"] = {k: before.get(k) for k in PREVIOUS_KEYS}
             record_run(self.run_record, run)
         return run
 
