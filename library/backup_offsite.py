@@ -465,7 +465,13 @@ def main():
         plan, new, check, diff = phase(module, p, record)
         if p["inventory"]:
             new["inventory"] = p["inventory"]
-        new = {**new, "status": offsite.status(new), "status_ja": offsite.STATUS_JA[offsite.status(new)]}
+        checks = new.get("verifications") or []
+        new = {
+            **new,
+            "status": offsite.status(new),
+            "status_ja": offsite.STATUS_JA[offsite.status(new)],
+            "verified_at": checks[-1]["at"] if checks else None,
+        }
         path = offsite.record_path(p["record_dir"], p["bag"])
         files = {}
         if not module.check_mode:

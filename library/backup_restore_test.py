@@ -100,7 +100,8 @@ RETURN = r"""
 record:
   description: The test's record - C(job), C(snapshot) (C(id), C(short_id), C(time)), C(source), C(include),
     C(files_compared), C(octets_compared), C(differences) (each C(path), C(kind), C(kind_ja), C(detail)),
-    C(counts), C(seconds) (C(restore), C(compare), C(total)), C(result) (C(ok), C(differences), C(failed)),
+    C(started_at), C(finished_at), C(counts), C(seconds) (C(restore), C(compare), C(total)),
+    C(result) (C(ok), C(differences), C(failed)), C(result_ja),
     C(errors).
   type: dict
   returned: always
@@ -167,7 +168,8 @@ def main():
     started = time.monotonic()
     record = {
         "job": p["job"], "source": p["source"], "include": p["include"], "inventory": p["inventory"],
-        "started": _now(), "finished": None, "snapshot": None, "files_compared": 0, "octets_compared": 0,
+        "started_at": _now(), "finished_at": None, "snapshot": None,
+        "files_compared": 0, "octets_compared": 0,
         "differences": [], "counts": {k: 0 for k in restore_check.KIND_JA},
         "seconds": {"restore": None, "compare": None, "total": None}, "result": "failed", "errors": [],
     }  # fmt: skip
@@ -210,7 +212,8 @@ def main():
         shutil.rmtree(secrets, ignore_errors=True)
         if work and not p["keep_scratch"]:
             shutil.rmtree(work, ignore_errors=True)
-    record["finished"] = _now()
+    record["finished_at"] = _now()
+    record["result_ja"] = renderer.result_text(record)
     record["seconds"]["total"] = round(time.monotonic() - started, 3)
     try:
         files = renderer.write(record, p["report_dir"])

@@ -2,9 +2,9 @@
 HTML (the work plan's page layout) and the record itself as JSON, which the monthly report reads.
 
 The record (library/backup_restore_test.py): job, snapshot ({id, short_id, time}), source, include,
-inventory, started, finished, files_compared, octets_compared, differences ([{path, kind missing|extra|
+inventory, started_at, finished_at, files_compared, octets_compared, differences ([{path, kind missing|extra|
 changed, kind_ja, detail}]), counts, seconds ({restore, compare, total}), result (ok | differences |
-failed), errors.
+failed), result_ja (the verdict with its count, which the monthly report shows), errors.
 """
 
 from __future__ import annotations
@@ -33,6 +33,15 @@ def check(record: dict) -> None:
             problems.append(f"differences[{index}] {d.get('path')}: kind {d.get('kind')!r}")
     if problems:
         raise RestoreRecordError("; ".join(problems))
+
+
+def result_text(record: dict) -> str:
+    """The verdict as the monthly report shows it: 合格（差異なし、293 ファイル） or 差異あり（2 件）."""
+    if record["result"] == "ok":
+        return f"合格（差異なし、{record['files_compared']:,} ファイル）"
+    if record["result"] == "differences":
+        return f"差異あり（{len(record['differences']):,} 件）"
+    return "復元失敗"
 
 
 def seconds(value) -> str:

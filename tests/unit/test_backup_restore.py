@@ -97,9 +97,10 @@ def test_a_sample_restored_from_a_real_generation_equals_the_source_until_it_cha
     record = {
         "job": "fs01-share", "source": str(share), "include": include, "inventory": "lab",
         "snapshot": {"id": snap, "short_id": snap[:8], "time": "2026-12-06T18:30:00+09:00"},
-        "started": "2026-12-07T09:00:00+09:00", "finished": "2026-12-07T09:00:03+09:00", **after,
+        "started_at": "2026-12-07T09:00:00+09:00", "finished_at": "2026-12-07T09:00:03+09:00", **after,
         "seconds": {"restore": 1.2, "compare": 0.1, "total": 1.4}, "result": "differences", "errors": [],
     }  # fmt: skip
+    assert report.result_text(record) == "差異あり（1 件）"
     files = report.write(record, str(tmp_path / "report"))
     md = Path(files["md"]).read_text(encoding="utf-8")
     assert "リストア試験記録" in md and "差異あり" in md and "総務課/文書1.txt" in md and "内容が異なる" in md
