@@ -19,7 +19,7 @@
 #          76-backup.sh make-stale JOB [HOURS]  the last run record as if it ran HOURS (default 30) earlier
 #          76-backup.sh flip-pack JOB    one byte flipped in one data pack; prints the pack id
 #          76-backup.sh unflip JOB       the flipped byte put back
-#          76-backup.sh reset JOB        the job's repository emptied (initialised again) and its record removed
+#          76-backup.sh reset JOB...     each job's repository emptied (initialised again) and its record removed
 #          76-backup.sh repo JOB         prints the repository path;  76-backup.sh password-file  its path
 # `down` keeps the repositories and sources (as a server keeps its disks); `reset` is the way to start again.
 source "$(dirname "$0")/../lib.sh"
@@ -93,10 +93,14 @@ run_job() {  # run_job run|fail JOB
 }
 
 reset() {
-  known_job "$1"
-  rm -rf "$(repo "$1")" "$(record "$1")" "$BK/flipped-$1.json"
+  local job
+  [[ $# -gt 0 ]] || lab_die "reset: name the job(s) (${JOBS[*]})"
+  for job in "$@"; do known_job "$job"; done
   write_password
-  init_repo "$1"
+  for job in "$@"; do
+    rm -rf "$(repo "$job")" "$(record "$job")" "$BK/flipped-$job.json"
+    init_repo "$job"
+  done
 }
 
 case "${1:-}" in
@@ -108,8 +112,8 @@ case "${1:-}" in
   make-stale) known_job "${2:-}"; "${PY[@]}" make-stale "$(record "$2")" "${3:-30}" ;;
   flip-pack) known_job "${2:-}"; "${PY[@]}" flip-pack "$(repo "$2")" "$BK/flipped-$2.json" ;;
   unflip) known_job "${2:-}"; "${PY[@]}" unflip "$BK/flipped-$2.json" ;;
-  reset) reset "${2:-}" ;;
+  reset) shift; reset "$@" ;;
   repo) known_job "${2:-}"; repo "$2"; echo ;;
   password-file) echo "$PWFILE" ;;
-  *) echo "usage: $0 up|down|status|run JOB|fail JOB|edit JOB [N]|make-stale JOB [HOURS]|flip-pack JOB|unflip JOB|reset JOB|repo JOB|password-file" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|run JOB|fail JOB|edit JOB [N]|make-stale JOB [HOURS]|flip-pack JOB|unflip JOB|reset JOB...|repo JOB|password-file" >&2; exit 2 ;;
 esac
