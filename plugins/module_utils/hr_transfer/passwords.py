@@ -1,5 +1,7 @@
 # Initial passwords of new accounts (§6-3(7) OPS-MOVE): generated here, delivered only through a
-# file encrypted with ansible-vault under the vault id the operator names. They never appear in a
+# file encrypted with ansible-vault under the vault id the operator names (Ansible's vault library in
+# this process when it can be imported - the module runs on the controller - else the ansible-vault
+# command; the file is the same either way). They never appear in a
 # plan, a report, a log or a module result. The file is written before any account is created and
 # read back on a re-run, so an interrupted run never leaves an account whose password is lost.
 from __future__ import annotations
@@ -71,24 +73,58 @@ def ansible_vault_binary():
     raise VaultFileError("ansible-vault was not found next to the Python running Ansible or on PATH")
 
 
+def vault_library():
+    """(VaultLib, get_file_vault_secret, DataLoader) of the Ansible running this module, or None.
+    Imported on use: a module's import must not need the controller's packages."""
+    try:
+        from ansible.parsing.dataloader import DataLoader
+        from ansible.parsing.vault import VaultLib, get_file_vault_secret
+    except ImportError:
+        return None
+    return VaultLib, get_file_vault_secret, DataLoader
+
+
 class PasswordVault:
-    """The encrypted password file. run_command is AnsibleModule.run_command."""
+    """The encrypted password file. run_command is AnsibleModule.run_command (the ansible-vault
+    command, used only when the vault library cannot be imported)."""
 
     def __init__(self, path, vault_id, run_command):
         self.path = path
         self.label, self.source = parse_vault_id(vault_id)
         self.vault_id = vault_id
         self.run_command = run_command
-        self.binary = ansible_vault_binary()
+        self._library = vault_library()
+        self._vault = None
+        self.binary = None if self._library else ansible_vault_binary()
+
+    def _lib_vault(self):
+        """VaultLib holding the operator's secret, loaded once (a client script is run once)."""
+        if self._vault is None:
+            vault_lib, file_secret, data_loader = self._library
+            try:
+                secret = file_secret(filename=self.source, vault_id=self.label, loader=data_loader())
+                secret.load()
+            except Exception as exc:  # AnsibleError: an unreadable file or a failing script
+                raise VaultFileError(f"cannot read the vault password of {self.label}: {exc}") from exc
+            self._vault = (vault_lib([(self.label, secret)]), secret)
+        return self._vault
 
     def read(self):
         if not os.path.exists(self.path):
             return {}
-        rc, out, err = self.run_command(
-            [self.binary, "decrypt", "--vault-id", self.vault_id, "--output", "-", self.path]
-        )
-        if rc != 0:
-            raise VaultFileError(f"cannot decrypt {self.path} with vault id {self.label}: {err.strip()}")
+        if self._library:
+            vault, _secret = self._lib_vault()
+            try:
+                with open(self.path, "rb") as handle:
+                    out = vault.decrypt(handle.read()).decode("utf-8")
+            except Exception as exc:  # AnsibleVaultError: wrong password, not a vault file
+                raise VaultFileError(f"cannot decrypt {self.path} with vault id {self.label}: {exc}") from exc
+        else:
+            rc, out, err = self.run_command(
+                [self.binary, "decrypt", "--vault-id", self.vault_id, "--output", "-", self.path]
+            )
+            if rc != 0:
+                raise VaultFileError(f"cannot decrypt {self.path} with vault id {self.label}: {err.strip()}")
         data = yaml.safe_load(out) or {}
         return dict(data.get(KEY) or {})
 
@@ -97,24 +133,34 @@ class PasswordVault:
         os.makedirs(folder, mode=0o700, exist_ok=True)
         body = f"# {title}\n" + yaml.safe_dump({KEY: entries}, allow_unicode=True, sort_keys=True)
         tmp = f"{self.path}.tmp"
-        rc, _out, err = self.run_command(
-            [
-                self.binary,
-                "encrypt",
-                "--vault-id",
-                self.vault_id,
-                "--encrypt-vault-id",
-                self.label,
-                "--output",
-                tmp,
-                "-",
-            ],
-            data=body,
-            binary_data=False,
-        )
-        if rc != 0:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise VaultFileError(f"ansible-vault could not encrypt {self.path}: {err.strip()}")
+        if self._library:
+            vault, secret = self._lib_vault()
+            try:
+                encrypted = vault.encrypt(body, secret=secret, vault_id=self.label)
+            except Exception as exc:
+                raise VaultFileError(f"could not encrypt {self.path}: {exc}") from exc
+            descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(encrypted)
+        else:
+            rc, _out, err = self.run_command(
+                [
+                    self.binary,
+                    "encrypt",
+                    "--vault-id",
+                    self.vault_id,
+                    "--encrypt-vault-id",
+                    self.label,
+                    "--output",
+                    tmp,
+                    "-",
+                ],
+                data=body,
+                binary_data=False,
+            )
+            if rc != 0:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+                raise VaultFileError(f"ansible-vault could not encrypt {self.path}: {err.strip()}")
         os.chmod(tmp, 0o600)
         os.replace(tmp, self.path)
