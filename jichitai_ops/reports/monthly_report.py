@@ -52,6 +52,14 @@ CHECK_JA = {
 MAX_HOST_ROWS = 30  # more hosts than this (the city's PCs): the rows below the goal, then the worst
 
 
+def summary_ja(record: dict) -> str:
+    if record["breach"]:
+        return "未達の項目があります"
+    if record.get("incomplete"):
+        return "データがなく判定できない項目があります"
+    return "すべての項目を達成しました"
+
+
 def month_ja(month: str) -> str:
     year, mon = (int(p) for p in month.split("-"))
     era, number = era_year(dt.date(year, mon, 1))
@@ -223,6 +231,7 @@ def build(
         "clauses": CLAUSES,
         "sla": sla_rows,
         "breach": any(r["verdict"] == "breach" for r in sla_rows),
+        "incomplete": any(r["verdict"] == "unknown" for r in sla_rows),
         "availability": availability,
         "availability_rows": shown,
         "availability_rows_omitted": len(hosts) - len(shown),
@@ -389,6 +398,7 @@ def render(record: dict, fmt: str) -> str:
             title=f"{TITLE}（{record['month_ja']}）",
             charts=charts(record) if fmt == "html" else {},
             generated=when_ja(record["generated_at"]),
+            summary=summary_ja(record),
         )
     )
 
@@ -403,7 +413,7 @@ def workbook(record: dict):
     pairs = [
         ("報告書", f"{TITLE}（{record['month_ja']}）"),
         ("作成日時", when_ja(record["generated_at"])),
-        ("SLA", "未達あり" if record["breach"] else "すべて達成"),
+        ("SLA", summary_ja(record)),
         ("根拠条項", "、".join(record["clauses"])),
     ]
     wx._kv(info, pairs)

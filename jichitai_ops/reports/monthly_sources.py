@@ -127,9 +127,17 @@ def plans(store_dir: str, month: str) -> tuple[list[dict], list[str]]:
     start, end = sla.month_bounds(month)
     found, problems = [], []
     for plan_id in plan_store.list_plans(store_dir):
+        folder = plan_store.plan_dir(store_dir, plan_id)
+        unplanned = not os.path.isfile(os.path.join(folder, "plan.json"))
         try:
-            plan, _, _ = plan_store.load_plan(store_dir, plan_id)
-            approval = plan_store.load_approval(store_dir, plan_id)
+            if unplanned:  # a run without a plan (未承認の実行): its report stands for the plan
+                with open(os.path.join(folder, "report.json"), encoding="utf-8") as fh:
+                    plan = json.load(fh)
+                plan["created_at"] = plan.get("started")
+                approval = None
+            else:
+                plan, _, _ = plan_store.load_plan(store_dir, plan_id)
+                approval = plan_store.load_approval(store_dir, plan_id)
         except (OSError, ValueError) as exc:
             problems.append(f"{plan_id}: {exc}")
             continue
@@ -169,6 +177,7 @@ def plans(store_dir: str, month: str) -> tuple[list[dict], list[str]]:
                 "approver": (approval or {}).get("approver"),
                 "approved_at": (approval or {}).get("approved_at"),
                 "reports": reports,
+                "unplanned": unplanned,
             }
         )
     return found, problems
