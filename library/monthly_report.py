@@ -53,6 +53,12 @@ options:
     description: The recorded series that is 1 while a host is up (min of its probe_success).
     type: str
     default: "jichitai:host_up"
+  bucket_seconds:
+    description:
+      - The length of the buckets the month is counted in (seconds, 60 to 3600, dividing 1800 or a
+        multiple of it); only buckets that ended before O(now) count.
+    type: int
+    default: 1800
   ara_api_client:
     description: How to read ARA - C(http) (its API server), C(offline) (its database, ARA installed
       here) or C(none) (runs left out, 記録なし).
@@ -175,6 +181,7 @@ def main():
             "project_dir": {"type": "path", "required": True},
             "prometheus_url": {"type": "str", "default": ""},
             "metric": {"type": "str", "default": "jichitai:host_up"},
+            "bucket_seconds": {"type": "int", "default": 1800},
             "ara_api_client": {"type": "str", "choices": ["http", "offline", "none"], "default": "http"},
             "ara_api_server": {"type": "str", "default": "http://127.0.0.1:8000"},
             "ara_ui_url": {"type": "str", "default": ""},
@@ -198,12 +205,17 @@ def main():
         start, end = avail.month_bounds(month)
     except ValueError:
         module.fail_json(msg=f"month: not YYYY-MM: {month!r}")
+    bucket = p["bucket_seconds"]
+    if bucket < 60 or bucket > 3600 or (1800 % bucket and bucket % 1800):
+        module.fail_json(
+            msg=f"bucket_seconds: {bucket} is not 60 to 3600 dividing 1800 (or a multiple of it)"
+        )
     sources = {}
     if p["prometheus_url"]:
         try:
-            series = avail.from_prometheus(p["prometheus_url"], month, p["metric"])
+            series = avail.from_prometheus(p["prometheus_url"], month, p["metric"], now=now, bucket=bucket)
             calendar = workdays.load_calendar(p["project_dir"])
-            figures = avail.summarise(series, month, calendar, p["metric"])
+            figures = avail.summarise(series, month, calendar, p["metric"], bucket)
             sources["availability"] = "ok"
         except avail.AvailabilityError as exc:
             figures = {"error": f"監視データを取得できません: {exc}"}

@@ -28,6 +28,7 @@ BUCKET = 1800  # seconds
 GOAL = 99.9
 DEFAULT_METRIC = "jichitai:host_up"
 GROUP_LABELS = ("jichitai_host", "jichitai_role", "jichitai_site")
+MAX_POINTS = 10000  # Prometheus answers at most 11,000 points per series and query
 
 
 class AvailabilityError(RuntimeError):
@@ -40,7 +41,7 @@ def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
     return start, dt.datetime(year + (mon == 12), mon % 12 + 1, 1, tzinfo=TZ)
 
 
-def business_buckets(month: str, calendar: dict) -> set[int]:
+def business_buckets(month: str, calendar: dict, bucket: int = BUCKET) -> set[int]:
     """Epoch starts of the month's buckets inside the business hours of open days."""
     rule = (calendar.get("working_rules") or {}).get("business_hours") or {"time": "08:30-18:00"}
     text = rule.get("time", "08:30-18:00")
@@ -53,7 +54,7 @@ def business_buckets(month: str, calendar: dict) -> set[int]:
             stop = dt.datetime.combine(day, last, TZ)
             while moment < stop:
                 out.add(int(moment.timestamp()))
-                moment += dt.timedelta(seconds=BUCKET)
+                moment += dt.timedelta(seconds=bucket)
         day += dt.timedelta(days=1)
     return out
 
@@ -73,25 +74,33 @@ def _get(url: str, params: dict, timeout: float) -> dict:
     return body["data"]
 
 
-def from_prometheus(url: str, month: str, metric: str = DEFAULT_METRIC, timeout: float = 60) -> dict:
-    """Per host: labels and buckets {start epoch: [up, count]} for the month, from Prometheus."""
+def from_prometheus(
+    url: str,
+    month: str,
+    metric: str = DEFAULT_METRIC,
+    timeout: float = 60,
+    now: dt.datetime | None = None,
+    bucket: int = BUCKET,
+) -> dict:
+    """Per host: labels and buckets {start epoch: [up, count]} for the month's buckets that ended by NOW,
+    from Prometheus (a bucket still running is left out: its figures would change while read)."""
     start, end = month_bounds(month)
-    now = dt.datetime.now(TZ)
-    last = min(end, now + dt.timedelta(seconds=BUCKET))
-    params = {"start": int(start.timestamp()) + BUCKET, "end": int(last.timestamp()), "step": BUCKET}
+    now = now or dt.datetime.now(TZ)
+    first = int(start.timestamp()) + bucket
+    last = min(int(end.timestamp()), int(now.timestamp()) // bucket * bucket)
     series: dict[str, dict] = {}
-    for fn, index in (("sum_over_time", 0), ("count_over_time", 1)):
-        by = ", ".join(GROUP_LABELS)
-        query = f"max by ({by}) ({fn}({metric}[{BUCKET}s]))"
-        for item in _get(url, params | {"query": query}, timeout)["result"]:
-            labels = item["metric"]
-            host = labels.get("jichitai_host") or labels.get("instance") or "?"
-            entry = series.setdefault(host, {"labels": labels, "buckets": {}})
-            for stamp, value in item["values"]:
-                bucket = int(float(stamp)) - BUCKET
-                if bucket < start.timestamp() or bucket >= end.timestamp():
-                    continue
-                entry["buckets"].setdefault(bucket, [0.0, 0])[index] = float(value)
+    chunk = bucket * MAX_POINTS
+    for lo in range(first, last + 1, chunk):
+        params = {"start": lo, "end": min(last, lo + chunk - bucket), "step": bucket}
+        for fn, index in (("sum_over_time", 0), ("count_over_time", 1)):
+            by = ", ".join(GROUP_LABELS)
+            query = f"max by ({by}) ({fn}({metric}[{bucket}s]))"
+            for item in _get(url, params | {"query": query}, timeout)["result"]:
+                labels = item["metric"]
+                host = labels.get("jichitai_host") or labels.get("instance") or "?"
+                entry = series.setdefault(host, {"labels": labels, "buckets": {}})
+                for stamp, value in item["values"]:
+                    entry["buckets"].setdefault(int(float(stamp)) - bucket, [0.0, 0])[index] = float(value)
     return series
 
 
@@ -123,37 +132,37 @@ def _percent(up: float, count: float) -> float | None:
     return round(100 * up / count, 4) if count else None
 
 
-def summarise(series: dict, month: str, calendar: dict, source: str) -> dict:
+def summarise(series: dict, month: str, calendar: dict, source: str, bucket: int = BUCKET) -> dict:
     """The month's availability: per host (both bases, coverage, down minutes), per day (all hosts and
     the worst host), the hosts below the goal on either basis."""
     start, end = month_bounds(month)
-    open_set = business_buckets(month, calendar)
-    all_buckets = (int(end.timestamp()) - int(start.timestamp())) // BUCKET
+    open_set = business_buckets(month, calendar, bucket)
+    all_buckets = (int(end.timestamp()) - int(start.timestamp())) // bucket
     hosts, days = [], {}
     day_of = {
         b: dt.datetime.fromtimestamp(b, TZ).date().isoformat()
-        for b in range(int(start.timestamp()), int(end.timestamp()), BUCKET)
+        for b in range(int(start.timestamp()), int(end.timestamp()), bucket)
     }
     for host, entry in sorted(series.items()):
         up24 = n24 = upo = no = 0.0
         covered = covered_open = 0
         per_day: dict[str, list] = {}
-        for bucket, (up, count) in entry["buckets"].items():
-            if not count:
+        for when, (up, count) in entry["buckets"].items():
+            day = day_of.get(when)
+            if not count or day is None:  # no sample, or outside the month
                 continue
             up24 += up
             n24 += count
             covered += 1
-            day = day_of[bucket]
             acc = per_day.setdefault(day, [0.0, 0])
             acc[0] += up
             acc[1] += count
-            if bucket in open_set:
+            if when in open_set:
                 upo += up
                 no += count
                 covered_open += 1
         a24, aopen = _percent(up24, n24), _percent(upo, no)
-        covered_minutes = covered * BUCKET / 60
+        covered_minutes = covered * bucket / 60
         labels = entry["labels"]
         hosts.append(
             {
@@ -198,7 +207,7 @@ def summarise(series: dict, month: str, calendar: dict, source: str) -> dict:
         "month": month,
         "source": source,
         "goal_percent": GOAL,
-        "bucket_seconds": BUCKET,
+        "bucket_seconds": bucket,
         "business_hours": ((calendar.get("working_rules") or {}).get("business_hours") or {}).get(
             "time", "08:30-18:00"
         ),
