@@ -265,7 +265,8 @@ def build(
 
 def _svg(width: int, height: int, body: list[str], label: str) -> str:
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{escape(label)}" font-family="{escape(FONT)}" font-size="12">'
         + "".join(body)
         + "</svg>"
