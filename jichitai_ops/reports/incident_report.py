@@ -70,7 +70,7 @@ def context(record: dict, stage: str, alerts: list[dict] | None = None) -> dict:
         "r": record,
         "stage": stage,
         "stage_ja": STAGES[stage]["ja"],
-        "title": f"情報セキュリティインシデント報告書（{STAGES[stage]['ja']}）",
+        "title": f"インシデント報告書（{STAGES[stage]['ja']}）",
         "status_ja": STATUS_JA.get(record["status"], record["status"]),
         "severity_ja": SEVERITY_JA.get(record["severity"], record["severity"]),
         "source_ja": SOURCE_JA.get(record["source"], record["source"]),
