@@ -9,6 +9,7 @@
   jichitai-ops fault open --title T --device D --detected-at ... --symptom S   (報告期限: 3 working days)
   jichitai-ops fault report FLT-2027-0001 --out DIR                           (障害報告書)
   jichitai-ops issue open --content C --impact I --priority high --owner O
+  jichitai-ops runs --month 2027-04 [--ara-api-server URL | --ara-offline] [--format table|json]
 
 The records folder is --records, else JICHITAI_RECORDS_DIR, else work/records in the project. --by names
 who writes (default: the login name); --at sets the clock (ISO 8601, for a record written after the fact).
@@ -217,6 +218,47 @@ def cmd_report(opts) -> int:
     return EXIT_OK
 
 
+def cmd_runs(opts) -> int:
+    """The month's runs as ARA recorded them, each with its work plan (label, extra variable or time)."""
+    from jichitai_ops.alerts.commands import table
+    from jichitai_ops.reports.monthly_availability import month_bounds
+    from jichitai_ops.reports.monthly_sources import plans as month_plans
+    from jichitai_ops.workplan import store as plan_store
+
+    from . import runs as runs_mod
+
+    start, end = month_bounds(opts.month)
+    try:
+        found = runs_mod.month_runs(
+            start, end, "offline" if opts.ara_offline else "http", opts.ara_api_server
+        )
+    except runs_mod.RunsError as exc:
+        print(f"実行記録を読めません / cannot read the runs: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    plans, problems = month_plans(plan_store.store_dir(project()), opts.month)
+    runs_mod.link_plans(found, plans)
+    if opts.format == "json":
+        print(json.dumps(found, ensure_ascii=False, indent=2))
+    else:
+        rows = [
+            [
+                str(r["id"]),
+                f"{model.parse_time(r['started']):%Y-%m-%d %H:%M}" if r["started"] else "—",
+                r["status"],
+                r["playbook"],
+                "確認（check）" if r["check"] else "実行",
+                r["plan_id"] or "—",
+                r["clause"] or "—",
+            ]
+            for r in found
+        ]
+        heads = ["ARA", "開始", "状態", "プレイブック", "種別", "計画番号", "根拠"]
+        print(table(heads, rows) if rows else "実行の記録はありません")
+    for problem in problems:
+        print(f"読めない記録 / unreadable record: {problem}", file=sys.stderr)
+    return EXIT_OK
+
+
 def _field_options(vp, kind: str, names) -> None:
     for fld in reg.fields(kind):
         if fld.name not in names:
@@ -238,6 +280,18 @@ def add_subcommand(sub) -> None:
         "fault": "the fault register and the fault report, due in 3 working days (MNT-FAULT)",
         "issue": "the issue register (PM-ISSUES)",
     }
+    sp = sub.add_parser("runs", help="the month's playbook runs from ARA, each with its work plan")
+    sp.add_argument("--month", required=True, metavar="YYYY-MM", help="e.g. 2027-04")
+    sp.add_argument(
+        "--ara-api-server",
+        default=os.environ.get("ARA_API_SERVER", "http://127.0.0.1:8000"),
+        help="ARA's API server (default: ARA_API_SERVER, else http://127.0.0.1:8000)",
+    )
+    sp.add_argument(
+        "--ara-offline", action="store_true", help="read ARA's database instead (ara installed here)"
+    )
+    sp.add_argument("--format", choices=["table", "json"], default="table", help="table (default) or json")
+    sp.set_defaults(func=cmd_runs)
     for kind in ("incident", "fault", "issue"):
         sp = sub.add_parser(
             kind,

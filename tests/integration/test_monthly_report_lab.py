@@ -141,10 +141,22 @@ def month(lab, tmp_path_factory):
         folder = report_dir / f"{now:%Y-%m}"
         record = json.loads((folder / "monthly_report.json").read_text(encoding="utf-8"))
         playbooks = _get(port, "/api/v1/playbooks")["results"]
+        command = [str(VENV_BIN / "jichitai-ops"), "runs", "--month", f"{now:%Y-%m}", "--format", "json",
+                   "--ara-api-server", f"http://127.0.0.1:{port}"]  # fmt: skip
+        listed = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False, cwd=REPO)
+        assert listed.returncode == 0, listed.stderr
+        runs = json.loads(listed.stdout)
     finally:
         server.terminate()
         server.wait(timeout=30)
-    yield {"record": record, "folder": folder, "now": now, "incident": incident, "playbooks": playbooks}
+    yield {
+        "record": record,
+        "folder": folder,
+        "now": now,
+        "incident": incident,
+        "playbooks": playbooks,
+        "runs": runs,
+    }
 
 
 def _get(port: int, path: str) -> dict:
@@ -208,6 +220,9 @@ def test_the_run_is_recorded_in_ara_with_its_labels_and_listed(month):
     labels = {label["name"] for label in ours[0]["labels"]}
     assert {"operation:monthly_report", "clause:PM-REPORT §3-2(4)①"} <= labels
     assert ours[0]["id"] in {r["id"] for r in record["runs"]}
+    listed = {r["id"]: r for r in month["runs"]}  # jichitai-ops runs
+    assert listed[ours[0]["id"]]["operation"] == "monthly_report"
+    assert listed[ours[0]["id"]]["clause"] == "PM-REPORT §3-2(4)①"
     assert {p.name for p in month["folder"].iterdir()} == {
         f"monthly_report.{x}" for x in ("md", "html", "xlsx", "json", "pdf")
     }
