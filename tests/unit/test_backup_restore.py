@@ -90,7 +90,7 @@ def test_a_sample_restored_from_a_real_generation_equals_the_source_until_it_cha
         changed.write_bytes(original[:-1] + bytes([original[-1] ^ 1]))
         after = restore_check.compare(str(share), str(restored), include)
         assert [(d["path"], d["kind"]) for d in after["differences"]] == [("総務課/文書1.txt", "changed")]
-        assert "blake3" in after["differences"][0]["detail"]
+        assert "BLAKE3 元 " in after["differences"][0]["detail"]
     finally:
         changed.write_bytes(original)
 

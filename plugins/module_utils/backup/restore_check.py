@@ -118,16 +118,16 @@ def compare(source: str, restored: str, include: list[str] | None = None, algori
             b = os.path.join(restored, *path.split("/"))
             if os.path.islink(a) or os.path.islink(b):
                 if not (os.path.islink(a) and os.path.islink(b) and os.readlink(a) == os.readlink(b)):
-                    add(path, "changed", "symbolic link differs")
+                    add(path, "changed", "シンボリックリンクの参照先が異なる")
                 continue
             if src[path] != out[path]:
-                add(path, "changed", f"size {src[path]:,} at the source, {out[path]:,} restored")
+                add(path, "changed", f"サイズ 元 {src[path]:,} バイト、復元 {out[path]:,} バイト")
                 continue
             left = streamer.digest(a, algorithm)[0]
             right = streamer.digest(b, algorithm)[0]
             octets += src[path]
             if left != right:
-                add(path, "changed", f"{algorithm} {left[:16]}… at the source, {right[:16]}… restored")
+                add(path, "changed", f"{algorithm.upper()} 元 {left[:16]}…、復元 {right[:16]}…")
     counts = {kind: sum(1 for d in differences if d["kind"] == kind) for kind in KIND_JA}
     return {
         "files_compared": compared,
