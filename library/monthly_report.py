@@ -55,7 +55,7 @@ options:
     default: "jichitai:host_up"
   bucket_seconds:
     description:
-      - The length of the buckets the month is counted in (seconds, 60 to 3600, dividing 1800 or a
+      - The length of the buckets the month is counted in (seconds, 10 to 3600, dividing 1800 or a
         multiple of it); only buckets that ended before O(now) count.
     type: int
     default: 1800

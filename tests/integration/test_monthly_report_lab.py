@@ -28,6 +28,7 @@ PROMETHEUS = "http://127.0.0.1:9090"
 METRIC = "jichitai:host_up"
 TZ = dt.timezone(dt.timedelta(hours=9))
 FAULT_HOST = "dhcp02"
+BUCKET = 15  # seconds: the report counts buckets that ended; three scrapes each
 
 
 def prom(path: str, **params) -> dict:
@@ -83,46 +84,47 @@ def month(lab, tmp_path_factory):
     if lab_alerts.is_dir():
         shutil.copytree(lab_alerts, records / "alerts")
 
-    fault_at = dt.datetime.now(TZ).replace(microsecond=0)
-    kea("stop-peer", FAULT_HOST)
-    try:
-        assert wait_for(lambda: host_up_zeros() >= 3, 60), f"{FAULT_HOST} never recorded down"
-    finally:
-        kea("up")
-    recovered_at = dt.datetime.now(TZ).replace(microsecond=0)
-
-    opened = cli(records, "incident", "open", "--title", f"{FAULT_HOST} 停止",
-                 "--detected-at", fault_at.isoformat(), "--where", "本庁 サーバ室",
-                 "--what", "DHCP 待機系が応答しない", "--severity", "critical",
-                 "--hosts", FAULT_HOST, "--at", fault_at.isoformat(), "--by", "山田")  # fmt: skip
-    assert opened.returncode == 0, opened.stderr
-    incident = opened.stdout.split()[0]
-    refused = cli(records, "incident", "close", incident, "--at", recovered_at.isoformat())
-    assert (
-        refused.returncode == 3
-        and "原因 (cause)" in refused.stderr
-        and "再発防止策 (measures)" in refused.stderr
-    )
-    updated = cli(records, "incident", "update", incident, "--interim-action", "稼働系で配布継続",
-                  "--recovered-at", recovered_at.isoformat(), "--note", "待機系を再起動")  # fmt: skip
-    assert updated.returncode == 0, updated.stderr
-    closed = cli(records, "incident", "close", incident, "--cause", "待機系プロセスの停止（訓練）",
-                 "--measures", "監視で検知し再起動手順を整備", "--at", recovered_at.isoformat())  # fmt: skip
-    assert closed.returncode == 0, closed.stderr
-
     ara_dir, port = base / "ara", free_port()
     env = os.environ | {"ARA_BASE_DIR": str(ara_dir), "ARA_API_CLIENT": "http",
                         "ARA_API_SERVER": f"http://127.0.0.1:{port}"}  # fmt: skip
-    subprocess.run(
-        [str(VENV_BIN / "ara-manage"), "migrate"], env=env, capture_output=True, check=True, timeout=120
+    ara = VENV_BIN / "ara-manage"  # its database made and its API served while the fault runs
+    serve = f"'{ara}' migrate >/dev/null && exec '{ara}' runserver 127.0.0.1:{port}"
+    server = subprocess.Popen(
+        ["bash", "-c", serve], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    server = subprocess.Popen([str(VENV_BIN / "ara-manage"), "runserver", f"127.0.0.1:{port}"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
+        fault_at = dt.datetime.now(TZ).replace(microsecond=0)
+        kea("stop-peer", FAULT_HOST)
+        try:
+            assert wait_for(lambda: host_up_zeros() >= 3, 60), f"{FAULT_HOST} never recorded down"
+        finally:
+            kea("up")
+        recovered_at = dt.datetime.now(TZ).replace(microsecond=0)
+
+        opened = cli(records, "incident", "open", "--title", f"{FAULT_HOST} 停止",
+                     "--detected-at", fault_at.isoformat(), "--where", "本庁 サーバ室",
+                     "--what", "DHCP 待機系が応答しない", "--severity", "critical",
+                     "--hosts", FAULT_HOST, "--at", fault_at.isoformat(), "--by", "山田")  # fmt: skip
+        assert opened.returncode == 0, opened.stderr
+        incident = opened.stdout.split()[0]
+        refused = cli(records, "incident", "close", incident, "--at", recovered_at.isoformat())
+        assert (
+            refused.returncode == 3
+            and "原因 (cause)" in refused.stderr
+            and "再発防止策 (measures)" in refused.stderr
+        )
+        updated = cli(records, "incident", "update", incident, "--interim-action", "稼働系で配布継続",
+                      "--recovered-at", recovered_at.isoformat(), "--note", "待機系を再起動")  # fmt: skip
+        assert updated.returncode == 0, updated.stderr
+        closed = cli(records, "incident", "close", incident, "--cause", "待機系プロセスの停止（訓練）",
+                     "--measures", "監視で検知し再起動手順を整備",
+                     "--at", recovered_at.isoformat())  # fmt: skip
+        assert closed.returncode == 0, closed.stderr
         assert wait_for(lambda: _answers(port), 30), "ARA's API server did not start"
         ara_callbacks = subprocess.run([str(VENV_BIN / "python"), "-m", "ara.setup.callback_plugins"],
                                        capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
-        time.sleep(max(0.0, 61 - (time.time() % 60)))  # the fault's minute has ended: its bucket counts
+        # the fault's last bucket has ended, so it counts
+        time.sleep(max(0.0, (int(recovered_at.timestamp()) // BUCKET + 1) * BUCKET + 1 - time.time()))
         now = dt.datetime.now(TZ).replace(microsecond=0)
         report_dir = base / "report"
         run = subprocess.run(
@@ -130,7 +132,7 @@ def month(lab, tmp_path_factory):
              "-e", json.dumps({"monthly_report_month": f"{now:%Y-%m}",
                                "monthly_report_records_dir": str(records),
                                "monthly_report_dir": str(report_dir),
-                               "monthly_report_bucket_seconds": 60,
+                               "monthly_report_bucket_seconds": BUCKET,
                                "monthly_report_now": now.isoformat(),
                                "monthly_report_ara_api_server": f"http://127.0.0.1:{port}"})],
             env=env | {"ANSIBLE_CALLBACK_PLUGINS": f"{REPO / 'plugins' / 'callback'}:{ara_callbacks}",
@@ -189,7 +191,7 @@ def hand_count(month_start: dt.datetime, cutoff: dt.datetime) -> dict[str, float
 def test_availability_equals_a_hand_count_of_the_raw_samples(month):
     record, now = month["record"], month["now"]
     start = now.replace(day=1, hour=0, minute=0, second=0)
-    cutoff = dt.datetime.fromtimestamp(int(now.timestamp()) // 60 * 60, TZ)
+    cutoff = dt.datetime.fromtimestamp(int(now.timestamp()) // BUCKET * BUCKET, TZ)
     expected = hand_count(start, cutoff)
     hosts = {h["host"]: h for h in record["availability"]["hosts"]}
     assert FAULT_HOST in hosts and set(expected) == set(hosts)
