@@ -15,6 +15,10 @@ wants it, so nothing is to change:
 - floor: ansible-playbook of a play without tasks (start-up, inventory, exit);
 - the guard and the callback alone: ours minus the anchor.
 
+Per task, in this process: the callback's record of one task result (classification, diffs as text,
+tables) for a file task and for a personnel-transfer result with 400 per-person data diffs, beside
+the same diffs dumped with PyYAML alone (what recording cost before libyaml wrote the short ones).
+
 Each is run RUNS times, the median is kept; wall-clock and CPU seconds (user + system of the child
 processes, which the load of other work bends less) are printed. Goal: a no-op check run <= 3 s.
 Whether Python's bytecode is cached (`make venv` installs with --no-compile; with
@@ -67,6 +71,46 @@ def timed(cmd, cwd, env):
 
 def median(samples):
     return statistics.median(s[0] for s in samples), statistics.median(s[1] for s in samples)
+
+
+def per_task() -> dict:
+    """Seconds the callback spends on one task result: a file task, and 400 per-person data diffs."""
+    import yaml
+
+    from jichitai_ops.workplan import record as record_mod
+
+    def person(i):
+        return {
+            "DN": f"CN=u27{i:04d},OU=0101,OU=Departments,DC=lab,DC=jichitai,DC=test",
+            "氏名": "山田　太郎",
+            "所属": "010100 総務課",
+            "職名": "主事",
+            "状態": "有効",
+            "グループ": ["g-010100-staff", "g-all-staff", "g-xfer-internet-lgwan"],
+        }
+
+    file_result = {"changed": True, "diff": [{"before": "a = 1\n", "after": "a = 2\n", "after_header": "/x"}]}
+    people = {
+        "changed": True,
+        "diff": [{"before": person(i), "after": {**person(i), "所属": "020100 企画課"}} for i in range(400)],
+    }
+    common = dict(
+        host="ad01", task="t", key="k", action="ad_personnel", role=None, handler=False, status="ok",
+        planning=True, no_log=False, ignore_errors=False, sensitive=False, ran_for_real=False,
+        minutes=None, seq=1, occurrence=1, started=None, ended=None,
+    )  # fmt: skip
+    out = {}
+    for name, result, repeat in (("file task", file_result, 200), ("400 data diffs", people, 3)):
+        started = time.perf_counter()
+        for _count in range(repeat):
+            record_mod.record(result=result, **common)
+        out[name] = (time.perf_counter() - started) / repeat
+    started = time.perf_counter()
+    for entry in people["diff"]:
+        for side in ("before", "after"):
+            yaml.safe_dump(entry[side], allow_unicode=True, sort_keys=True, default_flow_style=False)
+    out["400 data diffs, PyYAML alone"] = time.perf_counter() - started
+    return out
 
 
 def main(argv=None) -> int:
@@ -162,6 +206,16 @@ def main(argv=None) -> int:
         floor=figures["floor"][0],
         floor_name="ansible-playbook of a play without tasks",
         max_seconds=GOAL_SECONDS,
+    )
+    tasks = per_task()
+    for name, seconds in tasks.items():
+        print(f"overhead: callback record of one task result, {name}: {seconds * 1000:.1f} ms")
+    _table.row(
+        "overhead",
+        "callback record, 400 data diffs",
+        tasks["400 data diffs"],
+        anchor=tasks["400 data diffs, PyYAML alone"],
+        anchor_name="the same 800 data diffs dumped with PyYAML alone (the recording before)",
     )
     _table.row(
         "overhead",
