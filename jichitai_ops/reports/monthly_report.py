@@ -246,6 +246,7 @@ def build(
         "issues": regs["issue"],
         "register_changes": regs["incident_changes"] + regs["fault_changes"] + regs["issue_changes"],
         "plans": plans,
+        "upcoming": src.upcoming(plans_dir, month),
         "runs": runs,
         "runs_error": runs_error,
         "run_counts": [

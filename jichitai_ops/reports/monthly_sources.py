@@ -123,6 +123,34 @@ def incident_times(incident: dict, now: dt.datetime) -> dict:
     }
 
 
+def upcoming(store_dir: str, month: str) -> list[dict]:
+    """Plans whose work window starts in the month after MONTH (the meeting's schedule, 予定)."""
+    _, end = sla.month_bounds(month)
+    following = f"{end:%Y-%m}"
+    _, after = sla.month_bounds(following)
+    out = []
+    for plan_id in plan_store.list_plans(store_dir):
+        path = os.path.join(plan_store.plan_dir(store_dir, plan_id), "plan.json")
+        try:
+            with open(path, encoding="utf-8") as fh:
+                plan = json.load(fh)
+        except (OSError, ValueError):
+            continue  # a run without a plan, or a plan plans() already names as unreadable
+        window = plan.get("window") or {}
+        if in_month(window.get("start"), end, after):
+            approval = plan_store.load_approval(store_dir, plan_id)
+            out.append(
+                {
+                    "id": plan_id,
+                    "title": plan.get("title", ""),
+                    "clause": plan.get("clause", ""),
+                    "window": window,
+                    "approved": bool(approval),
+                }
+            )
+    return sorted(out, key=lambda p: p["window"]["start"])
+
+
 def plans(store_dir: str, month: str) -> tuple[list[dict], list[str]]:
     start, end = sla.month_bounds(month)
     found, problems = [], []

@@ -169,3 +169,20 @@ def test_runs_by_label_extra_var_or_time():
 def test_previous_month_and_era():
     assert monthly.previous_month(dt.date(2027, 1, 1)) == "2026-12"
     assert monthly.month_ja("2019-05") == "令和元年5月"
+
+
+def test_next_months_plans_are_the_schedule(tmp_path):
+    from jichitai_ops.reports import monthly_sources as src
+    from jichitai_ops.workplan import store as plan_store
+
+    for n, start in enumerate(("2026-12-14T09:00:00+09:00", "2026-11-30T22:00:00+09:00")):
+        plan_store.write_plan(
+            str(tmp_path),
+            {
+                "id": f"20261120T10000{n}-0000000{n}",
+                "title": f"作業{n}",
+                "clause": "MNT-PATCH",
+                "window": {"start": start, "end": start},
+            },
+        )
+    assert [p["title"] for p in src.upcoming(str(tmp_path), "2026-11")] == ["作業0"]
