@@ -62,7 +62,6 @@ options:
         description: The repository's password (from the vault); passed to restic as a file only.
         type: str
         required: true
-        no_log: true
       snapshot:
         description: The generation of this job to copy, when it is not O(snapshot).
         type: str

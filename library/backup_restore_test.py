@@ -35,7 +35,6 @@ options:
     description: The repository's password (from the vault); passed to restic as a file only.
     type: str
     required: true
-    no_log: true
   source:
     description: The share to test, an absolute path that is (or is inside) one of the generation's paths.
     type: path
