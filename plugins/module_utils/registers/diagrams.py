@@ -472,7 +472,7 @@ def relations(hosts, segments, inventory, read_at):
             if dep in by_name and (dep, x["name"]) not in seen:
                 seen.add((dep, x["name"]))
                 cross = by_name[dep].get("segment") != x.get("segment")
-                style = ', color="#b42318", penwidth=2' if cross else ""
+                style = ' [color="#b42318", penwidth=2]' if cross else ""
                 lines.append(f"  {q(dep)} -> {q(x['name'])}{style};")
     targets = sorted({d for g in gateways for d in g.get("depends_on") or [] if d in by_name})
     for dep in targets:
