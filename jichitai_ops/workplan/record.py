@@ -37,6 +37,54 @@ ENTRY_STATES = ("changed", "ok", "skipped", "unpredictable", "failed", "unreacha
 MAX_TEXT = 200_000
 
 
+# Data diffs are dumped with libyaml (CSafeDumper, about 4x faster: a transfer's plan dumps a thousand
+# entries) when its output is known to equal PyYAML's: every string short enough that no line reaches
+# the 80-column fold and made only of printable ASCII, CJK, kana and full-width forms. The two emitters
+# differ only in folding long lines and in escaping rare characters (NEL, LS/PS, BOM, astral planes,
+# control characters); anything else goes through PyYAML's own emitter, so the text never changes.
+FAST_WIDTH = 78
+
+
+def _quoted_len(text: str) -> int:
+    return len(text) + 2 + text.count("'") + text.count('"') + text.count("\\")
+
+
+def _plain_char(char: str) -> bool:
+    code = ord(char)
+    return (
+        0x20 <= code <= 0x7E or 0xA0 < code <= 0x24FF or 0x3000 <= code <= 0x9FFF or 0xFF01 <= code <= 0xFF9F
+    )
+
+
+def _short(text: str, room: int) -> bool:
+    return _quoted_len(text) <= room and all(_plain_char(c) for c in text)
+
+
+def _fast_dump_ok(value, indent: int = 0) -> bool:
+    """Whether libyaml's dump of VALUE (JSON-normalised data) is the same text as PyYAML's."""
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = ((None, v) for v in value)
+    else:
+        return False
+    for key, item in items:
+        room = FAST_WIDTH - indent - 4
+        if key is not None:
+            if not isinstance(key, str) or not _short(key, room):
+                return False
+            room -= _quoted_len(key)
+        if isinstance(item, (dict, list)):
+            if not _fast_dump_ok(item, indent + 2):
+                return False
+        elif isinstance(item, str):
+            if not _short(item, room):
+                return False
+        elif not (item is None or isinstance(item, (bool, int, float))):
+            return False
+    return True
+
+
 def _text(value) -> str:
     """Text as it is; data (the file module's state, an LDAP entry) as YAML, which reads like a form."""
     if value is None:
@@ -45,15 +93,13 @@ def _text(value) -> str:
         return value
     try:
         import yaml
-
-        return yaml.safe_dump(
-            json.loads(json.dumps(value, default=str)),
-            allow_unicode=True,
-            sort_keys=True,
-            default_flow_style=False,
-        )
     except ImportError:
         return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
+    data = json.loads(json.dumps(value, default=str))
+    dumper = yaml.SafeDumper
+    if getattr(yaml, "__with_libyaml__", False) and _fast_dump_ok(data):
+        dumper = yaml.CSafeDumper
+    return yaml.dump(data, Dumper=dumper, allow_unicode=True, sort_keys=True, default_flow_style=False)
 
 
 def normalize_diffs(diff) -> list[dict]:

@@ -3,6 +3,10 @@
 The result dicts are the shapes ansible-core 2.19 hands a callback (measured with a recording
 callback on copy, lineinfile loops, command, raw, wait_for and no_log tasks in check mode)."""
 
+import json
+import random
+
+import yaml
 
 from jichitai_ops.workplan import record as rec
 
@@ -55,6 +59,54 @@ def test_data_diff_reads_as_yaml():
         }
     )
     assert r["entries"][0]["diffs"][0]["after"] == "path: /d\nstate: directory\n"
+
+
+def test_data_diff_text_is_pyyaml_text_whichever_emitter_writes_it():
+    """A diff's YAML is the same text whether libyaml or PyYAML emits it: random entries of the kinds
+    the modules return (Japanese names, DNs, YAML look-alikes, quotes, long and odd characters)."""
+    pieces = list("あい漢字総務課 　abcXYZ019-:#'\"{}[],&*!|>%@`?\\ｱ①〜－é€\xa0") + [
+        "\n",
+        "\t",
+        "\x85",
+        "\u2028",
+        "\ufeff",
+        "\U0001f600",
+        "\x00",
+    ]
+    special = ["yes", "no", "null", "~", "012", "1e3", "2027-04-01", "0x1F", "", "- a", ": b", "#c", "on"]
+    rng = random.Random(24)
+
+    def text(longest):
+        if rng.random() < 0.1:
+            return rng.choice(special)
+        common = pieces[:-7] if rng.random() < 0.8 else pieces
+        return "".join(rng.choice(common) for _count in range(rng.randint(0, longest)))
+
+    def value(depth=0):
+        roll = rng.random()
+        if depth < 3 and roll < 0.25:
+            return {text(12) or "k": value(depth + 1) for _count in range(rng.randint(0, 4))}
+        if depth < 3 and roll < 0.45:
+            return [value(depth + 1) for _count in range(rng.randint(0, 4))]
+        if roll < 0.55:
+            return rng.choice([None, True, False, 1.5, -7, 10**12])
+        return text(rng.choice([8, 30, 90]))
+
+    fast = 0
+    for _count in range(3000):
+        entry = {
+            "DN": f"CN={text(20)},OU=x",
+            "所属": text(30),
+            "グループ": [text(25) for _g in range(3)],
+            "x": value(),
+        }
+        data = json.loads(json.dumps(entry))
+        expected = yaml.dump(
+            data, Dumper=yaml.SafeDumper, allow_unicode=True, sort_keys=True, default_flow_style=False
+        )
+        assert rec._text(entry) == expected, entry
+        fast += rec._fast_dump_ok(data)
+    assert fast > 100  # the fast emitter did write a good share of them
 
 
 def test_module_without_check_mode_is_unpredictable():
