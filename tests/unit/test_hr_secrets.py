@@ -59,13 +59,14 @@ def test_bad_vault_ids(vault_id):
         hs.parse_vault_id(vault_id)
 
 
-def test_vault_library_and_command_read_each_others_files(tmp_path, monkeypatch):
+def test_in_process_and_ansible_vault_read_each_others_files(tmp_path, monkeypatch):
     """The file written in-process is the file ansible-vault writes: each reads the other's."""
     secret = tmp_path / "pass"
     secret.write_text("correct horse battery staple\n")
     vault_id = f"hr2027@{secret}"
     entries = {"270002": {"account": "u270002", "name": "佐藤　花子", "password": hs.generate_password()}}
-    assert hs.vault_library() is not None  # the controller's Ansible: no subprocess
+    command_line = hs.PasswordVault(str(tmp_path / "x.vault.yml"), vault_id, run_command)
+    assert command_line.binary is None  # a plain password file: encrypted in this process
     in_process = tmp_path / "lib.vault.yml"
     hs.PasswordVault(str(in_process), vault_id, run_command).write(entries, "初期パスワード")
     cli = ROOT / ".venv" / "bin" / "ansible-vault"
@@ -76,7 +77,7 @@ def test_vault_library_and_command_read_each_others_files(tmp_path, monkeypatch)
         check=True,
     )
     assert entries["270002"]["password"] in out.stdout
-    monkeypatch.setattr(hs, "vault_library", lambda: None)
+    monkeypatch.setattr(hs, "file_password", lambda source: None)
     command = hs.PasswordVault(str(tmp_path / "cli.vault.yml"), vault_id, run_command)
     assert command.binary and command.read() == {}
     command.write(entries, "初期パスワード")

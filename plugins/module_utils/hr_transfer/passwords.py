@@ -1,11 +1,14 @@
 # Initial passwords of new accounts (§6-3(7) OPS-MOVE): generated here, delivered only through a
-# file encrypted with ansible-vault under the vault id the operator names (Ansible's vault library in
-# this process when it can be imported - the module runs on the controller - else the ansible-vault
-# command; the file is the same either way). They never appear in a
+# file encrypted with ansible-vault under the vault id the operator names. They never appear in a
 # plan, a report, a log or a module result. The file is written before any account is created and
 # read back on a re-run, so an interrupted run never leaves an account whose password is lost.
+# The file is encrypted in this process (the vault 1.2 AES256 format, with the cryptography library
+# Ansible itself uses) when the vault id names a plain password file; a password script, or a module
+# Python without cryptography, goes through the ansible-vault command. Either reads the other's file.
 from __future__ import annotations
 
+import binascii
+import hmac
 import os
 import secrets
 import string
@@ -21,7 +24,18 @@ else:
     HAS_YAML = True
     YAML_IMPORT_ERROR = None
 
+try:
+    from cryptography.hazmat.primitives import hashes, padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    from cryptography.hazmat.primitives.hmac import HMAC
+    from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+except ImportError:  # the ansible-vault command does the work
+    HAS_CRYPTOGRAPHY = False
+else:
+    HAS_CRYPTOGRAPHY = True
+
 KEY = "personnel_transfer_initial_passwords"
+VAULT_HEADER = b"$ANSIBLE_VAULT"
 SYMBOLS = "!#%+-=?@"
 # no look-alikes (0/O, 1/l/I) in a password that is read off paper
 ALPHABET = {
@@ -73,51 +87,85 @@ def ansible_vault_binary():
     raise VaultFileError("ansible-vault was not found next to the Python running Ansible or on PATH")
 
 
-def vault_library():
-    """(VaultLib, get_file_vault_secret, DataLoader) of the Ansible running this module, or None.
-    Imported on use: a module's import must not need the controller's packages."""
+def _vault_keys(password, salt):
+    """AES key, HMAC key and counter block of ansible-vault's AES256 cipher (PBKDF2-SHA256, 10,000 rounds)."""
+    derived = PBKDF2HMAC(algorithm=hashes.SHA256(), length=80, salt=salt, iterations=10000).derive(password)
+    return derived[:32], derived[32:64], derived[64:80]
+
+
+def vault_encrypt(plaintext, password, label):
+    """PLAINTEXT (bytes) as an ansible-vault 1.2 AES256 file under vault id LABEL (bytes out)."""
+    salt = os.urandom(32)
+    key, mac_key, counter = _vault_keys(password, salt)
+    padder = padding.PKCS7(128).padder()
+    encryptor = Cipher(algorithms.AES(key), modes.CTR(counter)).encryptor()
+    ciphertext = encryptor.update(padder.update(plaintext) + padder.finalize()) + encryptor.finalize()
+    mac = HMAC(mac_key, hashes.SHA256())
+    mac.update(ciphertext)
+    body = binascii.hexlify(
+        b"\n".join([binascii.hexlify(salt), binascii.hexlify(mac.finalize()), binascii.hexlify(ciphertext)])
+    )
+    lines = [b";".join([VAULT_HEADER, b"1.2", b"AES256", label.encode("utf-8")])]
+    lines += [body[i : i + 80] for i in range(0, len(body), 80)]
+    return b"\n".join(lines + [b""])
+
+
+def vault_decrypt(data, password):
+    """The plaintext of an ansible-vault AES256 file (1.1 or 1.2); VaultFileError when the password is
+    wrong or the file is not a vault file."""
+    lines = data.strip().splitlines()
+    header = lines[0].strip().split(b";") if lines else []
+    if len(header) < 3 or header[0] != VAULT_HEADER or header[2].strip() != b"AES256":
+        raise VaultFileError("not an ansible-vault AES256 file")
     try:
-        from ansible.parsing.dataloader import DataLoader
-        from ansible.parsing.vault import VaultLib, get_file_vault_secret
-    except ImportError:
+        envelope = binascii.unhexlify(b"".join(line.strip() for line in lines[1:]))
+        salt, crypted_mac, ciphertext = envelope.split(b"\n", 2)
+        salt, crypted_mac, ciphertext = (binascii.unhexlify(part) for part in (salt, crypted_mac, ciphertext))
+    except (ValueError, binascii.Error) as exc:
+        raise VaultFileError(f"not a readable ansible-vault file: {exc}") from exc
+    key, mac_key, counter = _vault_keys(password, salt)
+    mac = HMAC(mac_key, hashes.SHA256())
+    mac.update(ciphertext)
+    if not hmac.compare_digest(mac.finalize(), crypted_mac):
+        raise VaultFileError("HMAC verification failed (wrong vault password?)")
+    decryptor = Cipher(algorithms.AES(key), modes.CTR(counter)).decryptor()
+    unpadder = padding.PKCS7(128).unpadder()
+    return unpadder.update(decryptor.update(ciphertext) + decryptor.finalize()) + unpadder.finalize()
+
+
+def file_password(source):
+    """The vault password a plain password file holds (as ansible-vault reads it), or None when the
+    source is a script or itself vault-encrypted: the ansible-vault command handles those."""
+    if not HAS_CRYPTOGRAPHY or not os.path.isfile(source) or os.access(source, os.X_OK):
         return None
-    return VaultLib, get_file_vault_secret, DataLoader
+    with open(source, "rb") as handle:
+        password = handle.read().strip()
+    if not password or password.startswith(VAULT_HEADER):
+        return None
+    return password
 
 
 class PasswordVault:
     """The encrypted password file. run_command is AnsibleModule.run_command (the ansible-vault
-    command, used only when the vault library cannot be imported)."""
+    command, used only when the password source is not a plain file or cryptography is missing)."""
 
     def __init__(self, path, vault_id, run_command):
         self.path = path
         self.label, self.source = parse_vault_id(vault_id)
         self.vault_id = vault_id
         self.run_command = run_command
-        self._library = vault_library()
-        self._vault = None
-        self.binary = None if self._library else ansible_vault_binary()
-
-    def _lib_vault(self):
-        """VaultLib holding the operator's secret, loaded once (a client script is run once)."""
-        if self._vault is None:
-            vault_lib, file_secret, data_loader = self._library
-            try:
-                secret = file_secret(filename=self.source, vault_id=self.label, loader=data_loader())
-                secret.load()
-            except Exception as exc:  # AnsibleError: an unreadable file or a failing script
-                raise VaultFileError(f"cannot read the vault password of {self.label}: {exc}") from exc
-            self._vault = (vault_lib([(self.label, secret)]), secret)
-        return self._vault
+        self._password = file_password(self.source)
+        self.binary = None if self._password else ansible_vault_binary()
 
     def read(self):
         if not os.path.exists(self.path):
             return {}
-        if self._library:
-            vault, _secret = self._lib_vault()
+        if self._password:
+            with open(self.path, "rb") as handle:
+                data = handle.read()
             try:
-                with open(self.path, "rb") as handle:
-                    out = vault.decrypt(handle.read()).decode("utf-8")
-            except Exception as exc:  # AnsibleVaultError: wrong password, not a vault file
+                out = vault_decrypt(data, self._password).decode("utf-8")
+            except (VaultFileError, ValueError) as exc:
                 raise VaultFileError(f"cannot decrypt {self.path} with vault id {self.label}: {exc}") from exc
         else:
             rc, out, err = self.run_command(
@@ -133,12 +181,8 @@ class PasswordVault:
         os.makedirs(folder, mode=0o700, exist_ok=True)
         body = f"# {title}\n" + yaml.safe_dump({KEY: entries}, allow_unicode=True, sort_keys=True)
         tmp = f"{self.path}.tmp"
-        if self._library:
-            vault, secret = self._lib_vault()
-            try:
-                encrypted = vault.encrypt(body, secret=secret, vault_id=self.label)
-            except Exception as exc:
-                raise VaultFileError(f"could not encrypt {self.path}: {exc}") from exc
+        if self._password:
+            encrypted = vault_encrypt(body.encode("utf-8"), self._password, self.label)
             descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(descriptor, "wb") as handle:
                 handle.write(encrypted)
