@@ -26,6 +26,33 @@ if _MODULE_UTILS not in ansible.module_utils.__path__:
 from ansible.module_utils.registers.model import HOST_FIELDS, host_record  # noqa: E402
 
 WANTED = sorted({key for keys in HOST_FIELDS.values() for key in keys})
+REQUIRED = ("jichitai_segment", "jichitai_role")
+
+
+def _literal(value):
+    """Whether a value needs no templating (no Jinja in it, at any depth)."""
+    if isinstance(value, str):
+        return "{{" not in value and "{%" not in value
+    if isinstance(value, dict):
+        return all(_literal(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return all(_literal(v) for v in value)
+    return True
+
+
+def _own_variables(hostvars, name):
+    """The host's own variables (inventory file, asset ledger) when they hold everything a register needs
+    as plain values: reading every host's merged variables (group_vars, the estate policy) costs seconds
+    for the city's 1,353 hosts. None when the host needs its merged, templated variables."""
+    inventory = getattr(hostvars, "_inventory", None)
+    host = inventory.get_host(name) if inventory is not None else None
+    if host is None:
+        return None
+    own = host.get_vars()
+    picked = {key: own[key] for key in WANTED if key in own}
+    if all(key in picked for key in REQUIRED) and _literal(picked):
+        return picked
+    return None
 
 
 def register_hosts(names, hostvars):
@@ -38,8 +65,10 @@ def register_hosts(names, hostvars):
         if name not in hostvars:
             missing.append(name)
             continue
-        hv = hostvars[name]
-        variables = {key: hv[key] for key in WANTED if key in hv}
+        variables = _own_variables(hostvars, name)
+        if variables is None:
+            hv = hostvars[name]
+            variables = {key: hv[key] for key in WANTED if key in hv}
         out.append(host_record(name, variables))
     if missing:
         raise AnsibleFilterError(f"register_hosts: not in the inventory: {', '.join(missing)}")
