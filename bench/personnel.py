@@ -7,17 +7,19 @@
 
 Steps: restore the lab directory to its seeded state and seed the staff of the roster
 (tools/personnel_lab.py); time the check run of playbooks/personnel_transfer.yml (the work plan); time
-the naive loop on a sample of the same changes; time the apply runs (prepare, then cutover); restore.
+the naive loop on a sample of the same changes; time the apply runs (prepare, then cutover); restore
+(the directory, the share and the transfer stand-ins' accounts, as they were before the run).
 The naive way is measured on a sample and extrapolated to the whole list (it would take long): its
 per-call cost times the number of calls the list needs (one per changed attribute, group membership,
 move and created entry; community.general has no module for an OU move, so a move is counted at the
 same per-call cost).
 
 The floor, measured in the same run after the cutover: a raw ldap3 script (tools/personnel_lab.py's
-client, not the modules' code) doing as many directory writes as the apply made, over one
-connection (one attribute replaced per write, round robin over the seeded staff, at Samba's commit
-time), plus the directory read the plan needs (the same three paged searches), plus one bare
-ansible-playbook start-up per run (a play without tasks; the apply is two runs, prepare and cutover).
+client, not the modules' code) doing the apply's writes over one connection - per kind of write
+(OU, group, disabled user with its initial password, OU move, attribute modify, one member batch
+per group) ten writes of the same shape on scratch objects, scaled to the apply's counts, at
+Samba's commit time - plus the directory read the plan needs (the same three paged searches), plus
+one bare ansible-playbook start-up per run (a play without tasks; the apply is two runs).
 The SMB folder work and the import files are left out of the floor (a few dozen requests and files).
 Goals (issue 24): plan <= 5 s; apply <= 2x its floor; at least 10x faster than the naive way.
 Needs the lab (make lab-up) and python-ldap for community.general.ldap_attrs.
@@ -244,44 +246,138 @@ def startup_seconds(environment, workdir):
     return time.monotonic() - started
 
 
-def floor_directory(access, roster, writes):
-    """(seconds of WRITES raw ldap3 writes over one connection, seconds of the plan's directory read).
-    The writes replace the description of the roster's seeded staff, whom restore removes."""
+SAMPLE = 10  # raw writes timed per kind of write
+
+
+def applied_counts(*results):
+    """Writes per kind the ad_personnel runs made (their `applied`): add_ou, add_group, add_user, move,
+    modify, group (one member batch per group) and member_changes."""
+    counts = {}
+    for result in results:
+        for kind, n in (result.get("applied") or {}).items():
+            counts[kind] = counts.get(kind, 0) + n
+    return counts
+
+
+def floor_directory(access, roster, counts):
+    """(seconds the apply's writes take a raw ldap3 script over one connection, seconds of the plan's
+    directory read). Per kind of write SAMPLE writes of the same shape are timed on scratch objects
+    under OU=bench-floor (removed afterwards, untimed) and scaled to the apply's counts: OUs, groups,
+    disabled users with an initial password, OU moves, attribute modifies, and one member batch per
+    group of the apply's mean batch size."""
+    from ldap3 import MODIFY_ADD
+
+    base = access.base_dn
+    scratch = f"OU=bench-floor,{personnel_lab.DEPARTMENTS_OU}"
     staff = {f"u{row['職員番号']}" for row in personnel_lab.read_roster(roster)}
+    per_kind = {}
     with access.directory() as d:
-        dns = [
+        conn = d.conn
+        members = [
             dn
-            for dn, a in d.search(access.base_dn, "(&(objectClass=user)(employeeID=*))", ["sAMAccountName"])
+            for dn, a in d.search(base, "(&(objectClass=user)(employeeID=*))", ["sAMAccountName"])
             if a["sAMAccountName"][0] in staff
         ]
-        if not dns:
-            raise SystemExit("bench: no seeded staff left in the lab for the floor")
-        started = time.monotonic()
-        for i in range(writes):
-            d.modify(dns[i % len(dns)], {"description": f"bench floor {i}"})
-        write_seconds = time.monotonic() - started
+        created = []
+
+        def timed(kind, calls):
+            started = time.monotonic()
+            for call in calls:
+                call()
+            per_kind[kind] = (time.monotonic() - started) / max(1, len(calls))
+
+        try:
+            d.add(scratch, {"objectClass": ["organizationalUnit"], "description": "bench floor"})
+            created.append(scratch)
+            ous = [f"OU=bf-ou-{i},{scratch}" for i in range(SAMPLE)]
+            groups = [f"CN=bf-g-{i},{scratch}" for i in range(SAMPLE)]
+            users = [f"CN=bf-u-{i},{ous[0]}" for i in range(SAMPLE)]
+
+            def add(dn, attrs):
+                return lambda: (d.add(dn, attrs), created.append(dn))
+
+            ou_attrs = {"objectClass": ["organizationalUnit"], "description": "課"}
+            timed("add_ou", [add(dn, ou_attrs) for dn in ous])
+            timed(
+                "add_group",
+                [
+                    add(dn, {"objectClass": ["top", "group"], "sAMAccountName": dn[3:].split(",")[0],
+                             "description": "bench floor"})
+                    for dn in groups
+                ],
+            )  # fmt: skip
+            timed(
+                "add_user",
+                [
+                    add(
+                        dn,
+                        {
+                            "objectClass": ["top", "person", "organizationalPerson", "user"],
+                            "sAMAccountName": f"bf-u-{i}",
+                            "userPrincipalName": f"bf-u-{i}@lab.jichitai.test",
+                            "employeeID": f"BF{i:04d}",
+                            "displayName": "ベンチ　太郎",
+                            "title": "主事",
+                            "department": "総務課",
+                            "userAccountControl": personnel_lab.UAC_DISABLED,
+                            "unicodePwd": f'"Bf-{i:04d}-Floor!x7"'.encode("utf-16-le"),
+                        },
+                    )
+                    for i, dn in enumerate(users)
+                ],
+            )
+            moved = [f"CN=bf-u-{i},{ous[1]}" for i in range(SAMPLE)]
+            timed(
+                "move",
+                [
+                    (lambda dn=dn: conn.modify_dn(dn, dn.split(",", 1)[0], new_superior=ous[1]))
+                    for dn in users
+                ],
+            )
+            created[:] = [moved[users.index(c)] if c in users else c for c in created]
+            timed(
+                "modify",
+                [(lambda dn=dn: d.modify(dn, {"title": "主任", "department": "企画課"})) for dn in moved],
+            )
+            batch = max(1, round(counts.get("member_changes", 0) / max(1, counts.get("group", 0))))
+
+            pool = members or moved  # the roster's staff when seeded, else the scratch users
+
+            def member_batch(group, i):
+                chosen = pool[i * batch % len(pool) :][:batch] or pool[:1]
+                return lambda: conn.modify(group, {"member": [(MODIFY_ADD, chosen)]})
+
+            timed("group", [member_batch(g, i) for i, g in enumerate(groups)])
+        finally:
+            for dn in sorted(created, key=lambda x: -x.count(",")):
+                conn.delete(dn)
         started = time.monotonic()
         for ldap_filter, attrs in (
             ("(objectClass=organizationalUnit)", ["description"]),
             ("(objectClass=group)", ["sAMAccountName", "member", "description", "objectSid"]),
             (
                 "(&(objectCategory=person)(objectClass=user)(employeeID=*))",
-                [
-                    "employeeID",
-                    "sAMAccountName",
-                    "displayName",
-                    "title",
-                    "department",
-                    "userAccountControl",
-                    "memberOf",
-                    "msDS-PhoneticDisplayName",
-                ],
+                ["employeeID", "sAMAccountName", "displayName", "title", "department", "userAccountControl",
+                 "memberOf", "msDS-PhoneticDisplayName"],
             ),
-        ):
-            for _entry in d.search(access.base_dn, ldap_filter, attrs):
+        ):  # fmt: skip
+            for _entry in d.search(base, ldap_filter, attrs):
                 pass
         read_seconds = time.monotonic() - started
-    return write_seconds, read_seconds
+    writes = sum(per_kind[k] * counts.get(k, 0) for k in per_kind)
+    return writes, read_seconds, per_kind
+
+
+def transfer_state():
+    """Save the lab transfer stand-ins' accounts (the cutover changes them too); returns the function
+    that puts them back, as the lab tests do (tests/integration/transfer_helpers.py)."""
+    sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "integration")]
+    import conftest  # the lab's resolved host variables (vault values included)
+    import transfer_helpers
+
+    lab_vars = conftest.lab_vars.__wrapped__()
+    saved = transfer_helpers.snapshot(lab_vars)
+    return lambda: transfer_helpers.restore(lab_vars, saved)
 
 
 def run(naive_calls=60, keep=False):
@@ -312,6 +408,7 @@ def run(naive_calls=60, keep=False):
             capture_output=True,
         )
         environment = env(vault_pass)
+        put_back_transfer_systems = transfer_state()
         started = time.monotonic()
         personnel_lab.restore(access)
         seeded = personnel_lab.seed(access, roster)
@@ -376,8 +473,11 @@ def run(naive_calls=60, keep=False):
             figures["ldap_writes"] = sum(writes)
             figures["ad_apply"] = sum(applied)
             figures["speedup"] = figures["naive_full"] / figures["apply"]
-            figures["floor_writes"], figures["floor_read"] = floor_directory(
-                access, roster, max(1, figures["ldap_writes"])
+            figures["applied"] = applied_counts(
+                *[r for n, r in {**prep, **cut}.items() if "Prepare AD" in n or "Cut over AD" in n]
+            )
+            figures["floor_writes"], figures["floor_read"], figures["floor_per_kind"] = floor_directory(
+                access, roster, figures["applied"]
             )
             figures["startup"] = startup_seconds(environment, work)
             figures["floor_plan"] = figures["floor_read"] + figures["startup"]
@@ -385,6 +485,7 @@ def run(naive_calls=60, keep=False):
         finally:
             if not keep:
                 personnel_lab.restore(access)
+                put_back_transfer_systems()
     figures["seeded_accounts"] = seeded["created"]
     return figures
 
@@ -401,6 +502,11 @@ def report(f):
         f"[goal <= {GOALS['plan']:.0f} s: {mark(f['plan'] <= GOALS['plan'])}]",
         f"personnel: apply prepare {f['prepare']:.1f} s + cutover {f['cutover']:.1f} s = {f['apply']:.1f} s "
         f"({f['ldap_writes']} LDAP writes in {f['ad_apply']:.1f} s over one connection)",
+        "personnel: raw ldap3 per write: "
+        + ", ".join(
+            f"{kind} {sec * 1000:.0f} ms x {f['applied'].get(kind, 0)}"
+            for kind, sec in sorted(f["floor_per_kind"].items())
+        ),
         f"personnel: floor: {f['ldap_writes']} raw ldap3 writes {f['floor_writes']:.1f} s + directory read "
         f"{f['floor_read']:.1f} s + bare ansible-playbook start-up {f['startup']:.1f} s per run "
         f"-> plan {f['floor_plan']:.1f} s, apply {f['floor_apply']:.1f} s; apply / floor "
@@ -432,8 +538,8 @@ def table_rows(f):
         anchor=f["naive_full"],
         anchor_name=f"one {f['naive_how']} call per user and attribute (sample, extrapolated)",
         floor=f["floor_apply"],
-        floor_name=f"{f['ldap_writes']} raw ldap3 writes over one connection + the directory read + "
-        "two bare ansible-playbook start-ups",
+        floor_name=f"the apply's {f['ldap_writes']} writes by kind, raw ldap3 over one connection + the "
+        "directory read + two bare ansible-playbook start-ups",
         max_floor=GOALS["apply_floor"],
     )
 
