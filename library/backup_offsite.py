@@ -18,8 +18,10 @@ description:
   - "C(handover): the courier hand-over (O(handover)) written into the bag's bag-info.txt and the courier
     record; refused unless the last read-back passed and the Payload-Oxum still matches."
   - "C(return): the returned medium read back again in full and the return (O(returned)) recorded."
-  - The courier record is one JSON file per bag in O(record_dir); the 遠隔地保管記録 (Markdown, HTML, Excel)
-    is written into O(report_dir) after every phase.
+  - It runs on the host of the engine and the medium's drive and returns the bag's courier record after the
+    phase (O(record) is the record as it was); the controller keeps it and writes the 遠隔地保管記録
+    (C(backup_offsite_record)). A failed read-back is returned (C(verification.ok) false), not raised, so that
+    the record of it is kept; the caller fails the run after that.
   - A medium that is neither a mount point nor the lab's stand-in folder (a file C(.jichitai-medium-standin))
     is refused, so that an unmounted medium never fills the backup host's own disk.
   - In check mode nothing is written or restored; the result's C(plan) says what would be (the generations,
@@ -115,14 +117,11 @@ options:
     type: str
     default: blake3
     choices: [blake3, xxh128, sha256]
-  record_dir:
-    description: Folder of the courier records (the inventory's C(registers/offsite)).
-    type: path
-    required: true
-  report_dir:
-    description: Folder of the 遠隔地保管記録 (C(backup_offsite.md), C(.html), C(.xlsx), C(.json)).
-    type: path
-    required: true
+  record:
+    description: The bag's courier record as it is before this phase (empty when there is none); required by
+      C(handover) and C(return).
+    type: dict
+    default: {}
   restic:
     description: The restic command.
     type: str
@@ -133,7 +132,6 @@ options:
 requirements:
   - restic 0.14 or later (Debian C(restic))
   - blake3 (Python, C(blake3==1.0.11)) for the default algorithm
-  - the C(jichitai_ops) package of this repository for the 遠隔地保管記録
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -159,8 +157,7 @@ EXAMPLES = r"""
         repository: /srv/backup/repos/fs01-share
         password: "{{ vault_backup_password }}"
     staging: /srv/backup/staging
-    record_dir: inventories/moriguchi/registers/offsite
-    report_dir: work/backup_offsite/offsite-2026-12
+  register: written
 
 - name: Record the courier hand-over
   backup_offsite:
@@ -174,8 +171,7 @@ EXAMPLES = r"""
       slip_no: "1234-5678-9012"
       kept_at: 遠隔地保管庫 A-3
       return_due: "2027-01-07"
-    record_dir: inventories/moriguchi/registers/offsite
-    report_dir: work/backup_offsite/offsite-2026-12
+    record: "{{ written.record }}"
 """
 
 RETURN = r"""
@@ -194,14 +190,6 @@ verification:
     (each C(path), C(problem) - missing, extra, size, hash, unreadable, tag_*, oxum - and C(problem_ja)).
   type: dict
   returned: when the phase read the medium back
-files:
-  description: Format to the path of the 遠隔地保管記録 written (empty in check mode).
-  type: dict
-  returned: always
-record_file:
-  description: The courier record's path.
-  type: str
-  returned: always
 """
 
 import datetime
@@ -213,14 +201,6 @@ import traceback
 from ansible.module_utils.backup import bagit, hashing, offsite
 from ansible.module_utils.backup.engine import EngineError, ResticEngine
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-try:
-    from jichitai_ops.reports import backup_offsite as renderer
-except ImportError:
-    RENDERER_ERROR = traceback.format_exc()
-    renderer = None
-else:
-    RENDERER_ERROR = None
 
 
 def _now():
@@ -296,7 +276,6 @@ def _write(module, p, record):
             "media_id": p["media_id"],
             "medium": p["medium"],
             "algorithm": p["algorithm"],
-            "inventory": p["inventory"],
             "sources": sources,
             "written": None,
             "verifications": [],
@@ -377,7 +356,7 @@ def _handover(module, p, record):
 def _return(module, p, record):
     offsite.medium_state(p["medium"])
     if not record:
-        raise offsite.OffsiteError(f"no courier record of {p['bag']} in {p['record_dir']}")
+        raise offsite.OffsiteError(f"no courier record of {p['bag']}")
     returned = offsite.check_return(p["returned"], record.get("handover"))
     bag = os.path.join(p["medium"], p["bag"])
     if not os.path.isdir(bag):
@@ -436,10 +415,8 @@ def main():
             "returned": {"type": "dict"},
             "overwrite_unreturned": {"type": "bool", "default": False},
             "algorithm": {"type": "str", "default": "blake3", "choices": list(hashing.ALGORITHMS)},
-            "record_dir": {"type": "path", "required": True},
-            "report_dir": {"type": "path", "required": True},
+            "record": {"type": "dict", "default": {}},
             "restic": {"type": "str", "default": "restic"},
-            "inventory": {"type": "str"},
         },
         required_if=[
             ("phase", "write", ("jobs", "media_id")),
@@ -452,18 +429,13 @@ def main():
     lib = hashing.missing_library(p["algorithm"])
     if lib:
         module.fail_json(msg=missing_required_lib(lib))
-    if renderer is None:
-        module.fail_json(
-            msg=missing_required_lib("jichitai_ops (this repository, pip install -e .)"),
-            exception=RENDERER_ERROR,
-        )
     try:
         offsite.check_bag_name(p["bag"])
-        record = offsite.read_record(p["record_dir"], p["bag"])
+        record = p["record"] or None
+        if record and record.get("bag") != p["bag"]:
+            raise offsite.OffsiteError(f"the record given is of {record.get('bag')}, not of {p['bag']}")
         phase = {"write": _write, "handover": _handover, "return": _return}[p["phase"]]
         plan, new, check, diff = phase(module, p, record)
-        if p["inventory"]:
-            new["inventory"] = p["inventory"]
         checks = new.get("verifications") or []
         new = {
             **new,
@@ -471,24 +443,13 @@ def main():
             "status_ja": offsite.STATUS_JA[offsite.status(new)],
             "verified_at": checks[-1]["at"] if checks else None,
         }
-        path = offsite.record_path(p["record_dir"], p["bag"])
-        files = {}
-        if not module.check_mode:
-            offsite.write_record(p["record_dir"], new)
-            files = renderer.write(new, p["report_dir"])
     except (offsite.OffsiteError, bagit.BagError, EngineError) as exc:
         module.fail_json(msg=f"遠隔地保管 ({p['phase']}): {exc}")
     except OSError as exc:
         module.fail_json(msg=f"遠隔地保管 ({p['phase']}): {exc}", exception=traceback.format_exc())
-    result = {"changed": True, "plan": plan, "record": new, "record_file": path, "files": files, "diff": diff}
+    result = {"changed": True, "plan": plan, "record": new, "diff": diff}
     if check is not None:
         result["verification"] = check
-        if not check["ok"]:
-            module.fail_json(
-                msg=f"媒体の照合で {len(check['problems'])} 件の異常: "
-                + "; ".join(f"{x['path']} {x['problem_ja']}" for x in check["problems"][:20]),
-                **result,
-            )
     module.exit_json(**result)
 
 

@@ -14,9 +14,10 @@ description:
   - Each difference is named with its path - C(missing) (at the source, not restored), C(extra) (restored,
     not at the source), C(changed) (size or content). A file changed at the source after the generation
     was taken is a difference too.
-  - The record (JSON, for the monthly report) and the リストア試験記録 (Markdown, HTML) are written into
-    O(report_dir); the scratch folder is removed afterwards unless O(keep_scratch).
-  - It writes only into O(scratch) and O(report_dir); a scratch folder inside the source, or holding it, is
+  - It runs on the host of the engine and returns the test's record; the controller writes it (JSON, for the
+    monthly report) and the リストア試験記録 (C(backup_restore_test_report)). The scratch folder is removed
+    afterwards unless O(keep_scratch).
+  - It writes only into O(scratch); a scratch folder inside the source, or holding it, is
     refused, so the restore can never land on the data it tests.
   - In check mode nothing is restored; the result says what would be.
 version_added: "1.0.0"
@@ -56,21 +57,13 @@ options:
     description: Keep the restored files after the test (to look at a difference).
     type: bool
     default: false
-  report_dir:
-    description: Folder of the record and the リストア試験記録 (C(backup_restore_test.json), C(.md), C(.html))
-    type: path
-    required: true
   restic:
     description: The restic command.
     type: str
     default: restic
-  inventory:
-    description: Name of the inventory, shown in the record.
-    type: str
 requirements:
   - restic 0.14 or later (Debian C(restic))
   - blake3 (Python, C(blake3==1.0.11))
-  - the C(jichitai_ops) package of this repository for the リストア試験記録
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -92,7 +85,6 @@ EXAMPLES = r"""
     source: /srv/share
     include: [総務課, 市民課/2026]
     scratch: /srv/backup/restore-test
-    report_dir: work/backup_restore_test/20261207T090000
 """
 
 RETURN = r"""
@@ -100,12 +92,8 @@ record:
   description: The test's record - C(job), C(snapshot) (C(id), C(short_id), C(time)), C(source), C(include),
     C(files_compared), C(octets_compared), C(differences) (each C(path), C(kind), C(kind_ja), C(detail)),
     C(started_at), C(finished_at), C(counts), C(seconds) (C(restore), C(compare), C(total)),
-    C(result) (C(ok), C(differences), C(failed)), C(result_ja),
+    C(result) (C(ok), C(differences), C(failed)),
     C(errors).
-  type: dict
-  returned: always
-files:
-  description: Format to the path written (empty in check mode).
   type: dict
   returned: always
 """
@@ -115,19 +103,10 @@ import os
 import shutil
 import tempfile
 import time
-import traceback
 
 from ansible.module_utils.backup import hashing, offsite, restore_check
 from ansible.module_utils.backup.engine import EngineError, ResticEngine
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-try:
-    from jichitai_ops.reports import backup_restore_test as renderer
-except ImportError:
-    RENDERER_ERROR = traceback.format_exc()
-    renderer = None
-else:
-    RENDERER_ERROR = None
 
 
 def _now():
@@ -145,9 +124,7 @@ def main():
             "include": {"type": "list", "elements": "str", "default": []},
             "scratch": {"type": "path", "required": True},
             "keep_scratch": {"type": "bool", "default": False},
-            "report_dir": {"type": "path", "required": True},
             "restic": {"type": "str", "default": "restic"},
-            "inventory": {"type": "str"},
         },
         supports_check_mode=True,
     )
@@ -155,18 +132,13 @@ def main():
     lib = hashing.missing_library("blake3")
     if lib:
         module.fail_json(msg=missing_required_lib(lib))
-    if renderer is None:
-        module.fail_json(
-            msg=missing_required_lib("jichitai_ops (this repository, pip install -e .)"),
-            exception=RENDERER_ERROR,
-        )
 
     def run(argv, env):
         return module.run_command(argv, environ_update=env)
 
     started = time.monotonic()
     record = {
-        "job": p["job"], "source": p["source"], "include": p["include"], "inventory": p["inventory"],
+        "job": p["job"], "source": p["source"], "include": p["include"],
         "started_at": _now(), "finished_at": None, "snapshot": None,
         "files_compared": 0, "octets_compared": 0,
         "differences": [], "counts": {k: 0 for k in restore_check.KIND_JA},
@@ -188,7 +160,7 @@ def main():
         if not os.path.isdir(p["source"]):
             raise restore_check.RestoreTestError(f"source {p['source']} is not a folder here")
         if module.check_mode:
-            module.exit_json(changed=False, record=record, files={})
+            module.exit_json(changed=False, record=record)
         os.makedirs(p["scratch"], exist_ok=True)
         work = tempfile.mkdtemp(prefix=f"{p['job']}-{snapshot['short_id']}-", dir=p["scratch"])
         begin = time.monotonic()
@@ -212,14 +184,9 @@ def main():
         if work and not p["keep_scratch"]:
             shutil.rmtree(work, ignore_errors=True)
     record["finished_at"] = _now()
-    record["result_ja"] = renderer.result_text(record)
     record["seconds"]["total"] = round(time.monotonic() - started, 3)
-    try:
-        files = renderer.write(record, p["report_dir"])
-    except (OSError, renderer.RestoreRecordError) as exc:
-        module.fail_json(msg=f"cannot write the record into {p['report_dir']}: {exc}", record=record)
-    # a restore into the operation's own scratch folder and its record change nothing of the estate
-    module.exit_json(changed=False, record=record, files=files)
+    # a restore into the operation's own scratch folder changes nothing of the estate
+    module.exit_json(changed=False, record=record)
 
 
 if __name__ == "__main__":
