@@ -126,9 +126,6 @@ options:
     description: The restic command.
     type: str
     default: restic
-  inventory:
-    description: Name of the inventory, shown in the record.
-    type: str
 requirements:
   - restic 0.14 or later (Debian C(restic))
   - blake3 (Python, C(blake3==1.0.11)) for the default algorithm
