@@ -58,7 +58,6 @@ options:
         description: The repository password (a vault reference).
         type: str
         required: true
-        no_log: true
       run_record:
         description: The job's last run record on the engine host.
         type: str

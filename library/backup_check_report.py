@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 module: backup_check_report
 short_description: Write バックアップ点検結果 and the record the daily check reads
 description:
-  - Writes the record of M(backup_check) (REQUIREMENTS OPS-BACKUP, §6-3(6)①) into O(report_dir) as
+  - Writes the record of C(backup_check) (REQUIREMENTS OPS-BACKUP, §6-3(6)①) into O(report_dir) as
     C(backup_check.md), C(backup_check.html) (Japanese) and C(backup_check.json), and the record again
     to O(latest), replaced whole - the file the daily check (C(daily_check_backup_record)) reads.
   - Runs on the controller; it needs the C(jichitai_ops) package of this repository and jinja2.
@@ -17,7 +17,7 @@ author:
   - jichitai-ops maintainers (@jichitai-ops)
 options:
   record:
-    description: The record M(backup_check) returned.
+    description: The record C(backup_check) returned.
     type: dict
     required: true
   report_dir:

@@ -36,7 +36,6 @@ options:
     description: The repository password (from the vault).
     type: str
     required: true
-    no_log: true
   generations:
     description: How many generations of the job are kept (the contract's three).
     type: int

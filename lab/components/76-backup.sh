@@ -19,7 +19,8 @@
 #          76-backup.sh make-stale JOB [HOURS]  the last run record as if it ran HOURS (default 30) earlier
 #          76-backup.sh flip-pack JOB    one byte flipped in one data pack; prints the pack id
 #          76-backup.sh unflip JOB       the flipped byte put back
-#          76-backup.sh reset JOB...     each job's repository emptied (initialised again) and its record removed
+#          76-backup.sh reset JOB...     each job's repository emptied (initialised again) and its record
+#                                        removed; a source that holds no file is seeded again
 #          76-backup.sh repo JOB         prints the repository path;  76-backup.sh password-file  its path
 # `down` keeps the repositories and sources (as a server keeps its disks); `reset` is the way to start again.
 source "$(dirname "$0")/../lib.sh"
@@ -62,14 +63,18 @@ init_repo() {
   lab_log "repository $1 initialised at $r"
 }
 
-up() {
-  command -v restic >/dev/null || lab_die "restic is not installed (make system-deps)"
-  mkdir -p "$BK"/{repos,records,sources,cache}
-  write_password
+seed() {  # the sources, each when it holds no file
   mkdir -p "${SOURCE[ad01-share]}" "${SOURCE[mail01-config]}" "${SOURCE[ad01-system]}"
   "${PY[@]}" seed-share "${SOURCE[ad01-share]}"
   "${PY[@]}" seed-server "${SOURCE[mail01-config]}" mail01
   "${PY[@]}" seed-server "${SOURCE[ad01-system]}" ad01
+}
+
+up() {
+  command -v restic >/dev/null || lab_die "restic is not installed (make system-deps)"
+  mkdir -p "$BK"/{repos,records,sources,cache}
+  write_password
+  seed
   local job
   for job in "${JOBS[@]}"; do init_repo "$job"; done
   lab_log "backup up: ${JOBS[*]} (repositories $BK/repos, records $BK/records)"
@@ -97,6 +102,7 @@ reset() {
   [[ $# -gt 0 ]] || lab_die "reset: name the job(s) (${JOBS[*]})"
   for job in "$@"; do known_job "$job"; done
   write_password
+  seed
   for job in "$@"; do
     rm -rf "$(repo "$job")" "$(record "$job")" "$BK/flipped-$job.json"
     init_repo "$job"
