@@ -177,7 +177,7 @@ summary:
     - Host counts, rows per register, and the licence findings (over-use, lagging and missing devices).
   returned: success
   type: dict
-  sample: {hosts: 1353, pcs: 1250, rows: {servers: 103}, over: [{no: "#33", product: JUST PDF 5, over: 3}],
+  sample: {hosts: 1353, pcs: 1250, rows: {servers: 103}, over: [{"no": "#33", product: JUST PDF 5, over: 3}],
            lagging: {"#30": [lgnb0001, lgnb0002]}, missing: {}}
 """
 
