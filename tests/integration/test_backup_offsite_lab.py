@@ -93,7 +93,8 @@ def source_files() -> dict[str, int]:
 
 def test_monthly_medium_written_verified_handed_over_and_damage_named_on_return(backup_lab, tmp_path):
     expected = source_files()
-    proc, record = offsite(tmp_path, "write", "-e", "backup_offsite_media_id=OFF-LAB-1")
+    proc, record = offsite(tmp_path, "write", "-e", "backup_offsite_media_id=OFF-LAB-1",
+                           "-e", "backup_offsite_overwrite_unreturned=true")
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert record["status"] == "written", record
     check = record["verifications"][-1]
