@@ -206,9 +206,9 @@ def main():
     except ValueError:
         module.fail_json(msg=f"month: not YYYY-MM: {month!r}")
     bucket = p["bucket_seconds"]
-    if bucket < 60 or bucket > 3600 or (1800 % bucket and bucket % 1800):
+    if bucket < 10 or bucket > 3600 or (1800 % bucket and bucket % 1800):
         module.fail_json(
-            msg=f"bucket_seconds: {bucket} is not 60 to 3600 dividing 1800 (or a multiple of it)"
+            msg=f"bucket_seconds: {bucket} is not 10 to 3600 dividing 1800 (or a multiple of it)"
         )
     sources = {}
     if p["prometheus_url"]:
