@@ -87,6 +87,13 @@ options:
     type: list
     elements: dict
     default: []
+  racks:
+    description:
+      - The server room's racks (C(jichitai_racks)) - each C(name), C(location), C(units) and C(mounts)
+        (C(host), C(unit) the lowest unit it takes, C(height)); checked against the inventory. Omit for no
+        rack register and no rack diagram.
+    type: list
+    elements: dict
   software_export:
     description:
       - The asset management's software export (SKYSEA; CSV with the columns ホスト名, ソフトウェア名,
@@ -226,6 +233,7 @@ def main():
             "accounts": {"type": "dict"},
             "licences": {"type": "list", "elements": "dict"},
             "catalogue": {"type": "list", "elements": "dict", "default": []},
+            "racks": {"type": "list", "elements": "dict"},
             "software_export": {"type": "path"},
             "inventory": {"type": "str", "default": ""},
             "report_dir": {"type": "path", "required": True},
@@ -276,6 +284,7 @@ def main():
             licence_data=p["licences"],
             catalogue=p["catalogue"],
             export=export,
+            racks=p["racks"],
             inventory=p["inventory"],
             read_at=read_at,
         )

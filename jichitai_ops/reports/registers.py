@@ -17,6 +17,7 @@ DIAGRAM_TITLES = {
     "logical": "ネットワーク構成図（論理）",
     "physical": "ネットワーク構成図（物理）・UPS給電",
     "relations": "サーバ・ネットワーク機器連携図",
+    "racks": "サーバラック搭載図",
 }
 MAX_WIDTH = {
     "software": 48,

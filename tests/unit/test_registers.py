@@ -28,6 +28,7 @@ LICENCES = yaml.safe_load((ESTATE / "group_vars" / "all" / "licences.yml").read_
 CATALOGUE_FILE = ROOT / "group_vars" / "all" / "software_catalogue.yml"
 CATALOGUE = yaml.safe_load(CATALOGUE_FILE.read_text(encoding="utf-8"))["jichitai_software_catalogue"]
 SVG = "{http://www.w3.org/2000/svg}"
+RACKS = yaml.safe_load((ESTATE / "registers" / "racks.yml").read_text(encoding="utf-8"))["jichitai_racks"]
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def city():
     }
 
 
-def make(city, export_bytes=None, licence_data=LICENCES, accounts=None, hosts=None):
+def make(city, export_bytes=None, licence_data=LICENCES, accounts=None, hosts=None, racks=None):
     data = EXPORT.read_bytes() if export_bytes is None else export_bytes
     return build.build(
         hosts or city["hosts"],
@@ -60,6 +61,7 @@ def make(city, export_bytes=None, licence_data=LICENCES, accounts=None, hosts=No
         export={"name": EXPORT.name, "data": data, "read_at": "2026-12-01 06:00"},
         inventory="moriguchi",
         read_at="2026-12-06 09:00:00",
+        racks=racks,
     )
 
 
@@ -74,7 +76,7 @@ def export_bytes(rows) -> bytes:
 
 
 def test_every_register_and_diagram_of_the_city(city, tmp_path):
-    result = make(city, accounts={"source": "AD", "read_at": "x", "entries": []})
+    result = make(city, accounts={"source": "AD", "read_at": "x", "entries": []}, racks=RACKS)
     pcs = [h for h in city["hosts"] if h["role"] == "pc"]
     assert len(pcs) == 1250
     rows = result["summary"]["rows"]
@@ -91,7 +93,9 @@ def test_every_register_and_diagram_of_the_city(city, tmp_path):
     files = build.write_run(
         result, record, current, str(tmp_path), "run1", renderer.html, renderer.workbook, formats=("svg",)
     )
-    for name in ("overview", "logical", "physical", "relations"):
+    racked = {m["host"] for r in RACKS for m in r["mounts"]}
+    assert {r["host"] for r in next(r for r in result["registers"] if r["id"] == "racks")["rows"]} == racked
+    for name in ("overview", "logical", "physical", "relations", "racks"):
         assert Path(files[f"{name}.svg"]).stat().st_size > 1000
         ET.parse(files[f"{name}.svg"])  # well-formed
     html = Path(files["html"]).read_text(encoding="utf-8")
@@ -109,7 +113,7 @@ def test_every_register_and_diagram_of_the_city(city, tmp_path):
         assert "取得日時" in ws["A2"].value
 
     # a second run with nothing changed shows no difference, in the registers or the diagrams
-    again = make(city, accounts={"source": "AD", "read_at": "y", "entries": []})
+    again = make(city, accounts={"source": "AD", "read_at": "y", "entries": []}, racks=RACKS)
     again["read_at"] = "2026-12-07 09:00:00"
     drawn = again["diagrams"]
     again["diagrams"] = {k: v.replace("2026-12-06 09:00:00", again["read_at"]) for k, v in drawn.items()}
@@ -289,3 +293,19 @@ def test_filter_reads_only_the_register_variables():
     with pytest.raises(Exception, match="not in the inventory: ghost"):
         register_hosts(["ghost"], hostvars)
     assert re.match(r"^[a-z_]+$", "".join(record))
+
+
+def test_bad_racks_are_named_whole(city):
+    rack = {"name": "A", "units": 10, "mounts": [{"host": "ad01", "unit": 1, "height": 2},
+                                                {"host": "ad02", "unit": 2, "height": 1},
+                                                {"host": "ghost", "unit": 5, "height": 1},
+                                                {"host": "fs01", "unit": 10, "height": 2}]}  # fmt: skip
+    other = {"name": "B", "units": 10, "mounts": [{"host": "ad01", "unit": 1, "height": 1}]}
+    with pytest.raises(RegisterInputError) as err:
+        make(city, racks=[rack, other])
+    assert err.value.problems == [
+        "jichitai_racks[0] (A) mounts[1]: unit 2 is already taken by ad01",
+        "jichitai_racks[0] (A) mounts[2]: 'ghost' is not a host of the inventory",
+        "jichitai_racks[0] (A) mounts[3]: units 10-11 are outside the rack's 1-10",
+        "jichitai_racks[1] (B) mounts[0]: ad01 is already mounted in A",
+    ]

@@ -31,6 +31,7 @@ def build(
     export=None,
     inventory="",
     read_at="",
+    racks=None,
 ):
     """Returns {registers, diagrams (name -> DOT text), licences (results), summary}.
 
@@ -46,6 +47,11 @@ def build(
     if licence_data is not None:
         try:
             checked = licences.check_licences(licence_data, catalogue)
+        except RegisterInputError as exc:
+            problems.extend(exc.problems)
+    if racks:
+        try:
+            model.check_racks(racks, hosts)
         except RegisterInputError as exc:
             problems.extend(exc.problems)
     rows = None  # no export: the licence register shows the contract without installed counts
@@ -98,12 +104,18 @@ def build(
         )
         registers.append(licences.licence_register(results, read_at, source))
         registers.append(licences.version_register(results, read_at, source))
+    if racks:
+        registers.append(
+            model.rack_register(racks, hosts, read_at, "ラック搭載情報（jichitai_racks）、" + inv_source)
+        )
     pictures = {
         "overview": diagrams.overview(hosts, segments, sites, routes, inventory, read_at),
         "logical": diagrams.logical(hosts, segments, sites, inventory, read_at),
         "physical": diagrams.physical(hosts, segments, sites, inventory, read_at),
         "relations": diagrams.relations(hosts, segments, inventory, read_at),
     }
+    if racks:
+        pictures["racks"] = diagrams.racks(racks, hosts, inventory, read_at)
     summary = {
         "hosts": len(hosts),
         "pcs": sum(1 for h in hosts if model.is_pc(h)),

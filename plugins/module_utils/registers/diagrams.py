@@ -516,3 +516,49 @@ def render(sources, out_dir, dot="dot", formats=("svg", "png"), timeout=120):
     if problems:
         raise RuntimeError("; ".join(problems))
     return paths
+
+
+def racks(rack_list, hosts, inventory, read_at):
+    """サーバラック搭載図: each rack as a column of its units, top unit first, the devices in their units."""
+    by_name = {x["name"]: x for x in hosts}
+    lines = _header(
+        "racks",
+        "サーバラック搭載図",
+        f"{inventory}　{read_at} 時点　U＝ユニット（下から数える）",
+        extra=", nodesep=0.6",
+    )
+    names = []
+    for index, rack in enumerate(rack_list or []):
+        units = rack["units"]
+        by_unit = {}
+        for mount in rack.get("mounts") or []:
+            by_unit[mount["unit"] + mount.get("height", 1) - 1] = mount
+        title = f'<font color="white"><b>{h(rack["name"])}</b></font>'
+        rows = [f'<tr><td colspan="2" bgcolor="#1f4e79">{title}</td></tr>']
+        u = units
+        while u >= 1:
+            mount = by_unit.get(u)
+            if mount is None:
+                rows.append(f'<tr><td><font point-size="8">{u}</font></td><td width="220"> </td></tr>')
+                u -= 1
+                continue
+            height = mount.get("height", 1)
+            host = by_name.get(mount["host"], {"name": mount["host"]})
+            seg = host.get("segment")
+            fill = SEGMENT_STYLE.get(seg, DEFAULT_STYLE)[0]
+            label = f"<b>{h(mount['host'])}</b>　{h(role_ja(host))}" if host.get("role") else h(mount["host"])
+            cell = f'<td rowspan="{height}" bgcolor="{fill}">{label}</td>'
+            rows.append(f'<tr><td><font point-size="8">{u}</font></td>{cell}</tr>')
+            for below in range(u - 1, u - height, -1):
+                rows.append(f'<tr><td><font point-size="8">{below}</font></td></tr>')
+            u -= height
+        node = f"rack_{index}"
+        names.append(node)
+        table = TABLE.format(pad=2) + "".join(rows) + "</table>"
+        lines.append(f"  {node} [shape=plaintext, style=solid, margin=0, label=<{table}>];")
+        lines.append(f'  {node}_loc [shape=plaintext, style=solid, label="{h(rack.get("location", ""))}"];')
+        lines.append(f"  {node}_loc -> {node} [style=invis];")
+    if names:
+        lines.append(f"  {{ rank=same; {'; '.join(names)}; }}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"

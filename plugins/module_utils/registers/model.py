@@ -454,3 +454,76 @@ def account_register(accounts, departments, read_at, source):
         rows,
         one_sheet=False,
     )
+
+
+# ---------------------------------------------------------------------------------------------------
+# サーバラック搭載図 (OPS-DOCS §6-3(4)③, table 1): the racks as data, checked against the inventory
+def check_racks(racks, hosts):
+    """The racks, checked whole: every mount names an inventory host once, inside its rack, no overlap."""
+    problems = []
+    names = {h["name"] for h in hosts}
+    mounted = {}
+    for r_index, rack in enumerate(racks or []):
+        where = (
+            f"jichitai_racks[{r_index}] ({rack.get('name', 'no name') if isinstance(rack, dict) else '?'})"
+        )
+        if not isinstance(rack, dict) or not rack.get("name"):
+            problems.append(f"{where}: a rack needs a name")
+            continue
+        units = rack.get("units")
+        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
+            problems.append(f"{where}: units must be a whole number ≥ 1 (got {units!r})")
+            continue
+        taken = {}
+        for m_index, mount in enumerate(rack.get("mounts") or []):
+            at = f"{where} mounts[{m_index}]"
+            host, unit, height = mount.get("host"), mount.get("unit"), mount.get("height", 1)
+            if host not in names:
+                problems.append(f"{at}: {host!r} is not a host of the inventory")
+            elif host in mounted:
+                problems.append(f"{at}: {host} is already mounted in {mounted[host]}")
+            mounted[host] = rack["name"]
+            if not all(isinstance(v, int) and not isinstance(v, bool) for v in (unit, height)) or height < 1:
+                problems.append(f"{at}: unit and height must be whole numbers (height ≥ 1)")
+                continue
+            if unit < 1 or unit + height - 1 > units:
+                problems.append(f"{at}: units {unit}-{unit + height - 1} are outside the rack's 1-{units}")
+                continue
+            for u in range(unit, unit + height):
+                if u in taken:
+                    problems.append(f"{at}: unit {u} is already taken by {taken[u]}")
+                    break
+                taken[u] = host
+    if problems:
+        raise RegisterInputError(problems)
+
+
+def rack_register(racks, hosts, read_at, source):
+    by_name = {h["name"]: h for h in hosts}
+    rows = []
+    for rack in racks or []:
+        for mount in sorted(rack.get("mounts") or [], key=lambda m: -m["unit"]):
+            host = by_name.get(mount["host"], {"name": mount["host"]})
+            top = mount["unit"] + mount.get("height", 1) - 1
+            rows.append(
+                {
+                    "key": f"{rack['name']} {mount['host']}",
+                    "rack": rack["name"],
+                    "location": rack.get("location", ""),
+                    "units": f"{mount['unit']}U" if top == mount["unit"] else f"{mount['unit']}-{top}U",
+                    "host": mount["host"],
+                    "description": host.get("description") or role_ja(host),
+                    "ups": host.get("ups") or "",
+                }
+            )
+    columns = [
+        ("rack", "ラック"),
+        ("location", "設置場所"),
+        ("units", "搭載位置"),
+        ("host", "ホスト名"),
+        ("description", "機器名称"),
+        ("ups", "給電UPS"),
+    ]
+    return register(
+        "racks", "サーバラック搭載表", "OPS-DOCS §6-3(4)③ 表1", source, read_at, columns, "key", rows
+    )
