@@ -291,6 +291,11 @@ def availability_svg(record: dict) -> str:
 
     step = plot_w / len(daily)
     body = [f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="#fff" stroke="#ccc"/>']
+    for i, d in enumerate(daily):  # closed days shaded under the grid and the goal
+        if not d["open"]:
+            body.append(
+                f'<rect x="{left + i * step:.1f}" y="{top}" width="{step:.1f}" height="{plot_h}" fill="#f3f4f6"/>'
+            )
     for tick in sorted({low, low + span / 2, 100.0, 99.9}):
         body.append(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
@@ -302,8 +307,6 @@ def availability_svg(record: dict) -> str:
     points = []
     for i, d in enumerate(daily):
         x = left + i * step
-        if not d["open"]:
-            body.append(f'<rect x="{x:.1f}" y="{top}" width="{step:.1f}" height="{plot_h}" fill="#f3f4f6"/>')
         if d["availability"] is not None:
             v = max(d["availability"], low)
             color = "#b42318" if d["availability"] < 99.9 else "#1f4e79"
