@@ -294,7 +294,8 @@ def availability_svg(record: dict) -> str:
     for i, d in enumerate(daily):  # closed days shaded under the grid and the goal
         if not d["open"]:
             body.append(
-                f'<rect x="{left + i * step:.1f}" y="{top}" width="{step:.1f}" height="{plot_h}" fill="#f3f4f6"/>'
+                f'<rect x="{left + i * step:.1f}" y="{top}" width="{step:.1f}" height="{plot_h}" '
+                'fill="#f3f4f6"/>'
             )
     for tick in sorted({low, low + span / 2, 100.0, 99.9}):
         body.append(
