@@ -172,7 +172,8 @@ def test_three_runs_keep_three_generations_and_the_planned_fourth_forgets_exactl
     report = json.loads(
         (drill["project"] / "work" / "plans" / plan_id / "report.json").read_text(encoding="utf-8")
     )
-    assert report["summary"]["verdict_ja"] == "計画どおり完了", report["summary"]
+    assert report["verdict_ja"] == "計画どおり完了", report["counts"]
+    assert report["counts"]["matched"] == 1 and report["counts"]["diff_differs"] == 0
 
     again = playbook(
         drill, "backup_run.yml", "--diff", "-e", f"backup_run_jobs={SHARE}", "-e", f"workplan_id={plan_id}"
@@ -196,17 +197,26 @@ def test_the_28_subsets_read_every_pack_once_and_the_flipped_pack_is_found_by_it
     if len(share.snapshots()) < 2:
         component("run", SHARE)
     packs = packs_of(drill, SHARE)
-    read_by: dict[str, int] = {}
-    for n in range(1, 29):
+
+    def touched(check) -> tuple[dict, set[str]]:
         for path in packs.values():  # access time 0: a read of the pack sets it again (relatime)
             os.utime(path, (0, path.stat().st_mtime))
-        result = share.check_data_subset(f"{n}/28")
+        result = check()
+        return result, {name for name, path in packs.items() if path.stat().st_atime > 0}
+
+    # the structure check reads the tree packs on every run; what a subset adds is its own packs
+    structure, baseline = touched(share.check_structure)
+    assert structure["ok"], structure
+    read_by: dict[str, int] = {}
+    for n in range(1, 29):
+        result, read = touched(lambda n=n: share.check_data_subset(f"{n}/28"))
         assert result["ok"], result
-        read = {name for name, path in packs.items() if path.stat().st_atime > 0}
-        assert len(read) == result["packs_read"], (n, read, result)
-        assert {bucket(name) for name in read} <= {n}
-        assert not read & set(read_by), f"subset {n} read a pack another subset read"
-        read_by.update(dict.fromkeys(read, n))
+        mine = {name for name in packs if bucket(name) == n}
+        assert result["packs_read"] == len(mine) and result["packs_total"] == len(packs), (n, result)
+        assert mine <= read, f"subset {n} did not read " + ", ".join(sorted(mine - read))
+        assert read - baseline <= mine, f"subset {n} read packs of other subsets"
+        assert not mine & set(read_by)
+        read_by.update(dict.fromkeys(mine, n))
     assert set(read_by) == set(packs), "packs no subset read: " + ", ".join(sorted(set(packs) - set(read_by)))
     assert len(packs) >= 4
 
