@@ -141,7 +141,9 @@ from ansible.module_utils.backup import engine as engine_mod
 from ansible.module_utils.backup import retention
 from ansible.module_utils.basic import AnsibleModule
 
-OK, WARNING, CRITICAL = "ok", "warning", "critical"
+OK = "ok"
+WARNING = "warning"
+CRITICAL = "critical"
 STATE_JA = {OK: "正常", WARNING: "注意", CRITICAL: "異常"}
 RANK = {OK: 0, WARNING: 1, CRITICAL: 2}
 RESULT_JA = {"success": "成功", "partial": "一部のファイルを読めず", "failed": "失敗"}
