@@ -21,6 +21,9 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	python3 -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check --no-compile -r requirements.txt
 	$(BIN)/pip install -q --disable-pip-version-check --no-compile --no-deps --no-build-isolation -e .
+	@# bytecode once, here: with PYTHONDONTWRITEBYTECODE set, every ansible-playbook and module would
+	@# compile its imports again (docs/performance.md)
+	$(BIN)/python -m compileall -q -j 0 -x 'olefile/olefile2\.py' $(VENV)/lib
 	touch $@
 
 # Debian packages of the lab stand-ins (Samba AD, Kea, NUT, sshd, mmdebstrap); needs root.

@@ -105,18 +105,25 @@ def callbacks_enabled() -> str:
     return ",".join(enabled)
 
 
-def run_playbook(kind: str, playbook: str, args: list[str]):
+def run_playbook(kind: str, playbook: str, args: list[str], labels: list[str] | None = None):
     import ansible_runner
 
     stamp = model.now().strftime("%Y%m%dT%H%M%S")
+    # ansible-runner sets ANSIBLE_CALLBACK_PLUGINS to its own directory, which hides ansible.cfg's
+    # callback_plugins: name ours explicitly, then the caller's (ARA's, where the run history is
+    # recorded: docs/records.md); runner appends its own.
+    plugins = [str(ROOT / "plugins" / "callback")]
+    if os.environ.get("ANSIBLE_CALLBACK_PLUGINS"):
+        plugins.append(os.environ["ANSIBLE_CALLBACK_PLUGINS"])
     env = {
-        # ansible-runner sets ANSIBLE_CALLBACK_PLUGINS to its own directory, which hides ansible.cfg's
-        # callback_plugins: name ours explicitly (runner appends its own).
-        "ANSIBLE_CALLBACK_PLUGINS": str(ROOT / "plugins" / "callback"),
+        "ANSIBLE_CALLBACK_PLUGINS": ":".join(plugins),
         "ANSIBLE_CALLBACKS_ENABLED": callbacks_enabled(),
         "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
         "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
     }
+    if labels:
+        # the run's labels in ARA: the monthly report links the run to its work plan by plan:<id>
+        env["ARA_DEFAULT_LABELS"] = ",".join(labels)
     private = ROOT / "work" / "runner"
     private.mkdir(parents=True, exist_ok=True)
     return ansible_runner.run(
@@ -275,7 +282,10 @@ def cmd_apply(opts) -> int:
     if run.get("skip_tags"):
         args += ["--skip-tags", ",".join(run["skip_tags"])]
     earlier = reports_of(opts.plan_id)
-    runner = run_playbook("apply", str(ROOT / plan["playbook"]), args + passthrough(opts))
+    from jichitai_ops.records import runs
+
+    labels = runs.labels_for(Path(plan["playbook"]).stem, str(plan.get("clause") or ""), opts.plan_id)
+    runner = run_playbook("apply", str(ROOT / plan["playbook"]), args + passthrough(opts), labels)
     refusal = guard_refusal(runner)
     if refusal:
         print(file=sys.stderr)

@@ -71,18 +71,24 @@ def test_apply_reports_only_the_report_its_own_run_wrote(tmp_path, monkeypatch, 
     (folder / "reports" / "20261216T221000").mkdir(parents=True)
     old = {"verdict": "ok", "verdict_ja": "計画どおり完了", "counts": {"unplanned": 0}}
     (folder / "reports" / "20261216T221000" / "report.json").write_text(json.dumps(old))
-    plan = {"playbook": "site.yml", "run": {}, "basis": {"run_options": {"extra_vars": {}}}}
+    plan = {"playbook": "playbooks/site.yml", "clause": "§6-3(6) OPS-BACKUP", "run": {},
+            "basis": {"run_options": {"extra_vars": {}}}}
     monkeypatch.setattr(store_mod, "load_plan", lambda store, plan_id: (plan, "d", "d"))
 
-    def died_early(kind, playbook, args):
+    labelled = []
+
+    def died_early(kind, playbook, args, labels=None):
+        labelled.append(labels)
         return types.SimpleNamespace(events=[], status="failed", rc=1)
 
     monkeypatch.setattr(cli, "run_playbook", died_early)
     assert cli.main(["apply", PLAN_ID]) == cli.EXIT_ERROR
     out = capsys.readouterr()
     assert "this run wrote no report" in out.err and "計画どおり完了" not in out.out + out.err
+    # the run is labelled in ARA with its operation, clause and plan (docs/records.md)
+    assert labelled == [["operation:site", "clause:§6-3(6) OPS-BACKUP", f"plan:{PLAN_ID}"]]
 
-    def wrote_one(kind, playbook, args):
+    def wrote_one(kind, playbook, args, labels=None):
         stamp = folder / "reports" / "20261216T223000"
         stamp.mkdir()
         new = {"verdict": "unplanned", "verdict_ja": "計画外の変更あり", "counts": {"unplanned": 2}}

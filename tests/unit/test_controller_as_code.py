@@ -201,17 +201,32 @@ def test_every_playbook_is_an_operation_and_read_only_means_unguarded(awx_define
         # a playbook without the guard can be neither planned nor approved: it must be read-only
         assert op["read_only"] is (not has_guard(playbook)), op
     read_only = {op["id"] for op in ops if op["read_only"]}
-    assert read_only == {"av_definitions", "daily_check", "transfer_check", "validate_inventory"}
+    assert read_only == {
+        "av_definitions", "backup_daily_check", "backup_restore_test", "daily_check", "monthly_report",
+        "registers", "transfer_check", "validate_inventory",
+    }  # fmt: skip
 
 
 def test_the_daily_check_runs_on_its_own_before_the_city_opens(awx_defines, awx_tasks, semaphore):
     scheduled = {op["id"]: op["schedule"] for op in awx_defines["operations"] if op["schedule"]}
-    # the antivirus definitions are read first, so the daily check at 07:30 sees this morning's state
-    assert scheduled == {"av_definitions": {"at": "07:00"}, "daily_check": {"at": "07:30"}}
+    # the backups and the antivirus definitions are read first, so the daily check at 07:30 sees this
+    # morning's state; on the 1st the registers are read before the monthly report that lists their changes
+    assert scheduled == {
+        "backup_daily_check": {"at": "06:45"},
+        "av_definitions": {"at": "07:00"},
+        "daily_check": {"at": "07:30"},
+        "registers": {"at": "05:00", "day_of_month": 1},
+        "monthly_report": {"at": "06:00", "day_of_month": 1},
+        "backup_restore_test": {"at": "10:00", "day_of_month": 10},
+    }
     task = next(t["awx.awx.schedule"] for t in awx_tasks if "awx.awx.schedule" in t)
     assert task["unified_job_template"] == "{{ item.id }} | 実行"
     crons = {t["name"]: t["cron"] for t in semaphore["templates"] if t.get("cron")}
-    assert crons == {"av_definitions | 実行": "0 7 * * *", "daily_check | 実行": "30 7 * * *"}
+    assert crons == {
+        "av_definitions | 実行": "0 7 * * *", "backup_daily_check | 実行": "45 6 * * *",
+        "backup_restore_test | 実行": "0 10 10 * *", "daily_check | 実行": "30 7 * * *",
+        "monthly_report | 実行": "0 6 1 * *", "registers | 実行": "0 5 1 * *",
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize(("schedule", "rrule", "cron"), [
