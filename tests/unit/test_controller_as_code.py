@@ -329,7 +329,14 @@ def test_awx_plan_and_workflow_surveys_ask_each_operations_inputs(awx_defines, a
     assert record["extra_data"]["jichitai_awx_apply_inputs"] == "{{ item.inputs | map(attribute='name') }}"
     surveys = awx_defines["surveys"]
     changing = [op for op in awx_defines["operations"] if not op["read_only"]]
-    assert set(surveys) == {op["id"] for op in changing}
+    asking = [op for op in awx_defines["operations"] if op["read_only"] and op["inputs"]]
+    assert set(surveys) == {op["id"] for op in changing + asking}
+    # a read-only operation's run template asks its inputs, all optional when it runs on a schedule
+    assert by_name["{{ item.id }} | 実行"]["survey_spec"] == "{{ jichitai_awx_surveys[item.id].run | default(omit) }}"
+    for op in asking:
+        run = surveys[op["id"]]["run"]["spec"]
+        assert [q["variable"] for q in run] == [i["name"] for i in op["inputs"]], op["id"]
+        assert not (op["schedule"] and any(q["required"] for q in run)), op["id"]
     for op in changing:
         names = [i["name"] for i in op["inputs"]]
         plan, flow = surveys[op["id"]]["plan"]["spec"], surveys[op["id"]]["workflow"]["spec"]
@@ -572,7 +579,7 @@ def test_semaphore_plan_and_apply_ask_each_operations_inputs(semaphore, awx_defi
     for op in awx_defines["operations"]:
         names = [i["name"] for i in op["inputs"]]
         if op["read_only"]:
-            assert not names and by_name[f"{op['id']} | 実行"]["survey_vars"] == []
+            assert [v["name"] for v in by_name[f"{op['id']} | 実行"]["survey_vars"]] == names, op["id"]
             continue
         plan, apply = by_name[f"{op['id']} | 作業計画"], by_name[f"{op['id']} | 作業実施"]
         assert [v["name"] for v in plan["survey_vars"]] == WINDOW + names, op["id"]
