@@ -239,8 +239,8 @@ def test_a_schedule_is_daily_or_on_a_day_of_every_month(awx_tasks, schedule, rru
     from ansible.template import Templar, trust_as_template
 
     rrule_template = next(t["awx.awx.schedule"] for t in awx_tasks if "awx.awx.schedule" in t)["rrule"]
-    cron_template = next(iter(find_key(yaml.safe_load((ROOT / "semaphore" / "project.yml").read_text(encoding="utf-8")),
-                                       "cron")))
+    generator = yaml.safe_load((ROOT / "semaphore" / "project.yml").read_text(encoding="utf-8"))
+    cron_template = next(iter(find_key(generator, "cron")))
 
     def render(template, item):
         return Templar(loader=DataLoader(), variables={"item": item}).template(trust_as_template(template))
@@ -332,7 +332,8 @@ def test_awx_plan_and_workflow_surveys_ask_each_operations_inputs(awx_defines, a
     asking = [op for op in awx_defines["operations"] if op["read_only"] and op["inputs"]]
     assert set(surveys) == {op["id"] for op in changing + asking}
     # a read-only operation's run template asks its inputs, all optional when it runs on a schedule
-    assert by_name["{{ item.id }} | 実行"]["survey_spec"] == "{{ jichitai_awx_surveys[item.id].run | default(omit) }}"
+    run_survey = by_name["{{ item.id }} | 実行"]["survey_spec"]
+    assert run_survey == "{{ jichitai_awx_surveys[item.id].run | default(omit) }}"
     for op in asking:
         run = surveys[op["id"]]["run"]["spec"]
         assert [q["variable"] for q in run] == [i["name"] for i in op["inputs"]], op["id"]
