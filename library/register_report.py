@@ -11,7 +11,8 @@ description:
   - Builds the registers and configuration documents the contract asks to keep current (台帳・構成資料) from
     what was read from the estate, and writes them in Japanese - サーバ設定情報一覧表 and 機器詳細書
     (REQUIREMENTS OPS-DOCS §6-3(4)③, table 1), IPアドレス台帳 (OPS-IPAM §6-3(4)④), アカウント管理簿 (OPS-ACCT
-    §6-3(2)③), ライセンス管理台帳 and 版数の統一状況 (OPS-LIC §6-3(11), §5-3(13), §2-2(8)).
+    §6-3(2)③), ライセンス管理台帳 and 版数の統一状況 (OPS-LIC §6-3(11), §5-3(13), §2-2(8)), and
+    機器別 点検・修理履歴 (MNT-FAULT §5-3(9)).
   - Each register carries its source and the time it was read. The diagrams (overview, logical, physical
     with the UPS feeds, server-network relations) are drawn from the inventory as Graphviz DOT and
     rendered to SVG and PNG with C(dot).
@@ -20,8 +21,8 @@ description:
     run and appended to C(history.jsonl), so a register change is itself traceable. Measurements (a
     UPS's charge, a DHCP peer's current state) are shown but never counted as a change.
   - Writes C(<report_dir>/<run>/registers.{xlsx,html,json}), C(changes.json) and C(diagrams/*.{dot,svg,png}).
-    Bad input (hosts, licence data, the software export) fails naming every problem, before anything is
-    written.
+    Bad input (hosts, licence data, the software export, a fault, incident, daily check or work report file)
+    fails naming every problem, before anything is written.
 version_added: "1.0.0"
 author:
   - jichitai-ops maintainers (@jichitai-ops)
@@ -94,6 +95,27 @@ options:
         rack register and no rack diagram.
     type: list
     elements: dict
+  records_dir:
+    description:
+      - The records folder of the fault and incident records (C(faults/FLT-*.yml), C(incidents/INC-*.yml)),
+        for 機器別 点検・修理履歴 - every fault naming a device (機器) and every incident naming it
+        (対象機器).
+      - A folder that does not exist is shown as 記録なし; a record that cannot be read fails naming the file.
+      - Give O(records_dir), O(daily_check_dir) or O(plans_dir) to write that register; omit all three for
+        none.
+    type: path
+  daily_check_dir:
+    description:
+      - The daily check's report folder (C(<time>/daily_check.json) per check), for 機器別 点検・修理履歴 -
+        per device and month the checks that judged it, and every 注意 and 異常 line with its date.
+      - A folder that does not exist is shown as 記録なし; a record that cannot be read fails naming the file.
+    type: path
+  plans_dir:
+    description:
+      - The work-plan store (C(<plan id>/reports/<time>/report.json)), for 機器別 点検・修理履歴 - every run
+        of C(playbooks/pc_restore.yml) with each repaired PC it restored.
+      - A folder that does not exist is shown as 記録なし; a report that cannot be read fails naming the file.
+    type: path
   software_export:
     description:
       - The asset management's software export (SKYSEA; CSV with the columns ホスト名, ソフトウェア名,
@@ -141,6 +163,9 @@ EXAMPLES = r"""
     licences: "{{ jichitai_licences }}"
     catalogue: "{{ jichitai_software_catalogue }}"
     software_export: "{{ inventory_dir }}/registers/skysea_software.csv"
+    records_dir: work/records
+    daily_check_dir: work/daily_check
+    plans_dir: work/plans
     inventory: moriguchi
     report_dir: work/registers/moriguchi
 """
@@ -235,6 +260,9 @@ def main():
             "catalogue": {"type": "list", "elements": "dict", "default": []},
             "racks": {"type": "list", "elements": "dict"},
             "software_export": {"type": "path"},
+            "records_dir": {"type": "path"},
+            "daily_check_dir": {"type": "path"},
+            "plans_dir": {"type": "path"},
             "inventory": {"type": "str", "default": ""},
             "report_dir": {"type": "path", "required": True},
             "run_name": {"type": "str"},
@@ -270,6 +298,9 @@ def main():
             module.fail_json(msg=f"the software export {path} cannot be read: {exc}")
         stamp = time.strftime("%Y-%m-%d %H:%M", time.localtime(os.path.getmtime(path)))
         export = {"name": os.path.basename(path), "data": data, "read_at": stamp}
+    history_dirs = None
+    if p["records_dir"] or p["daily_check_dir"] or p["plans_dir"]:
+        history_dirs = {key: p[key] for key in ("records_dir", "daily_check_dir", "plans_dir")}
     try:
         result = build(
             p["hosts"],
@@ -285,6 +316,7 @@ def main():
             catalogue=p["catalogue"],
             export=export,
             racks=p["racks"],
+            history_dirs=history_dirs,
             inventory=p["inventory"],
             read_at=read_at,
         )

@@ -30,6 +30,11 @@ MAX_WIDTH = {
     "description": 40,
     "depends_on": 30,
     "product": 36,
+    "inspections": 34,
+    "findings": 60,
+    "faults": 60,
+    "incidents": 48,
+    "restores": 48,
 }
 
 
@@ -125,6 +130,8 @@ def workbook(record: dict):
             if str(row[reg["key"]]) in touched:
                 for cell in ws[ws.max_row]:
                     cell.fill = changed_fill
+        if not reg["rows"] and reg.get("empty"):
+            ws.append([reg["empty"]])
         for i, width in enumerate(widths, start=1):
             ws.column_dimensions[get_column_letter(i)].width = width
         if any(k in MAX_WIDTH for k in keys):

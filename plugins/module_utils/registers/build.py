@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 
-from ansible.module_utils.registers import changes, diagrams, licences, model
+from ansible.module_utils.registers import changes, device_history, diagrams, licences, model
 from ansible.module_utils.registers.model import RegisterInputError
 
 LATEST = "latest.json"  # the last run's snapshot, what the next run compares with
@@ -32,12 +32,15 @@ def build(
     inventory="",
     read_at="",
     racks=None,
+    history_dirs=None,
 ):
     """Returns {registers, diagrams (name -> DOT text), licences (results), summary}.
 
     EXPORT is {name, data (bytes), read_at} of the software export; ACCOUNTS {source, read_at, entries} as
     register_accounts returns it, or None when no directory is configured; KEA dhcp_info's answer; UPS
-    {ups host: ups_info's answer}. Raises RegisterInputError naming every bad input."""
+    {ups host: ups_info's answer}; HISTORY_DIRS {records_dir, daily_check_dir, plans_dir} for the device
+    history (機器別 点検・修理履歴; None: no such register). Raises RegisterInputError naming every bad
+    input."""
     problems = []
     try:
         model.check_hosts(hosts, segments)
@@ -58,6 +61,12 @@ def build(
     if export is not None:
         try:
             rows = licences.read_export(export["data"], export.get("name", "export"))
+        except RegisterInputError as exc:
+            problems.extend(exc.problems)
+    history = None
+    if history_dirs is not None:
+        try:
+            history = device_history.read(**history_dirs)
         except RegisterInputError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -108,6 +117,8 @@ def build(
         registers.append(
             model.rack_register(racks, hosts, read_at, "ラック搭載情報（jichitai_racks）、" + inv_source)
         )
+    if history is not None:
+        registers.append(device_history.history_register(history, hosts, read_at))
     pictures = {
         "overview": diagrams.overview(hosts, segments, sites, routes, inventory, read_at),
         "logical": diagrams.logical(hosts, segments, sites, inventory, read_at),
