@@ -77,7 +77,6 @@ summary:
   sample: {verdict: critical, verdict_ja: 異常, counts: {total: 2, ok: 1, warning: 0, critical: 1}}
 """
 
-import json
 import os
 import traceback
 
@@ -85,6 +84,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 try:
     from jichitai_ops.reports import backup_check as renderer
+    from jichitai_ops.reports.files import write_formats
 except ImportError:
     RENDERER_ERROR = traceback.format_exc()
     renderer = None
@@ -115,12 +115,9 @@ def main():
     try:
         files = renderer.write(record, p["report_dir"], p["formats"])
         if p["latest"]:
-            os.makedirs(os.path.dirname(os.path.abspath(p["latest"])), exist_ok=True)
-            tmp = f"{p['latest']}.tmp"
-            with open(tmp, "w", encoding="utf-8") as handle:
-                json.dump(record, handle, ensure_ascii=False, indent=2)
-                handle.write("\n")
-            os.replace(tmp, p["latest"])
+            latest = os.path.abspath(p["latest"])
+            names = {"json": os.path.basename(latest)}
+            write_formats(record, os.path.dirname(latest), names, None, None, ["json"])
             files["latest"] = p["latest"]
     except renderer.BackupRecordError as exc:
         module.fail_json(msg=f"バックアップ点検の記録を読めません: {exc}")
