@@ -264,17 +264,9 @@ def months(year: int, month: int, count: int) -> list[tuple[int, int]]:
 
 
 def render_html(grid: dict, source: str = "") -> str:
-    import jinja2
+    from .jinja_env import environment
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    return env.get_template("calendar.html.j2").render(
+    return environment(str(TEMPLATE_DIR), True).get_template("calendar.html.j2").render(
         grid=grid, source=source, severity_ja=SEVERITY_JA, made=wareki_date(dt.date.today())
     )
 

@@ -51,7 +51,12 @@ class CalendarError(ValueError):
 
 @lru_cache(maxsize=16)
 def _holidays_for(country: str, year: int) -> dict:
-    import holidays  # imported lazily: only the controller needs it
+    if country == "JP":
+        from .holidays_jp import FIRST_YEAR, HOLIDAYS, LAST_YEAR
+
+        if FIRST_YEAR <= year <= LAST_YEAR:
+            return {dt.date(*key): name for key, name in HOLIDAYS.items() if key[0] == year}
+    import holidays  # imported lazily, and only for a year or country outside the table
 
     return dict(holidays.country_holidays(country, years=year, language="ja"))
 

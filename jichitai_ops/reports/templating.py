@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+from jichitai_ops import jinja_env
 from jichitai_ops.workplan.render import md_cell
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -14,13 +15,9 @@ LAYOUT_DIR = os.path.join(os.path.dirname(HERE), "workplan", "templates")
 def environment(**filters):
     import jinja2
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([os.path.join(HERE, "templates"), LAYOUT_DIR]),
-        autoescape=jinja2.select_autoescape(["html.j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
+    return jinja_env.environment(
+        [os.path.join(HERE, "templates"), LAYOUT_DIR],
+        jinja2.select_autoescape(["html.j2"]),
+        cell=md_cell,
+        **filters,
     )
-    env.filters.update(cell=md_cell, **filters)
-    return env

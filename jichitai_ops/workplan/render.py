@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from ..jinja_env import environment
 from . import chart
 from .model import KINDS, fmt_jp, fmt_minutes
 from .presentation import (
@@ -30,18 +31,11 @@ def md_cell(value) -> str:
 
 
 def _env(autoescape: bool):
-    import jinja2
     import markupsafe
 
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
-        autoescape=autoescape,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters.update(
+    env = environment(
+        TEMPLATE_DIR,
+        autoescape,
         jp=fmt_jp,
         jp_date=jp_date,
         at_offset=at_offset,
