@@ -353,9 +353,11 @@ def test_awx_plan_and_workflow_surveys_ask_each_operations_inputs(awx_defines, a
     ]
 
 
-def record_approval_probe(tmp_path, *extra):
-    """The approval record's own vars and checks, run for real with the given extra vars: what the
-    schedule and the launch hand the apply job, and whether it refuses for a missing input."""
+def record_approval_probes(tmp_path, cases):
+    """The approval record's own vars and checks, run for real once per case (the extra vars the
+    workflow hands it, as a list of dicts): what the schedule and the launch hand the apply job, and
+    whether it refuses for a missing input. One play per case in one ansible-playbook run; a case's
+    values sit beside the record's own vars as extra vars would (no other source sets them)."""
     record = load("awx/record_approval.yml")[0]
     module = {m: t[m] for t in record["tasks"] for m in t if m.startswith("awx.awx.")}
     check = next(
@@ -365,13 +367,13 @@ def record_approval_probe(tmp_path, *extra):
     )
     probe = [
         {
-            "name": "Probe",
+            "name": f"Probe {number}",
             "hosts": "localhost",
             "gather_facts": False,
-            "vars": record["vars"],
+            "vars": record["vars"] | {k: v for extra in case for k, v in extra.items()},
             "tasks": [
                 {
-                    "name": "Apply",
+                    "name": f"Apply {number}",
                     "ansible.builtin.debug": {
                         "msg": {
                             "schedule": module["awx.awx.schedule"]["extra_data"],
@@ -382,12 +384,12 @@ def record_approval_probe(tmp_path, *extra):
                 }
             ],
         }
+        for number, case in enumerate(cases)
     ]
     (tmp_path / "probe.yml").write_text(yaml.safe_dump(probe, allow_unicode=True))
-    args = ["-e", "workplan_id=20270325T180000-0a1b2c3d"]
-    for value in extra:
-        args += ["-e", json.dumps(value, ensure_ascii=False)]
-    return debug_msg(ansible_playbook(str(tmp_path / "probe.yml"), *args, tmp_path=tmp_path), "Apply")
+    said = ansible_playbook(str(tmp_path / "probe.yml"), "-e", "workplan_id=20270325T180000-0a1b2c3d",
+                            tmp_path=tmp_path)  # fmt: skip
+    return [debug_msg(said, f"Apply {number}") for number in range(len(cases))]
 
 
 def test_approval_record_hands_the_plans_inputs_to_the_apply_job(awx_defines, tmp_path):
@@ -395,6 +397,7 @@ def test_approval_record_hands_the_plans_inputs_to_the_apply_job(awx_defines, tm
     each of the operation's inputs and the override reason when the workflow was given one, beside
     workplan_id, and nothing the plan was not given."""
     plan_id = {"workplan_id": "20270325T180000-0a1b2c3d"}
+    cases, expected = [], []
     for op in (op for op in awx_defines["operations"] if op["inputs"]):
         names = [i["name"] for i in op["inputs"]]  # what the workflow's record node hands the job
         answers = {name: f"{op['id']}/{name}" for name in names}
@@ -403,14 +406,21 @@ def test_approval_record_hands_the_plans_inputs_to_the_apply_job(awx_defines, tm
             "workplan_window_start": "2026-12-16T22:00",
             **answers,
         }
-        msg = record_approval_probe(tmp_path, workflow)
-        assert msg["schedule"] == msg["launch"] == plan_id | answers, op["id"]
-        assert msg["complete"] is True
-        with_reason = record_approval_probe(tmp_path, workflow, {"workplan_override_reason": "年度末"})
-        assert with_reason["schedule"] == plan_id | answers | {"workplan_override_reason": "年度末"}
-        missing = record_approval_probe(tmp_path, {"jichitai_awx_apply_inputs": names})
-        assert missing["complete"] is False and missing["schedule"] == plan_id
-    assert record_approval_probe(tmp_path)["schedule"] == plan_id  # an operation without inputs
+        cases += [[workflow], [workflow, {"workplan_override_reason": "年度末"}],
+                  [{"jichitai_awx_apply_inputs": names}]]  # fmt: skip
+        expected += [
+            (op["id"], plan_id | answers, plan_id | answers, True),
+            (op["id"], plan_id | answers | {"workplan_override_reason": "年度末"}, None, None),
+            (op["id"], plan_id, None, False),
+        ]
+    cases.append([])  # an operation without inputs
+    expected.append(("(no inputs)", plan_id, None, None))
+    assert len(expected) > 10
+    said = record_approval_probes(tmp_path, cases)
+    for msg, (op, schedule, launch, complete) in zip(said, expected, strict=True):
+        assert msg["schedule"] == schedule, op
+        assert launch is None or msg["launch"] == launch, op
+        assert complete is None or msg["complete"] is complete, op
 
 
 def test_awx_creates_what_its_templates_use(awx_tasks):
