@@ -106,12 +106,27 @@ def module_time(results, *names):
     return parts
 
 
+PREPARE, CUTOVER = "Prepare - ", "Cut over AD"  # the names of the two phase tasks begin so
+NOT_AD = ("ファイル ", "異動者 ", "手作業の取込", "PC 資産台帳")  # headers of the import-file step's diff
+
+
+def ad_entries(result):
+    """The AD step's entries of a phase task's diff (the folders, files and transfer systems left out)."""
+    return [
+        e
+        for e in result.get("diff", [])
+        if "after_header" not in e  # a transfer system's user, group or route
+        and not str(e.get("before_header", "")).startswith(NOT_AD)
+        and not (isinstance(e.get("after"), dict) and "フォルダ" in e["after"])  # a folder
+    ]
+
+
 def naive_changes(results):
     """(dn, attribute, value, state) of every single change the naive way would make, read from the
     per-person diff of the plan, and the number of calls it needs that cannot be run here."""
     changes, counted = [], 0
-    for result in [r for n, r in results.items() if "Cut over AD" in n]:
-        for entry in result.get("diff", []):
+    for result in [r for n, r in results.items() if CUTOVER in n]:
+        for entry in ad_entries(result):
             before, after = entry.get("before"), entry.get("after")
             if not isinstance(after, dict) or "DN" not in after:
                 counted += len(after) if isinstance(after, list) else 1  # organisation changes
@@ -131,9 +146,9 @@ def naive_changes(results):
                 changes.append((group, "member", dn, "present"))
             for group in sorted(set(before.get("グループ", [])) - set(after.get("グループ", []))):
                 changes.append((group, "member", dn, "absent"))
-    for result in [r for n, r in results.items() if "Prepare AD" in n]:
+    for result in [r for n, r in results.items() if n.startswith(PREPARE)]:
         counted += sum(
-            9 for e in result.get("diff", []) if isinstance(e.get("after"), dict) and not e.get("before")
+            9 for e in ad_entries(result) if isinstance(e.get("after"), dict) and not e.get("before")
         )
     return changes, counted
 
@@ -250,7 +265,7 @@ SAMPLE = 10  # raw writes timed per kind of write
 
 
 def applied_counts(*results):
-    """Writes per kind the ad_personnel runs made (their `applied`): add_ou, add_group, add_user, move,
+    """Writes per kind the AD steps of the runs made (their `applied`): add_ou, add_group, add_user, move,
     modify, group (one member batch per group) and member_changes."""
     counts = {}
     for result in results:
@@ -423,7 +438,7 @@ def run(naive_calls=60, keep=False):
                 output_root=work / "out",
                 ca_file=access.ca_file,
             )
-            ad_timings = module_time(planned, "Prepare AD", "Cut over AD")
+            ad_timings = module_time(planned, PREPARE, CUTOVER)
             figures["plan_ad_read"] = sum(t.get("read", 0) for t in ad_timings)
             figures["plan_ad_plan"] = sum(t.get("plan", 0) for t in ad_timings)
             changes, counted = naive_changes(planned)
@@ -463,18 +478,15 @@ def run(naive_calls=60, keep=False):
                 ca_file=access.ca_file,
             )
             figures["apply"] = figures["prepare"] + figures["cutover"]
-            writes = [
-                t.get("ldap_writes", 0)
-                for t in module_time(prep, "Prepare AD") + module_time(cut, "Cut over AD")
-            ]
-            applied = [
-                t.get("apply", 0) for t in module_time(prep, "Prepare AD") + module_time(cut, "Cut over AD")
-            ]
+            # the cutover run skips the prepare step the prepare run recorded as done
+            phase_timings = module_time(prep, PREPARE) + module_time(cut, PREPARE, CUTOVER)
+            writes = [t.get("ldap_writes", 0) for t in phase_timings]
+            applied = [t.get("apply", 0) for t in phase_timings]
             figures["ldap_writes"] = sum(writes)
             figures["ad_apply"] = sum(applied)
             figures["speedup"] = figures["naive_full"] / figures["apply"]
-            figures["applied"] = applied_counts(  # both runs: each has a prepare task of its own
-                *[r for run in (prep, cut) for n, r in run.items() if "Prepare AD" in n or "Cut over AD" in n]
+            figures["applied"] = applied_counts(  # both runs: a cutover prepares too when nothing recorded it
+                *[r for run in (prep, cut) for n, r in run.items() if n.startswith(PREPARE) or CUTOVER in n]
             )
             figures["floor_writes"], figures["floor_read"], figures["floor_per_kind"] = floor_directory(
                 access, roster, figures["applied"]

@@ -133,60 +133,17 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.directory.ldap import HAS_LDAP3, DirectoryError
-from ansible.module_utils.hr_transfer import ad as hr_transfer_ad
-from ansible.module_utils.hr_transfer import plan as hr_transfer_plan
-from ansible.module_utils.hr_transfer.passwords import PasswordVault, VaultFileError, generate_password
+from ansible.module_utils.hr_transfer import steps
+from ansible.module_utils.hr_transfer.passwords import VaultFileError
 from ansible.module_utils.hr_transfer.run import PLAN_ARGS, InputProblems, plan_from_inputs
-from ansible.module_utils.workplan.journal import JOURNAL_ARGUMENT_SPEC, ControllerGone, Journal
-
-
-def person_record(person):
-    return {
-        "staff_no": person.staff_no,
-        "name": person.name,
-        "lines": person.lines,
-        "kinds": person.kinds,
-        "date": person.date,
-        "old_dept": person.old_dept,
-        "new_dept": person.new_dept,
-        "title": person.title,
-        "status": person.status,
-        "concurrent": person.concurrent,
-    }
-
-
-def initial_passwords(module, params, ops, people, date):
-    """Passwords for the accounts this run creates, written to the vault file before any account
-    exists; passwords already in the file (an earlier, interrupted run) are kept."""
-    new = [op for op in ops if op.kind == "add_user"]
-    if not new:
-        return {}
-    vault = PasswordVault(params["password_file"], params["vault_id"], module.run_command)
-    stored = vault.read()
-    changed = False
-    for op in new:
-        entry = stored.get(op.staff_no)
-        if not entry or not entry.get("password"):
-            stored[op.staff_no] = {
-                "account": op.attrs["sAMAccountName"],
-                "name": people[op.staff_no].name if op.staff_no in people else "",
-                "password": generate_password(params["password_length"]),
-            }
-            changed = True
-    if changed:
-        vault.write(
-            stored, f"人事異動 初期パスワード（{date} 発令、§6-3(7)）。本人への交付後は破棄すること。"
-        )
-    return {staff_no: entry["password"] for staff_no, entry in stored.items()}
+from ansible.module_utils.workplan.journal import JOURNAL_ARGUMENT_SPEC, ControllerGone
 
 
 def main():
     argument_spec = dict(PLAN_ARGS)
     argument_spec.update(
         phase={"type": "str", "required": True, "choices": ["prepare", "cutover"]},
-        password_file={"type": "path", "no_log": False},
-        vault_id={"type": "str", "no_log": False},
-        password_length={"type": "int", "default": 16, "no_log": False},
+        **steps.AD_ARGS,
         **JOURNAL_ARGUMENT_SPEC,
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -197,53 +154,17 @@ def main():
     ctx = None
     try:
         ctx = plan_from_inputs(params)
-        result = ctx.result
-        ops = result.ops_for(params["phase"], pending_prepare=not module.check_mode)
-        creates = any(op.kind == "add_user" for op in ops)
-        if creates and not module.check_mode and not (params.get("password_file") and params.get("vault_id")):
-            module.fail_json(
-                msg="新規アカウントの初期パスワードを渡すため password_file と vault_id が必要です。"
-                "何も変更していません"
-            )
-        output = {
-            "changed": bool(ops),
-            "summary": hr_transfer_plan.summary(result, ops),
-            "people": [person_record(p) for _staff_no, p in sorted(result.people.items())],
-            "warnings_list": result.warnings,
-            "applied": {},
-            "encoding": ctx.encoding,
-            "effective_date": ctx.effective_date,
-        }
-        if module._diff:
-            output["diff"] = hr_transfer_plan.render_diff(result, params["phase"], ops)
-        if ops and not module.check_mode:
-            passwords = initial_passwords(module, params, ops, result.people, ctx.effective_date)
-            applied_at = time.monotonic()
-            ctx.directory.journal = Journal.from_module(module, "ad_personnel")
-            output["applied"] = hr_transfer_ad.apply(ctx.directory, ops, passwords)
-            ctx.timings["apply"] = time.monotonic() - applied_at
-            if passwords:
-                output["password_file"] = params["password_file"]
+        ops = steps.ad_ops(ctx, params["phase"], module.check_mode)
+        steps.needs_vault(params, ops, module.check_mode)
+        output = {"changed": bool(ops), "encoding": ctx.encoding, "effective_date": ctx.effective_date}
+        output.update(steps.ad_step(module, ctx, params["phase"], ops))
     except InputProblems as exc:
         module.fail_json(msg=str(exc), errors=exc.problems, changed=False)
-    except ControllerGone as exc:
-        writes = ctx.directory.writes
-        module.fail_json(
-            msg=f"ansible-playbook が終了したため、AD への {writes} 件目の変更の後で止めました"
-            f"（変更は作業計画の記録に残っています） / stopped after {writes} changes: {exc}",
-            writes_done=writes,
-            changed=writes > 0,
-        )
-    except (DirectoryError, VaultFileError) as exc:
-        if ctx is None:
-            module.fail_json(msg=f"AD を読めません。何も変更していません: {exc}", changed=False)
-        writes = ctx.directory.writes
-        module.fail_json(
-            msg=f"AD への適用が {writes} 件目の変更の後で止まりました。"
-            f"もう一度実行すると残りが適用されます: {exc}",
-            writes_done=writes,
-            changed=writes > 0,
-        )
+    except steps.StepFailed as exc:
+        module.fail_json(msg=exc.msg, **exc.fields)
+    except (ControllerGone, DirectoryError, VaultFileError) as exc:
+        failed = steps.ad_failure(ctx, exc)
+        module.fail_json(msg=failed.msg, **failed.fields)
     finally:
         if ctx is not None:
             ctx.directory.close()

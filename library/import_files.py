@@ -137,35 +137,15 @@ warnings_list:
   elements: str
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.directory.ldap import HAS_LDAP3, DirectoryError
-from ansible.module_utils.hr_transfer import exports as hr_transfer_exports
-from ansible.module_utils.hr_transfer import limits as hr_transfer_limits
+from ansible.module_utils.hr_transfer import steps
 from ansible.module_utils.hr_transfer.run import PLAN_ARGS, InputProblems, plan_from_inputs
-
-SYSTEMS = {
-    "skysea_organisation.csv": ("SKYSEA", "組織インポート（管理コンソール > 組織 > インポート）"),
-    "skysea_users.csv": ("SKYSEA", "ユーザーインポート（所属・役職・状態）"),
-    "skysea_managers.csv": ("SKYSEA", "管理者（残業上限・超過勤務）設定のインポート"),
-    "workflow_routes.csv": ("SKYSEA ワークフロー", "承認経路のインポート"),
-    "pc_assets.csv": ("資産台帳", "PC 資産台帳の差し替え（移動した PC の所属・設置場所）"),
-    "plan_by_person.csv": ("人事課確認", "異動者別の計画一覧を人事課と照合（取込なし）"),
-}
 
 
 def main():
     argument_spec = dict(PLAN_ARGS)
-    argument_spec.update(
-        output_dir={"type": "path", "required": True},
-        ledger={"type": "path"},
-        ledger_moving_kinds={"type": "list", "elements": "str", "default": ["ノートPC", "2in1PC"]},
-        sites={"type": "list", "elements": "dict", "default": []},
-        approver_titles={"type": "dict"},
-        encoding={"type": "str", "default": "cp932", "choices": ["cp932", "utf-8-sig"]},
-        automated_routes={"type": "list", "elements": "str", "default": []},
-    )
+    argument_spec.update(steps.IMPORT_ARGS)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if not HAS_LDAP3:
         module.fail_json(msg="the ldap3 Python library is required on the controller")
@@ -177,106 +157,12 @@ def main():
         module.fail_json(msg=str(exc), errors=exc.problems, changed=False)
     except DirectoryError as exc:
         module.fail_json(msg=f"AD を読めません。何も書いていません: {exc}")
-    exports = hr_transfer_exports.Exports(
-        ctx.current,
-        ctx.nxt,
-        ctx.org_diff,
-        ctx.result.final,
-        ctx.result.people,
-        params["account_prefix"],
-        params.get("approver_titles"),
-    )
-    ledger = None
-    if params.get("ledger"):
-        with open(params["ledger"], "rb") as handle:
-            ledger = hr_transfer_limits.read_table(handle.read(), os.path.basename(params["ledger"]))
     try:
-        built = hr_transfer_exports.build_files(
-            exports,
-            ctx.result,
-            params["route_groups"],
-            params["encoding"],
-            ledger=ledger,
-            moving_kinds=set(params["ledger_moving_kinds"]),
-            site_names={s.get("id"): s.get("name", "") for s in params["sites"]},
-        )
-    except UnicodeEncodeError as exc:  # the input checks name every such character first
-        module.fail_json(
-            msg=f"{params['encoding']} で書けない文字があります。何も書いていません: {exc}", changed=False
-        )
-    contents, route_systems, pc_changes, by_person = (
-        built.contents,
-        built.route_systems,
-        built.pc_changes,
-        built.by_person,
-    )
-    sums = "".join(
-        f"{hr_transfer_exports.sha256(data)}  {name}\n" for name, (data, _n) in sorted(contents.items())
-    )
-    contents["SHA256SUMS"] = (sums.encode("ascii"), len(contents))
-
-    automated = {
-        hr_transfer_exports.ROUTE_FILES[r][0]
-        for r in params["automated_routes"]
-        if r in hr_transfer_exports.ROUTE_FILES
-    }
-    out = params["output_dir"]
-    files, checklist, diff = [], [], []
-    changed = False
-    for name, (data, count) in sorted(contents.items()):
-        path = os.path.join(out, name)
-        old = None
-        if os.path.exists(path):
-            with open(path, "rb") as handle:
-                old = hr_transfer_exports.sha256(handle.read())
-        digest = hr_transfer_exports.sha256(data)
-        system, action = SYSTEMS.get(name) or route_systems.get(name) or ("", "")
-        if name in automated:
-            action = "取込不要（transfer_accounts が同じ作業で反映。ファイルは記録用）"
-        files.append({"name": name, "path": path, "rows": count, "sha256": digest, "system": system})
-        if system:
-            checklist.append(f"□ {system}: {action} — {name}（{count} 行、sha256 {digest}）")
-        if old != digest:
-            changed = True
-            diff.append(
-                {
-                    "before_header": f"ファイル {name}",
-                    "before": {"sha256": old or "なし"},
-                    "after": {"sha256": digest, "行数": count, "取込先": system},
-                }
-            )
-    if changed:
-        diff.append({"before_header": "手作業の取込（チェックリスト）", "before": [], "after": checklist})
-        for key, (view_before, view_after) in by_person.items():
-            if view_before != view_after:
-                diff.append({"before_header": f"異動者 {key}", "before": view_before, "after": view_after})
-        shown = {pc.split(" ", 1)[0] for _b, a in by_person.values() for pc in a.get("PC", [])}
-        rest = [(old_row, new_row) for asset, old_row, new_row in pc_changes if asset not in shown]
-        if rest:  # PCs of renamed and abolished departments (the movers' PCs are under each person)
-            diff.append(
-                {
-                    "before_header": f"PC 資産台帳（所属名の変更・廃止による {len(rest)} 台）",
-                    "before": [hr_transfer_exports.describe_pc(old) for old, _new in rest],
-                    "after": [hr_transfer_exports.describe_pc(new) for _old, new in rest],
-                }
-            )
-    if changed and not module.check_mode:
-        os.makedirs(out, exist_ok=True)
-        for name, (data, _count) in contents.items():
-            tmp = os.path.join(out, f".{name}.tmp")
-            with open(tmp, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, os.path.join(out, name))
-    result = {
-        "changed": changed,
-        "files": files,
-        "checklist": checklist,
-        "output_dir": out,
-        "warnings_list": sorted(set(exports.warnings)),
-        "transfer_users": built.transfer_users,
-    }
-    if params.get("ledger"):
-        result["pcs_moved"] = len(pc_changes)
+        exports, built = steps.build_exports(params, ctx)
+    except steps.StepFailed as exc:
+        module.fail_json(msg=exc.msg, **exc.fields)
+    changed, result, diff = steps.import_step(params, exports, built, module.check_mode, module._diff)
+    result["changed"] = changed
     if module._diff:
         result["diff"] = diff
     module.exit_json(**result)

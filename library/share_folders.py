@@ -126,59 +126,12 @@ smb_operations:
   type: int
 """
 
-import re
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.directory.ldap import HAS_LDAP3, DirectoryError, LdapDirectory
-from ansible.module_utils.directory.smb import (
-    HAS_SMBPROTOCOL,
-    SID_ADMINISTRATORS,
-    SID_SYSTEM,
-    ShareClient,
-    ShareError,
-)
-from ansible.module_utils.hr_transfer import folders as hr_transfer_folders
+from ansible.module_utils.directory.smb import HAS_SMBPROTOCOL
+from ansible.module_utils.hr_transfer import steps
 from ansible.module_utils.hr_transfer.run import InputProblems, load_organisations
-from ansible.module_utils.workplan.journal import JOURNAL_ARGUMENT_SPEC, ControllerGone, Journal
-
-ADMIN_NAMES = {SID_ADMINISTRATORS: "Administrators", SID_SYSTEM: "SYSTEM"}
-
-
-SID = re.compile(r"^S-1-(?:[0-9]{1,13})(?:-[0-9]{1,10}){1,15}$")
-SHARE_BAD = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
-
-
-def sid_problem(value):
-    """Why value is not a SID in its string form (S-1-5-32-544), or None."""
-    text = str(value)
-    if not SID.match(text) or any(int(part) > 0xFFFFFFFF for part in text.split("-")[3:]):
-        return f"admin_sids: {text[:80]!r} is not a SID such as S-1-5-32-544"
-    return None
-
-
-def argument_problems(params):
-    """Arguments that can never be right, found before the directory or the share is contacted.
-    Folder names and group names of the masters are checked with them (org.load)."""
-    problems = [p for p in (sid_problem(v) for v in params["admin_sids"]) if p]
-    if not params["admin_sids"]:
-        problems.append("admin_sids is empty: every folder would lose its administrators")
-    share = params["smb_share"]
-    if not share.strip() or len(share) > 80 or SHARE_BAD.search(share):
-        problems.append(
-            f"smb_share {share[:80]!r} is not a share name (1-80 characters, no \\ / : * ? \" < > |)"
-        )
-    return problems
-
-
-def group_sids(params, base):
-    directory = LdapDirectory(
-        params["ldap_url"], params["ldap_bind_dn"], params["ldap_bind_password"], params["ldap_ca_file"], base
-    )
-    with directory:
-        return {
-            attrs["sAMAccountName"][0]: attrs["objectSid"][0]
-            for _dn, attrs in directory.search(base, "(objectClass=group)", ["sAMAccountName", "objectSid"])
-        }
+from ansible.module_utils.workplan.journal import JOURNAL_ARGUMENT_SPEC
 
 
 def main():
@@ -187,18 +140,13 @@ def main():
             "organisation": {"type": "dict", "required": True},
             "organisation_next": {"type": "dict"},
             "phase": {"type": "str", "required": True, "choices": ["prepare", "cutover"]},
-            "smb_server": {"type": "str", "required": True},
-            "smb_share": {"type": "str", "required": True},
-            "smb_username": {"type": "str", "required": True},
-            "smb_password": {"type": "str", "required": True, "no_log": True},
-            "smb_encrypt": {"type": "bool", "default": True},
+            **steps.SHARE_ARGS,
             "ldap_url": {"type": "str", "required": True},
             "ldap_bind_dn": {"type": "str", "required": True},
             "ldap_bind_password": {"type": "str", "required": True, "no_log": True},
             "ldap_ca_file": {"type": "path", "required": True},
             "ldap_base_dn": {"type": "str", "required": True},
             "departments_ou": {"type": "str", "default": "OU=Departments"},
-            "admin_sids": {"type": "list", "elements": "str", "default": ["S-1-5-32-544", "S-1-5-18"]},
             **JOURNAL_ARGUMENT_SPEC,
         },
         supports_check_mode=True,
@@ -206,108 +154,36 @@ def main():
     if not HAS_LDAP3 or not HAS_SMBPROTOCOL:
         module.fail_json(msg="the ldap3 and smbprotocol Python libraries are required on the controller")
     params = module.params
-    bad = argument_problems(params)
+    bad = steps.share_argument_problems(params)
     if bad:  # refused before the directory or the share is contacted
-        module.fail_json(msg="引数に誤りがあります。何も変更していません / bad arguments, nothing changed: "
-                         + "; ".join(bad), errors=bad)
+        module.fail_json(
+            msg="引数に誤りがあります。何も変更していません / bad arguments, nothing changed: "
+            + "; ".join(bad),
+            errors=bad,
+        )
     base = params["ldap_base_dn"]
     try:
         current, nxt, org_diff = load_organisations(params)
     except InputProblems as exc:
         module.fail_json(msg=str(exc), errors=exc.problems)
     try:
-        sids = group_sids(params, base)
+        with LdapDirectory(
+            params["ldap_url"],
+            params["ldap_bind_dn"],
+            params["ldap_bind_password"],
+            params["ldap_ca_file"],
+            base,
+        ) as directory:
+            sids = steps.group_sids(directory, base)
     except DirectoryError as exc:
         module.fail_json(msg=f"グループの SID を AD から読めません: {exc}")
-    names = {sid: name for name, sid in sids.items()}
-    share = None
     try:
-        share = ShareClient(
-            params["smb_server"],
-            params["smb_share"],
-            params["smb_username"],
-            params["smb_password"],
-            encrypt=params["smb_encrypt"],
-        )
-        state = {}
-        for path in hr_transfer_folders.folders_of_interest(current, nxt, org_diff):
-            state[path] = share.get_dacl(path) if share.exists(path) else None
-        ops, problems = hr_transfer_folders.plan(
-            current, nxt, org_diff, state, sids, tuple(params["admin_sids"])
-        )
-        if problems:
-            module.fail_json(
-                msg="共有フォルダを所属マスタに合わせられません。何も変更していません:\n"
-                + "\n".join(problems),
-                errors=problems,
-            )
-        ops = hr_transfer_folders.ops_for(ops, params["phase"], pending_prepare=not module.check_mode)
-        missing = sorted({g for op in ops for g in op.missing_groups})
-        if missing and not module.check_mode:
-            module.fail_json(
-                msg="ACL に使うグループが AD にありません"
-                "（先に ad_personnel の prepare を実行してください）: " + ", ".join(missing)
-            )
-        admin_names = [ADMIN_NAMES.get(sid, sid) for sid in params["admin_sids"]]
-        names.update(ADMIN_NAMES)
-        entries = {}
-        for op in ops:
-            target = op.new_path or op.path
-            old = state.get(op.path)
-            entry = entries.setdefault(
-                target,
-                {
-                    "before_header": target,
-                    "before": {
-                        "フォルダ": op.path if old is not None else "なし",
-                        "ACL": old.describe(names) if old is not None else [],
-                    },
-                    "after": {"フォルダ": target},
-                },
-            )
-            entry["after"]["ACL"] = op.describe(admin_names) if op.rights else entry["before"]["ACL"]
-            entry["after"]["理由"] = op.reason
-        if not module.check_mode:
-            journal = Journal.from_module(module, "share_folders")
-            for op in ops:
-                journal.check_controller()
-                target = f"//{params['smb_server']}/{params['smb_share']}"
-                after = {"path": op.new_path or op.path, "reason": op.reason}
-                try:
-                    if op.kind == "create":
-                        share.mkdir(op.path)
-                        share.set_dacl(op.path, op.dacl)
-                    elif op.kind == "rename":
-                        share.rename(op.path, op.new_path)
-                    else:
-                        share.set_dacl(op.path, op.dacl)
-                except ShareError as exc:
-                    journal.write(
-                        op.kind, target=target, obj=op.path, after=after, ok=False, note=str(exc)[:300]
-                    )
-                    raise
-                journal.write(op.kind, target=target, obj=op.path, after=after)
-    except ShareError as exc:
-        module.fail_json(msg=f"共有フォルダの操作に失敗しました: {exc}")
-    except ControllerGone as exc:
-        module.fail_json(
-            msg=f"ansible-playbook が終了したため、共有フォルダの変更を途中で止めました / stopped: {exc}",
-            changed=True,
-        )
-    finally:
-        if share is not None:
-            share.close()
-    result = {
-        "changed": bool(ops),
-        "folders": [
-            {"path": op.path, "new_path": op.new_path, "op": op.kind, "phase": op.phase, "reason": op.reason}
-            for op in ops
-        ],
-        "missing_groups": missing,
-        "smb_operations": share.ops if share else 0,
-    }
+        result, entries = steps.share_step(module, current, nxt, org_diff, sids, params["phase"])
+    except steps.StepFailed as exc:
+        module.fail_json(msg=exc.msg, **exc.fields)
+    result["changed"] = bool(result["folders"])
     if module._diff:
-        result["diff"] = list(entries.values())
+        result["diff"] = entries
     module.exit_json(**result)
 
 

@@ -227,69 +227,20 @@ batch:
   type: dict
 """
 
-import datetime
-import os
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.directory.ldap import HAS_LDAP3, DirectoryError, LdapDirectory
-from ansible.module_utils.transfer import accounts as model
-from ansible.module_utils.transfer import csvimport
-from ansible.module_utils.transfer.rest import TransferClient, TransferError
-from ansible.module_utils.workplan.journal import JOURNAL_ARGUMENT_SPEC, ControllerGone, Journal
-
-NOTHING_CHANGED = "何も変更していません / nothing changed"
+from ansible.module_utils.directory.ldap import HAS_LDAP3, DirectoryError
+from ansible.module_utils.transfer import accounts_step
+from ansible.module_utils.transfer.accounts_step import NOTHING_CHANGED, SystemFailed
+from ansible.module_utils.workplan.journal import JOURNAL_ARGUMENT_SPEC, Journal
 
 
 def argument_spec():
-    item = {"type": "list", "elements": "dict", "default": []}
     return {
-        "system": {"type": "str", "required": True},
-        "segments": {"type": "list", "elements": "str", "required": True},
-        "backend": {"type": "str", "choices": ["rest", "csv"], "default": "rest"},
-        "api_url": {"type": "str"},
-        "api_key": {"type": "str", "no_log": True},
-        "timeout": {"type": "float", "default": 15.0},
-        "validate_certs": {"type": "bool", "default": True},
-        "ca_path": {"type": "path"},
-        "users": item,
-        "groups": item,
-        "routes": item,
-        "state": {"type": "str", "choices": ["present", "exact", "absent"], "default": "present"},
-        "allow_empty": {"type": "bool", "default": False},
-        "default_side": {"type": "str"},
-        "keep_users": {"type": "list", "elements": "str", "default": [], "no_log": False},
-        "keep_groups": {"type": "list", "elements": "str", "default": []},
-        "import_dir": {"type": "path"},
-        "export_dir": {"type": "path"},
-        "wait_import": {"type": "float", "default": 60.0},
-        "directory": {
-            "type": "dict",
-            "no_log": False,
-            "options": {
-                "ldap_url": {"type": "str", "required": True},
-                "ldap_bind_dn": {"type": "str", "required": True},
-                "ldap_bind_password": {"type": "str", "required": True, "no_log": True},
-                "ldap_ca_file": {"type": "path", "required": True},
-                "ldap_base_dn": {"type": "str", "required": True},
-            },
-        },
+        **accounts_step.system_options(),
+        "directory": {"type": "dict", "no_log": False, "options": accounts_step.DIRECTORY_OPTIONS},
         "ad_groups_planned": {"type": "list", "elements": "str", "default": []},
-        "hosts": {"type": "list", "elements": "str", "default": []},
         **JOURNAL_ARGUMENT_SPEC,
     }
-
-
-def argument_problems(params):
-    problems = []
-    if params["backend"] == "rest" and not (params["api_url"] and params["api_key"]):
-        problems.append("backend rest needs api_url and api_key")
-    if params["backend"] == "csv" and not (params["import_dir"] and params["export_dir"]):
-        problems.append("backend csv needs import_dir and export_dir")
-    if not 0 < params["timeout"] <= 300:
-        problems.append(f"timeout {params['timeout']} is not within 0 < timeout <= 300")
-    if not 0 < params["wait_import"] <= 3600:
-        problems.append(f"wait_import {params['wait_import']} is not within 0 < wait_import <= 3600")
-    return problems
 
 
 def missing_ad_groups(params, wanted, check_mode):
@@ -299,121 +250,17 @@ def missing_ad_groups(params, wanted, check_mode):
         return []
     if not HAS_LDAP3:
         return ["directory: the ldap3 Python library is required on the controller"]
-    names = {str(g.get("ad_group") or g.get("name")) for g in wanted["groups"] if isinstance(g, dict)}
-    if not names:
+    if not [g for g in wanted["groups"] if isinstance(g, dict)]:
         return []
-    directory = LdapDirectory(
-        conn["ldap_url"],
-        conn["ldap_bind_dn"],
-        conn["ldap_bind_password"],
-        conn["ldap_ca_file"],
-        conn["ldap_base_dn"],
-    )
-    with directory:
-        found = {
-            attrs["sAMAccountName"][0]
-            for _dn, attrs in directory.search(
-                conn["ldap_base_dn"], "(objectClass=group)", ["sAMAccountName"]
-            )
-        }
-    planned = set(params["ad_groups_planned"]) if check_mode else set()
-    return [
-        f"groups: AD グループ {name} がありません（転送システムのグループは AD グループに対応させます）"
-        for name in sorted(names - found - planned)
-    ]
-
-
-def show(kind, item):
-    """One item as the lines a diff shows."""
-    if item is None:
-        return ""
-    if kind == "routes":
-        approval = "承認要" if item["approval"] == "required" else "承認不要"
-        return f"{item['group']}: {item['from']} → {item['to']}（{approval}）\n"
-    return "".join(f"{k}: {v}\n" for k, v in item.items())
-
-
-class Backend:
-    """The account store of one product: read, apply a change set, read back."""
-
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.batch = None
-        if self.params["backend"] == "rest":
-            p = self.params
-            self.client = TransferClient(
-                p["system"], p["api_url"], p["api_key"], p["timeout"], p["validate_certs"], p["ca_path"]
-            )
-
-    def read(self):
-        if self.params["backend"] == "rest":
-            return self.client.accounts()
-        return csvimport.read_export(self.params["export_dir"])
-
-    def apply(self, current, change_list, journal):
-        if self.params["backend"] == "rest":
-            for op, kind, key, before, after in change_list:
-                journal.check_controller()
-                target = f"{self.params['system']} {self.params['api_url']}"
-                try:
-                    if op == "delete":
-                        self.client.delete(kind, before)
-                    else:
-                        self.client.put(kind, after)
-                except TransferError as exc:
-                    journal.write(
-                        op,
-                        target=target,
-                        obj=f"{kind}/{key}",
-                        before=before,
-                        after=after,
-                        ok=False,
-                        note=str(exc)[:300],
-                    )
-                    raise
-                journal.write(op, target=target, obj=f"{kind}/{key}", before=before, after=after)
-            return
-        journal.check_controller()
-        final = model.apply_to(current, change_list)
-        files = csvimport.batch_files(final)
-        stamp = datetime.datetime.now().strftime("%Y%m%dT%H%M%S")
-        batch_id = f"{stamp}-{self.params['system']}-{os.getpid()}"
-        sums = csvimport.hand_over(self.params["import_dir"], batch_id, files)
-        self.batch = {
-            "id": batch_id,
-            "folder": os.path.join(self.params["import_dir"], batch_id),
-            "sha256": sums,
-        }
-        journal.write(
-            "import",
-            target=self.params["import_dir"],
-            obj=batch_id,
-            after={"files": sums, "changes": len(change_list)},
-        )
-        answer = csvimport.wait_result(self.params["import_dir"], batch_id, self.params["wait_import"])
-        self.batch["answer"] = answer
-        if answer is None:
-            raise csvimport.BatchError(
-                f"the product did not answer batch {batch_id} within {self.params['wait_import']:g} s; it "
-                f"stays in {self.params['import_dir']} (check the product's import service, then run again)"
-            )
-        if not answer.get("ok"):
-            raise csvimport.BatchError(
-                f"the product refused batch {batch_id}: {'; '.join(answer.get('errors') or [])}"
-            )
+    planned = params["ad_groups_planned"] if check_mode else []
+    return accounts_step.missing_ad_groups(wanted, accounts_step.directory_groups(conn), planned)
 
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
     params = module.params
-    wanted = {k: params[k] for k in model.KINDS}
-    if params["default_side"]:
-        wanted["users"] = [
-            dict(u, side=u.get("side") or params["default_side"]) if isinstance(u, dict) else u
-            for u in wanted["users"]
-        ]
-    problems = argument_problems(params) + model.check(wanted, params["segments"])
+    wanted = accounts_step.wanted_of(params)
+    problems = accounts_step.input_problems(params, wanted)
     if problems:  # refused before the system or the directory is contacted
         module.fail_json(
             msg=f"転送システム {params['system']} の入力に誤りがあります。{NOTHING_CHANGED}:\n"
@@ -425,70 +272,16 @@ def main():
     except DirectoryError as exc:
         module.fail_json(msg=f"AD のグループを読めません / cannot read the AD groups: {exc}")
     try:
-        backend = Backend(module)
-        current = backend.read()
-    except (TransferError, csvimport.BatchError) as exc:
-        module.fail_json(msg=f"転送システムの利用者を読めません / cannot read the accounts: {exc}")
-    change_list = model.changes(current, wanted, params["state"], params["keep_users"], params["keep_groups"])
-    after = model.apply_to(current, change_list)
-    problems += model.dangling(wanted, after) if params["state"] != "absent" else []
-    if (
-        params["state"] == "exact"
-        and not after["users"]
-        and current.get("users")
-        and not params["allow_empty"]
-    ):
-        problems.append(
-            "state exact with no users would remove every user of the system (allow_empty: true if meant)"
+        result = accounts_step.run(
+            params,
+            wanted,
+            problems,
+            module.check_mode,
+            module._diff,
+            lambda: Journal.from_module(module, "transfer_accounts"),
         )
-    if problems:
-        module.fail_json(
-            msg=f"転送システム {params['system']} の利用者を変更できません。{NOTHING_CHANGED}:\n"
-            + "\n".join(problems),
-            errors=problems,
-        )
-    result = {
-        "changed": bool(change_list),
-        "changes": [{"op": op, "kind": kind, "key": key} for op, kind, key, _b, _a in change_list],
-        "counts": {k: len(after[k]) for k in model.KINDS},
-        "changed_hosts": list(params["hosts"]) if change_list else [],
-    }
-    if module._diff:
-        result["diff"] = [
-            {
-                "before_header": f"{params['system']} {kind} {key}",
-                "after_header": f"{params['system']} {kind} {key}",
-                "before": show(kind, before),
-                "after": show(kind, new),
-            }
-            for _op, kind, key, before, new in change_list
-        ]
-    if change_list and not module.check_mode:
-        journal = Journal.from_module(module, "transfer_accounts")
-        try:
-            backend.apply(current, change_list, journal)
-            actual = model.apply_to(backend.read(), [])
-        except ControllerGone as exc:
-            module.fail_json(
-                msg=f"ansible-playbook が終了したため、転送システムの変更を途中で止めました / stopped: {exc}",
-                changed=True,
-            )
-        except (TransferError, csvimport.BatchError) as exc:
-            module.fail_json(
-                msg=f"転送システム {params['system']} の変更に失敗しました: {exc}",
-                changed=True,
-                batch=backend.batch,
-            )
-        if actual != after:
-            module.fail_json(
-                msg=f"転送システム {params['system']} の読み戻しが計画と一致しません"
-                "（別の変更が同時に行われた可能性）",
-                changed=True,
-                expected_counts=result["counts"],
-                actual_counts={k: len(actual[k]) for k in model.KINDS},
-            )
-    if backend.batch:
-        result["batch"] = backend.batch
+    except SystemFailed as exc:
+        module.fail_json(msg=exc.msg, **exc.fields)
     module.exit_json(**result)
 
 

@@ -342,6 +342,10 @@ def test_prepare_creates_disabled_accounts_and_vaults_their_passwords(rehearsal)
     out = rehearsal.apply(PREPARE_AT)
     assert out.returncode == 0, out.text[-6000:]
     assert "計画外 0 件" in out.text and "相違 0 件" in out.text
+    # the prepare work is recorded as done, so that the cutover runs do not repeat it
+    assert "personnel_transfer_prepared:" in (rehearsal.output_dir() / "prepared.yml").read_text(
+        encoding="utf-8"
+    )
     accounts = rehearsal.accounts()
     hires = [o for o in orders() if o.kind in ("採用", "転入")]
     for order in hires:
@@ -498,7 +502,9 @@ def test_a_killed_cutover_stops_its_module_and_is_reported_from_the_journal(rehe
     assert unmet(rehearsal), "every order had landed before the kill: the drill proves nothing"
 
     journal = [json.loads(line) for f in killed_run_journal(rehearsal) for line in f.read_text().splitlines()]
-    writes = [j for j in journal if j["module"] == "ad_personnel" and j["ok"] and j["action"] != "abandoned"]
+    writes = [
+        j for j in journal if j["module"] == "personnel_phase" and j["ok"] and j["action"] != "abandoned"
+    ]
     assert len(writes) >= 3 and any(j["action"] == "abandoned" for j in journal), journal[-3:]
 
     out = subprocess.run(
@@ -521,8 +527,9 @@ def test_a_killed_cutover_stops_its_module_and_is_reported_from_the_journal(rehe
     assert sum(1 for line in journalled.splitlines() if line.startswith("+ ")) == len(writes)
 
 
-def journal_writes(rehearsal, module="ad_personnel", skip=()):
-    """Changes MODULE journalled under the plan, in runs other than SKIP (journal file names)."""
+def journal_writes(rehearsal, module="personnel_phase", skip=(), share=False):
+    """Changes MODULE journalled under the plan, in runs other than SKIP (journal file names): those to
+    the directory, or with SHARE those to the file share (target //server/share)."""
     folder = rehearsal.project / "work" / "plans" / rehearsal.plan_id / "journal"
     count = 0
     for path in folder.glob("*.changes.jsonl"):
@@ -533,7 +540,13 @@ def journal_writes(rehearsal, module="ad_personnel", skip=()):
                 entry = json.loads(line)
             except ValueError:  # being written
                 continue
-            count += entry.get("module") == module and entry.get("ok") and entry.get("action") != "abandoned"
+            on_share = str(entry.get("target", "")).startswith("//")
+            count += (
+                entry.get("module") == module
+                and entry.get("ok")
+                and entry.get("action") != "abandoned"
+                and on_share == share
+            )
     return count
 
 
@@ -565,7 +578,8 @@ def test_cutover_fails_clearly_when_the_directory_stops_mid_apply(rehearsal):
         assert stopped, "the cutover finished before the directory could be stopped:\n" + text[-3000:]
         assert proc.returncode != 0
         assert "AD への適用が" in text and "もう一度実行すると残りが適用されます" in text, text[-4000:]
-        assert "TASK [personnel_transfer : Cut over the file share" not in text
+        # the cutover stopped at its AD step: no folder of the share was touched by this run
+        assert journal_writes(rehearsal, skip=earlier_runs, share=True) == 0
     finally:
         result = samba(rehearsal, "up")
         assert result.returncode == 0, result.stderr[-3000:]
@@ -626,9 +640,18 @@ def unmet(rehearsal):
     return problems
 
 
+def prepare_step(text):
+    """What the prepare step of a run's output did: its first line after the task header."""
+    found = re.search(r"^TASK \[personnel_transfer : Prepare [^\n]*\n+(\S+)", text, re.M)
+    return found.group(1) if found else None
+
+
 def test_rerun_after_restart_completes_with_nothing_lost_or_doubled(rehearsal):
     out = rehearsal.apply(CUTOVER_AT)
     assert out.returncode == 0, out.text[-6000:]
+    assert prepare_step(out.text) == "skipping:", (
+        "the cutover repeated the prepare work the record says is done"
+    )
     accounts = rehearsal.accounts()
     roster = list(csv.DictReader(io.StringIO(rehearsal.roster.read_text(encoding="utf-8-sig"))))
     hires = {o.staff_no for o in orders() if o.kind in ("採用", "転入")}
@@ -735,4 +758,5 @@ def test_a_second_run_changes_nothing(rehearsal):
     assert re.findall(r"^changed: ", check.text, re.M) == [], check.text[-4000:]
     again = rehearsal.apply("2027-04-01T07:30")
     assert again.returncode == 0, again.text[-4000:]
+    assert prepare_step(again.text) == "skipping:"
     assert re.findall(r"^changed: ", again.text, re.M) == [], again.text[-4000:]

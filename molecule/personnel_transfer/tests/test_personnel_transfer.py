@@ -84,3 +84,11 @@ def test_import_files_carry_their_checksums():
     sums = (imports / "SHA256SUMS").read_text(encoding="ascii").split("\n")
     named = [line.split("  ", 1)[1] for line in sums if line]
     assert named and all((imports / name).is_file() for name in named)
+
+
+def test_the_cutover_with_no_prepare_record_prepared_first_and_recorded_it():
+    """The converge is a cutover with no record of a prepare run: it prepares first (the hires above
+    exist) and leaves the record, so that a second cutover of the same inputs skips the prepare step."""
+    record = yaml.safe_load((EPHEMERAL / "personnel" / "molecule-2027-04" / "prepared.yml").read_text())
+    assert len(record["personnel_transfer_prepared"]) == 64
+    assert record["personnel_transfer_prepared_transfer"] == "molecule-2027-04"
