@@ -30,7 +30,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 # run: where PYTHONDONTWRITEBYTECODE is set, every ansible-playbook would compile it again (about 0.3 s
 # of CPU per guarded run). Python compiles a changed file in memory, so a stale file costs only time.
 bytecode: venv
-	$(BIN)/python -m compileall -q -j 0 jichitai_ops plugins filter_plugins library
+	$(BIN)/python -m compileall -q -j 0 jichitai_ops plugins filter_plugins
 
 # Debian packages of the lab stand-ins (Samba AD, Kea, NUT, sshd, mmdebstrap); needs root.
 system-deps:
