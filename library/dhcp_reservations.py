@@ -550,7 +550,10 @@ class Run:
 
         target = copy.deepcopy(reference)
         target["reservations"] = new_reservations
-        to_change = [n for n, s in subnets.items() if canonical_subnet(s) != canonical_subnet(target)]
+        # each subnet as comparable text once (a JSON dump of every reservation: the costly part)
+        canonical = {name: canonical_subnet(subnet) for name, subnet in subnets.items()}
+        canonical_target = canonical_subnet(target)
+        to_change = [n for n in subnets if canonical[n] != canonical_target]
         self.result.update(
             changes=changes,
             subnet_id=reference["id"],
@@ -569,7 +572,7 @@ class Run:
         self.result["changed_hosts"] = list(to_change)  # one call changes both peers: name them both
         diff = diff_items(p["subnet"], changes)
         for name in to_change:
-            if canonical_subnet(subnets[name]) != canonical_subnet(reference):
+            if canonical[name] != canonical[reference_name]:
                 diff.append(peer_diff(name, subnets[name], target))
         if self.result["peers_skipped"]:
             ja, en = converge_advice(None, self.result["peers_skipped"])
@@ -598,8 +601,9 @@ class Run:
         by_name = {c.name: c for c in self.clients}
         new_configs = {}
         for name in to_change:
-            dhcp4 = copy.deepcopy(configs[name])
-            replace_subnet(dhcp4, copy.deepcopy(target))
+            # configurations are plain JSON data: a JSON round trip copies them a few times faster
+            dhcp4 = json.loads(json.dumps(configs[name]))
+            replace_subnet(dhcp4, json.loads(json.dumps(target)))
             new_configs[name] = {"Dhcp4": dhcp4}
         # every peer must accept the new configuration before any peer is changed
         for name in to_change:
@@ -648,13 +652,13 @@ class Run:
         if not outcome.ok:
             self.fail_after_change(outcome)
         # read back: every changed peer now holds the target subnet
+        # Kea fills in defaults (option-data, client-classes, ...): compare what the ledger sets
+        wanted = sorted(new_lines)
         for name in to_change:
             try:
                 now = find_subnet(by_name[name].config_get()["Dhcp4"], self.p["subnet"])
             except KeaError as exc:
                 self.fail_read_back(f"cannot read back {name} after the change: {exc}")
-            # Kea fills in defaults (option-data, client-classes, ...): compare what the ledger sets
-            wanted = sorted(reservation_lines(target.get("reservations", [])))
             if now is None or sorted(reservation_lines(now.get("reservations", []))) != wanted:
                 self.fail_read_back(f"{name} does not show the new reservations after config-set")
 
