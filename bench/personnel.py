@@ -146,7 +146,7 @@ def naive_changes(results):
                 changes.append((group, "member", dn, "present"))
             for group in sorted(set(before.get("グループ", [])) - set(after.get("グループ", []))):
                 changes.append((group, "member", dn, "absent"))
-    for result in [r for n, r in results.items() if n.startswith(PREPARE)]:
+    for result in [r for n, r in results.items() if PREPARE in n]:
         counted += sum(
             9 for e in ad_entries(result) if isinstance(e.get("after"), dict) and not e.get("before")
         )
@@ -483,10 +483,16 @@ def run(naive_calls=60, keep=False):
             writes = [t.get("ldap_writes", 0) for t in phase_timings]
             applied = [t.get("apply", 0) for t in phase_timings]
             figures["ldap_writes"] = sum(writes)
+            figures["steps"] = {  # where each phase module's time went (read, plan, per step)
+                f"{run} {'prepare' if PREPARE in n else 'cutover'}": r["timings"]
+                for run, results in (("plan", planned), ("prepare run", prep), ("cutover run", cut))
+                for n, r in results.items()
+                if (PREPARE in n or CUTOVER in n) and "timings" in r
+            }
             figures["ad_apply"] = sum(applied)
             figures["speedup"] = figures["naive_full"] / figures["apply"]
             figures["applied"] = applied_counts(  # both runs: a cutover prepares too when nothing recorded it
-                *[r for run in (prep, cut) for n, r in run.items() if n.startswith(PREPARE) or CUTOVER in n]
+                *[r for run in (prep, cut) for n, r in run.items() if PREPARE in n or CUTOVER in n]
             )
             figures["floor_writes"], figures["floor_read"], figures["floor_per_kind"] = floor_directory(
                 access, roster, figures["applied"]
@@ -530,6 +536,11 @@ def report(f):
         f"the list needs {f['naive_full_calls']} calls -> {f['naive_full']:.0f} s extrapolated",
         f"personnel: speed-up over the naive way: {f['speedup']:.0f}x "
         f"[goal >= {GOALS['speedup']:.0f}x: {mark(f['speedup'] >= GOALS['speedup'])}]",
+        *(
+            f"personnel: {where} module: "
+            + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items() if k != "ldap_writes")
+            for where, timings in f["steps"].items()
+        ),
     ]
 
 

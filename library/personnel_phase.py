@@ -186,6 +186,16 @@ options:
         type: list
         elements: str
         default: []
+  prepared_record:
+    description:
+      - A file that an applied prepare phase writes when all its steps succeeded (YAML, mode 0600),
+        holding I(prepared_digest) as C(personnel_transfer_prepared); a later cutover run compares it
+        with the digest of its own inputs to leave out the prepare phase that is done. Not written in
+        check mode nor by a cutover.
+    type: path
+  prepared_digest:
+    description: The digest of the inputs the prepare phase was done for, written into I(prepared_record).
+    type: str
   hosts:
     description:
       - Inventory names the directory, share and file changes are attributed to (the play's AD host),
@@ -328,12 +338,18 @@ changed_hosts:
   returned: always
   type: list
   elements: str
+prepared_record:
+  description: I(prepared_record), when an applied prepare phase wrote it.
+  returned: when written
+  type: str
 timings:
   description: Seconds spent reading, planning, applying and per step, and the number of LDAP writes.
   returned: always
   type: dict
 """
 
+import json
+import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
@@ -373,6 +389,8 @@ def argument_spec():
         import_files={"type": "bool", "default": True},
         transfer_systems={"type": "list", "elements": "dict", "default": [], "options": system},
         hosts={"type": "list", "elements": "str", "default": []},
+        prepared_record={"type": "path"},
+        prepared_digest={"type": "str"},
         **JOURNAL_ARGUMENT_SPEC,
     )
     return spec
@@ -512,6 +530,26 @@ class Phase:
             self.out["changed"] |= result["changed"]
             self.timed(f"transfer_{item['system']}", started)
         self.out["changed_hosts"] = sorted(set((list(params["hosts"]) if self.touched else []) + hosts))
+        if phase == "prepare" and not self.check and params["prepared_record"]:
+            self.record(params["prepared_record"], params["prepared_digest"] or "")
+
+    def record(self, path, digest):
+        """The record that the prepare of these inputs is done: bookkeeping of the run, not a change."""
+        folder = os.path.dirname(path) or "."
+        os.makedirs(folder, exist_ok=True)
+        text = (
+            "---\n# 準備フェーズの実施記録（切替の実施で準備を繰り返さないため）。"
+            "削除すると次の切替の前に準備をもう一度実行します\n"
+            f"personnel_transfer_prepared: {json.dumps(digest)}\n"
+            f"personnel_transfer_prepared_at: {json.dumps(time.strftime('%Y-%m-%dT%H:%M:%S%z'))}\n"
+        )
+        tmp = os.path.join(folder, ".prepared.tmp")
+        with open(
+            os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8"
+        ) as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+        self.out["prepared_record"] = path
 
     def result(self, started):
         timings = {k: round(v, 3) for k, v in self.ctx.timings.items()}

@@ -51,7 +51,7 @@ SID = re.compile(r"^S-1-(?:[0-9]{1,13})(?:-[0-9]{1,10}){1,15}$")
 SHARE_BAD = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 SYSTEMS = {
-    "skysea_organisation.csv": ("SKYSEA", "組織ツリーのインポート（新設・名称変更・廃止）"),
+    "skysea_organisation.csv": ("SKYSEA", "組織インポート（管理コンソール > 組織 > インポート）"),
     "skysea_users.csv": ("SKYSEA", "ユーザーインポート（所属・役職・状態）"),
     "skysea_managers.csv": ("SKYSEA", "管理者（残業上限・超過勤務）設定のインポート"),
     "workflow_routes.csv": ("SKYSEA ワークフロー", "承認経路のインポート"),
