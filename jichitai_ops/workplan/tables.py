@@ -77,7 +77,17 @@ def _import_files(result: dict) -> dict | None:
     }
 
 
-TABLES = {"dhcp_reservations": _dhcp, "ad_personnel": _personnel, "import_files": _import_files}
+def _personnel_phase(result: dict) -> dict | None:
+    """A personnel transfer's phase: its people, or (a phase without people) its import files."""
+    return _personnel(result) or _import_files(result)
+
+
+TABLES = {
+    "dhcp_reservations": _dhcp,
+    "ad_personnel": _personnel,
+    "import_files": _import_files,
+    "personnel_phase": _personnel_phase,
+}
 
 
 def table(action: str, result: dict) -> dict | None:

@@ -102,3 +102,11 @@ def test_import_files_read_as_one_line_per_file():
     )
     assert t["columns"][:3] == ["ファイル", "取込先", "行数"]
     assert t["rows"] == [["skysea_users.csv", "SKYSEA", 1150, "9f2c" * 4]]
+
+
+def test_a_personnel_phase_reads_as_its_people_or_else_its_import_files():
+    people = {"people": [{"staff_no": "100123", "name": "山田 太郎", "kinds": ["異動"], "lines": [2]}]}
+    files = {"files": [{"name": "skysea_users.csv", "system": "SKYSEA", "rows": 3, "sha256": "ab" * 32}]}
+    assert tables.table("personnel_phase", people | files)["title"] == "異動者ごとの変更"
+    assert tables.table("personnel_phase", files)["rows"] == [["skysea_users.csv", "SKYSEA", 3, "ab" * 8]]
+    assert tables.table("personnel_phase", {"changed": True}) is None
