@@ -32,6 +32,7 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - directory_connection
+  - departments_ou
   - workplan_journal
 notes:
   - Supports check mode and diff mode; the diff has one line per object.

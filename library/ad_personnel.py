@@ -35,24 +35,14 @@ options:
     type: str
     choices: [prepare, cutover]
     required: true
-  effective_date:
-    description: Effective date (発令日) used in notes; defaults to the most frequent date of the list.
-  password_file:
-    description: Vault-encrypted file that receives the initial passwords of new accounts.
-    type: path
-  vault_id:
-    description:
-      - Vault id as C(label@/path/to/password-file) (or a vault client script) used to encrypt
-        I(password_file). Required when the list creates accounts.
-    type: str
-  password_length:
-    description: Length of generated initial passwords.
-    type: int
-    default: 16
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - controller_platform
   - directory_connection
+  - departments_ou
+  - organisation_masters
   - hr_transfer_plan
+  - initial_passwords
   - workplan_journal
 requirements:
   - ldap3
@@ -61,11 +51,6 @@ notes:
   - "Runs on the controller (C(delegate_to: localhost)); supports check mode and diff mode."
   - Accounts are found by C(employeeID) (the staff number); OUs and groups by the department code.
 attributes:
-  platform:
-    platforms: posix
-    details: >-
-      Runs where the task runs, usually the controller (delegated to localhost); it reaches the
-      servers over the network.
   check_mode:
     support: full
     details: Plans every LDAP change from the directory as read and changes nothing.
@@ -133,19 +118,19 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.directory.ldap import HAS_LDAP3, DirectoryError
-from ansible.module_utils.hr_transfer import steps
+from ansible.module_utils.hr_transfer import specs, steps
 from ansible.module_utils.hr_transfer.passwords import VaultFileError
-from ansible.module_utils.hr_transfer.run import PLAN_ARGS, InputProblems, plan_from_inputs
+from ansible.module_utils.hr_transfer.run import InputProblems, plan_from_inputs
 from ansible.module_utils.workplan.journal import JOURNAL_ARGUMENT_SPEC, ControllerGone
 
 
 def main():
-    argument_spec = dict(PLAN_ARGS)
-    argument_spec.update(
-        phase={"type": "str", "required": True, "choices": ["prepare", "cutover"]},
-        **steps.AD_ARGS,
+    argument_spec = {
+        **specs.plan_spec(),
+        "phase": {"type": "str", "required": True, "choices": ["prepare", "cutover"]},
+        **specs.INITIAL_PASSWORDS,
         **JOURNAL_ARGUMENT_SPEC,
-    )
+    }
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if not HAS_LDAP3:
         module.fail_json(msg="the ldap3 Python library is required on the controller")

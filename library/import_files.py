@@ -35,31 +35,6 @@ version_added: "1.0.0"
 author:
   - jichitai-ops maintainers (@jichitai-ops)
 options:
-  output_dir:
-    description: Folder that receives the files (created when missing).
-    type: path
-    required: true
-  ledger:
-    description: PC asset ledger (CSV, UTF-8 with BOM or CP932); an updated copy is written to I(output_dir).
-    type: path
-  ledger_moving_kinds:
-    description: Values of the ledger column C(種別) whose PCs move with their user.
-    type: list
-    elements: str
-    default: [ノートPC, 2in1PC]
-  sites:
-    description: The site list (C(jichitai_sites)); names the location of a new department's PCs.
-    type: list
-    elements: dict
-    default: []
-  approver_titles:
-    description: Titles that can fill an approval step, per step title of C(approval_route).
-    type: dict
-  encoding:
-    description: Encoding of the import files.
-    type: str
-    default: cp932
-    choices: [cp932, utf-8-sig]
   automated_routes:
     description:
       - Transfer routes whose accounts a later task applies with C(transfer_accounts). Their files are
@@ -69,18 +44,17 @@ options:
     default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - controller_platform
   - directory_connection
+  - departments_ou
+  - organisation_masters
   - hr_transfer_plan
+  - hr_import_files
 requirements:
   - ldap3
 notes:
   - "Runs on the controller (C(delegate_to: localhost)); supports check mode and diff mode."
 attributes:
-  platform:
-    platforms: posix
-    details: >-
-      Runs where the task runs, usually the controller (delegated to localhost); it reaches the
-      servers over the network.
   check_mode:
     support: full
     details: Computes every file and its checksum; writes nothing.
@@ -139,13 +113,13 @@ warnings_list:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.directory.ldap import HAS_LDAP3, DirectoryError
-from ansible.module_utils.hr_transfer import steps
-from ansible.module_utils.hr_transfer.run import PLAN_ARGS, InputProblems, plan_from_inputs
+from ansible.module_utils.hr_transfer import specs, steps
+from ansible.module_utils.hr_transfer.run import InputProblems, plan_from_inputs
 
 
 def main():
-    argument_spec = dict(PLAN_ARGS)
-    argument_spec.update(steps.IMPORT_ARGS)
+    # fragments hr_import_files and this module's automated_routes
+    argument_spec = {**specs.plan_spec(), **steps.IMPORT_ARGS}
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if not HAS_LDAP3:
         module.fail_json(msg="the ldap3 Python library is required on the controller")

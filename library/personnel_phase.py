@@ -45,72 +45,6 @@ options:
         planned state, so an apply of either phase writes the same files.
     type: bool
     default: true
-  password_file:
-    description: Vault-encrypted file that receives the initial passwords of new accounts.
-    type: path
-  vault_id:
-    description:
-      - Vault id as C(label@/path/to/password-file) (or a vault client script) used to encrypt
-        I(password_file). Required when the phase creates accounts.
-    type: str
-  password_length:
-    description: Length of generated initial passwords.
-    type: int
-    default: 16
-  smb_server:
-    description: File server name or address.
-    type: str
-    required: true
-  smb_share:
-    description: Share that holds the department folders.
-    type: str
-    required: true
-  smb_username:
-    description: Account with the right to change ACLs (C(DOMAIN\\user) or C(user@domain)).
-    type: str
-    required: true
-  smb_password:
-    description: Its password.
-    type: str
-    required: true
-  smb_encrypt:
-    description: Require SMB3 encryption on the session.
-    type: bool
-    default: true
-  admin_sids:
-    description:
-      - SIDs that keep full control on every department folder, in their string form (C(S-1-5-32-544)).
-      - >-
-        A malformed SID, an empty list or a share name with C(\\ / : * ? " < > |) is refused before
-        anything is contacted.
-    type: list
-    elements: str
-    default: [S-1-5-32-544, S-1-5-18]
-  output_dir:
-    description: Folder that receives the import files (created when missing).
-    type: path
-    required: true
-  ledger:
-    description: PC asset ledger (CSV, UTF-8 with BOM or CP932); an updated copy is written to I(output_dir).
-    type: path
-  ledger_moving_kinds:
-    description: Values of the ledger column C(種別) whose PCs move with their user.
-    type: list
-    elements: str
-    default: [ノートPC, 2in1PC]
-  sites:
-    description: The site list (C(jichitai_sites)); names the location of a new department's PCs.
-    type: list
-    elements: dict
-    default: []
-  approver_titles:
-    description: Titles that can fill an approval step, per step title of C(approval_route).
-    type: dict
-  encoding:
-    description: Encoding of the import files.
-    type: str
-    default: cp932
-    choices: [cp932, utf-8-sig]
   transfer_systems:
     description:
       - The transfer systems whose accounts follow the transfer in the cutover phase, one per system.
@@ -205,8 +139,14 @@ options:
     default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - controller_platform
   - directory_connection
+  - departments_ou
+  - organisation_masters
   - hr_transfer_plan
+  - initial_passwords
+  - department_share
+  - hr_import_files
   - workplan_journal
 requirements:
   - ldap3
@@ -221,11 +161,6 @@ seealso:
   - module: ansible.legacy.import_files
   - module: ansible.legacy.transfer_accounts
 attributes:
-  platform:
-    platforms: posix
-    details: >-
-      Runs where the task runs, usually the controller (delegated to localhost); it reaches the
-      servers over the network.
   check_mode:
     support: full
     details: Reads the directory, the share and the transfer systems, plans every change and changes nothing.
@@ -355,9 +290,9 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.directory.ldap import HAS_LDAP3, DirectoryError
 from ansible.module_utils.directory.smb import HAS_SMBPROTOCOL
-from ansible.module_utils.hr_transfer import steps
+from ansible.module_utils.hr_transfer import specs, steps
 from ansible.module_utils.hr_transfer.passwords import VaultFileError
-from ansible.module_utils.hr_transfer.run import PLAN_ARGS, InputProblems, plan_from_inputs
+from ansible.module_utils.hr_transfer.run import InputProblems, plan_from_inputs
 from ansible.module_utils.transfer import accounts_step
 from ansible.module_utils.transfer.accounts_step import SystemFailed
 from ansible.module_utils.workplan.journal import JOURNAL_ARGUMENT_SPEC, ControllerGone, Journal
@@ -380,20 +315,19 @@ def argument_spec():
     system = {
         k: v for k, v in accounts_step.system_options().items() if k not in SYSTEM_FIXED and k != "users"
     }
-    spec = dict(PLAN_ARGS)
-    spec.update(steps.AD_ARGS)
-    spec.update(steps.SHARE_ARGS)
-    spec.update({k: v for k, v in steps.IMPORT_ARGS.items() if k != "automated_routes"})
-    spec.update(
-        phase={"type": "str", "required": True, "choices": ["prepare", "cutover"]},
-        import_files={"type": "bool", "default": True},
-        transfer_systems={"type": "list", "elements": "dict", "default": [], "options": system},
-        hosts={"type": "list", "elements": "str", "default": []},
-        prepared_record={"type": "path"},
-        prepared_digest={"type": "str"},
+    return {
+        **specs.plan_spec(),
+        **specs.INITIAL_PASSWORDS,
+        **specs.DEPARTMENT_SHARE,
+        **specs.HR_IMPORT_FILES,
+        "phase": {"type": "str", "required": True, "choices": ["prepare", "cutover"]},
+        "import_files": {"type": "bool", "default": True},
+        "transfer_systems": {"type": "list", "elements": "dict", "default": [], "options": system},
+        "hosts": {"type": "list", "elements": "str", "default": []},
+        "prepared_record": {"type": "path"},
+        "prepared_digest": {"type": "str"},
         **JOURNAL_ARGUMENT_SPEC,
-    )
-    return spec
+    }
 
 
 def system_params(module, item, users):

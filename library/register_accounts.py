@@ -8,16 +8,18 @@ DOCUMENTATION = r"""
 module: register_accounts
 short_description: Read every user account of Active Directory over LDAPS for the account register
 description:
-  - Reads every user account under O(base_dn) over LDAPS (the server certificate always verified), the
-    rows of the account register (アカウント管理簿, REQUIREMENTS OPS-ACCT §6-3(2)③) - account name, display
-    name, department, staff number, title, OU, state (enabled or disabled), groups and the time of the last
-    change (C(whenChanged)).
+  - Reads every user account under O(ldap_base_dn) (the domain, or the OU holding the staff) over LDAPS
+    (the server certificate always verified), the rows of the account register (アカウント管理簿,
+    REQUIREMENTS OPS-ACCT §6-3(2)③) - account name, display name, department, staff number, title, OU,
+    state (enabled or disabled), groups and the time of the last change (C(whenChanged)).
   - One paged search on the connection the personnel transfer uses; read-only, runs on the controller.
+    Read access to the users is enough for the account of O(ldap_bind_dn).
 version_added: "1.0.0"
 author:
   - jichitai-ops maintainers (@jichitai-ops)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - directory_connection
 attributes:
   check_mode:
     support: full
@@ -29,26 +31,6 @@ attributes:
     platforms: posix
     details: Runs where the task runs, usually the controller; it reaches the domain controller over LDAPS.
 options:
-  url:
-    description: C(ldaps://host:port) of the domain controller. Plain LDAP is refused.
-    type: str
-    required: true
-  bind_dn:
-    description: Account the module binds as (read access to the users is enough).
-    type: str
-    required: true
-  bind_password:
-    description: Its password.
-    type: str
-    required: true
-  ca_file:
-    description: CA certificate file the server certificate must chain to.
-    type: path
-    required: true
-  base_dn:
-    description: Where the accounts are searched (the domain, or the OU holding the staff).
-    type: str
-    required: true
   timeout:
     description: Seconds the connection and each answer may take.
     type: int
@@ -63,11 +45,11 @@ seealso:
 EXAMPLES = r"""
 - name: Read the accounts for the account register
   register_accounts:
-    url: "{{ jichitai_ldap_url }}"
-    bind_dn: "{{ jichitai_ldap_bind_dn }}"
-    bind_password: "{{ jichitai_ldap_bind_password }}"
-    ca_file: "{{ jichitai_ldap_ca_file }}"
-    base_dn: "{{ jichitai_ldap_base_dn }}"
+    ldap_url: "{{ jichitai_ldap_url }}"
+    ldap_bind_dn: "{{ jichitai_ldap_bind_dn }}"
+    ldap_bind_password: "{{ jichitai_ldap_bind_password }}"
+    ldap_ca_file: "{{ jichitai_ldap_ca_file }}"
+    ldap_base_dn: "{{ jichitai_ldap_base_dn }}"
   register: accounts
 """
 
@@ -103,20 +85,14 @@ count:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.directory.ldap import DirectoryError, LdapDirectory
+from ansible.module_utils.directory.ldap import DirectoryError
+from ansible.module_utils.directory.specs import DIRECTORY_CONNECTION, ldap_directory
 from ansible.module_utils.registers.accounts import read_accounts
 
 
 def main():
     module = AnsibleModule(
-        argument_spec={
-            "url": {"type": "str", "required": True},
-            "bind_dn": {"type": "str", "required": True},
-            "bind_password": {"type": "str", "required": True, "no_log": True},
-            "ca_file": {"type": "path", "required": True},
-            "base_dn": {"type": "str", "required": True},
-            "timeout": {"type": "int", "default": 15},
-        },
+        argument_spec={**DIRECTORY_CONNECTION, "timeout": {"type": "int", "default": 15}},
         supports_check_mode=True,
     )
     p = module.params
@@ -124,13 +100,11 @@ def main():
         module.fail_json(msg=f"timeout must be 1 second or more, not {p['timeout']}")
     read_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     try:
-        with LdapDirectory(
-            p["url"], p["bind_dn"], p["bind_password"], p["ca_file"], p["base_dn"], timeout=p["timeout"]
-        ) as directory:
-            entries = read_accounts(directory, p["base_dn"])
+        with ldap_directory(p, timeout=p["timeout"]) as directory:
+            entries = read_accounts(directory, p["ldap_base_dn"])
     except DirectoryError as exc:
         module.fail_json(msg=f"the account register cannot be read: {exc}")
-    source = f"Active Directory {p['url']}（{p['base_dn']}）"
+    source = f"Active Directory {p['ldap_url']}（{p['ldap_base_dn']}）"
     module.exit_json(
         changed=False, count=len(entries), accounts={"source": source, "read_at": read_at, "entries": entries}
     )

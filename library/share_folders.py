@@ -21,55 +21,18 @@ version_added: "1.0.0"
 author:
   - jichitai-ops maintainers (@jichitai-ops)
 options:
-  organisation:
-    description: The current organisation master as variables (C(jichitai_departments), ...).
-    type: dict
-    required: true
-  organisation_next:
-    description: The organisation master from the effective date; omit when it does not change.
-    type: dict
   phase:
     description: C(prepare) creates the folders of new departments only; C(cutover) does everything.
     type: str
     choices: [prepare, cutover]
     required: true
-  smb_server:
-    description: File server name or address.
-    type: str
-    required: true
-  smb_share:
-    description: Share that holds the department folders.
-    type: str
-    required: true
-  smb_username:
-    description: Account with the right to change ACLs (C(DOMAIN\\user) or C(user@domain)).
-    type: str
-    required: true
-  smb_password:
-    description: Its password.
-    type: str
-    required: true
-  smb_encrypt:
-    description: Require SMB3 encryption on the session.
-    type: bool
-    default: true
-  ldap_url:
-    description: C(ldaps://) URL of a domain controller, to look up group SIDs.
-  admin_sids:
-    description:
-      - SIDs that keep full control on every department folder, in their string form (C(S-1-5-32-544)).
-      - >-
-        Every argument is checked before the directory or the share is contacted; a malformed SID, an
-        empty list or a share name with C(\\ / : * ? " < > |) is refused. In the organisation masters,
-        each C(share_folder) must be a path relative to the share (no leading C(/), no C(.) or C(..),
-        no C(\\ : * ? " < > |) or control characters, at most 200 characters) and each group name
-        at most 64 characters without DN or account syntax (C(, = + ; " \\ < > # / [ ] : | * ?)).
-    type: list
-    elements: str
-    default: [S-1-5-32-544, S-1-5-18]
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - controller_platform
+  - organisation_masters
+  - department_share
   - directory_connection
+  - departments_ou
   - workplan_journal
 requirements:
   - smbprotocol
@@ -77,11 +40,6 @@ requirements:
 notes:
   - "Runs on the controller (C(delegate_to: localhost)); supports check mode and diff mode."
 attributes:
-  platform:
-    platforms: posix
-    details: >-
-      Runs where the task runs, usually the controller (delegated to localhost); it reaches the
-      servers over the network.
   check_mode:
     support: full
     details: Reads the share and the directory and reports the folder and ACL changes; changes nothing.
@@ -127,9 +85,10 @@ smb_operations:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.directory.ldap import HAS_LDAP3, DirectoryError, LdapDirectory
+from ansible.module_utils.directory.ldap import HAS_LDAP3, DirectoryError
 from ansible.module_utils.directory.smb import HAS_SMBPROTOCOL
-from ansible.module_utils.hr_transfer import steps
+from ansible.module_utils.directory.specs import DEPARTMENTS_OU, DIRECTORY_CONNECTION, ldap_directory
+from ansible.module_utils.hr_transfer import specs, steps
 from ansible.module_utils.hr_transfer.run import InputProblems, load_organisations
 from ansible.module_utils.workplan.journal import JOURNAL_ARGUMENT_SPEC
 
@@ -137,16 +96,11 @@ from ansible.module_utils.workplan.journal import JOURNAL_ARGUMENT_SPEC
 def main():
     module = AnsibleModule(
         argument_spec={
-            "organisation": {"type": "dict", "required": True},
-            "organisation_next": {"type": "dict"},
+            **specs.ORGANISATION_MASTERS,
             "phase": {"type": "str", "required": True, "choices": ["prepare", "cutover"]},
-            **steps.SHARE_ARGS,
-            "ldap_url": {"type": "str", "required": True},
-            "ldap_bind_dn": {"type": "str", "required": True},
-            "ldap_bind_password": {"type": "str", "required": True, "no_log": True},
-            "ldap_ca_file": {"type": "path", "required": True},
-            "ldap_base_dn": {"type": "str", "required": True},
-            "departments_ou": {"type": "str", "default": "OU=Departments"},
+            **specs.DEPARTMENT_SHARE,
+            **DIRECTORY_CONNECTION,
+            **DEPARTMENTS_OU,
             **JOURNAL_ARGUMENT_SPEC,
         },
         supports_check_mode=True,
@@ -167,13 +121,7 @@ def main():
     except InputProblems as exc:
         module.fail_json(msg=str(exc), errors=exc.problems)
     try:
-        with LdapDirectory(
-            params["ldap_url"],
-            params["ldap_bind_dn"],
-            params["ldap_bind_password"],
-            params["ldap_ca_file"],
-            base,
-        ) as directory:
+        with ldap_directory(params) as directory:
             sids = steps.group_sids(directory, base)
     except DirectoryError as exc:
         module.fail_json(msg=f"グループの SID を AD から読めません: {exc}")

@@ -229,6 +229,7 @@ batch:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.directory.ldap import HAS_LDAP3, DirectoryError
+from ansible.module_utils.directory.specs import DIRECTORY_CONNECTION
 from ansible.module_utils.transfer import accounts_step
 from ansible.module_utils.transfer.accounts_step import NOTHING_CHANGED, SystemFailed
 from ansible.module_utils.workplan.journal import JOURNAL_ARGUMENT_SPEC, Journal
@@ -237,7 +238,7 @@ from ansible.module_utils.workplan.journal import JOURNAL_ARGUMENT_SPEC, Journal
 def argument_spec():
     return {
         **accounts_step.system_options(),
-        "directory": {"type": "dict", "no_log": False, "options": accounts_step.DIRECTORY_OPTIONS},
+        "directory": {"type": "dict", "no_log": False, "options": DIRECTORY_CONNECTION},
         "ad_groups_planned": {"type": "list", "elements": "str", "default": []},
         **JOURNAL_ARGUMENT_SPEC,
     }

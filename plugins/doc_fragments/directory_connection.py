@@ -1,6 +1,7 @@
 # Copyright: jichitai-ops contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""LDAPS connection options of the personnel-transfer modules (inventory jichitai_ldap_*)."""
+"""LDAPS connection options of the modules that reach Active Directory (inventory jichitai_ldap_*).
+Argument spec: module_utils/directory/specs.py DIRECTORY_CONNECTION."""
 
 
 class ModuleDocFragment:
@@ -26,8 +27,4 @@ options:
     description: Base DN of the domain.
     type: str
     required: true
-  departments_ou:
-    description: OU holding one OU per department code, relative to I(ldap_base_dn).
-    type: str
-    default: OU=Departments
 """

@@ -1,7 +1,8 @@
 # Copyright: jichitai-ops contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Options of the modules that plan from the HR transfer list (hr_transfer_run.PLAN_ARGS).
-The LDAPS options come from the directory_connection fragment."""
+"""Options of the modules that plan from the HR transfer list, besides the directory_connection,
+departments_ou and organisation_masters fragments. Argument spec: module_utils/hr_transfer/specs.py
+HR_TRANSFER_PLAN."""
 
 
 class ModuleDocFragment:
@@ -11,18 +12,6 @@ options:
     description: Path of the HR transfer list on the controller.
     type: path
     required: true
-  organisation:
-    description:
-      - The current organisation master as variables (C(jichitai_departments),
-        C(jichitai_org_manager_titles), C(jichitai_org_retiree_ou)).
-    type: dict
-    required: true
-  organisation_next:
-    description:
-      - The organisation master in force after the effective date (a reorganisation, 機構改革).
-        Omit when the organisation does not change. Departments list C(predecessors) to name the
-        departments they replace.
-    type: dict
   effective_date:
     description: Effective date (発令日); defaults to the most frequent date of the list.
     type: str
