@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 
 from ansible.module_utils.directory.ldap import LdapDirectory
+from ansible.module_utils.directory.specs import DEPARTMENTS_OU, DIRECTORY_CONNECTION
 from ansible.module_utils.hr_transfer import ad as hr_transfer_ad
 from ansible.module_utils.hr_transfer import limits as hr_transfer_limits
 from ansible.module_utils.hr_transfer import org as hr_transfer_org
@@ -24,12 +25,8 @@ PLAN_ARGS = {
     "organisation_next": {"type": "dict"},
     "effective_date": {"type": "str"},
     "effective_dates": {"type": "list", "elements": "str", "default": []},
-    "ldap_url": {"type": "str", "required": True},
-    "ldap_bind_dn": {"type": "str", "required": True},
-    "ldap_bind_password": {"type": "str", "required": True, "no_log": True},
-    "ldap_ca_file": {"type": "path", "required": True},
-    "ldap_base_dn": {"type": "str", "required": True},
-    "departments_ou": {"type": "str", "default": "OU=Departments"},
+    **DIRECTORY_CONNECTION,
+    **DEPARTMENTS_OU,
     "account_prefix": {"type": "str", "default": "u"},
     "upn_suffix": {"type": "str"},
     "kana_attribute": {"type": "str", "default": "msDS-PhoneticDisplayName"},

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime
 import os
 
-from ansible.module_utils.directory.ldap import HAS_LDAP3, LdapDirectory
+from ansible.module_utils.directory.ldap import HAS_LDAP3
+from ansible.module_utils.directory.specs import DIRECTORY_CONNECTION, ldap_directory
 from ansible.module_utils.transfer import accounts as model
 from ansible.module_utils.transfer import csvimport
 from ansible.module_utils.transfer.rest import TransferClient, TransferError
@@ -14,13 +15,7 @@ from ansible.module_utils.workplan.journal import ControllerGone
 
 NOTHING_CHANGED = "何も変更していません / nothing changed"
 
-DIRECTORY_OPTIONS = {
-    "ldap_url": {"type": "str", "required": True},
-    "ldap_bind_dn": {"type": "str", "required": True},
-    "ldap_bind_password": {"type": "str", "required": True, "no_log": True},
-    "ldap_ca_file": {"type": "path", "required": True},
-    "ldap_base_dn": {"type": "str", "required": True},
-}
+DIRECTORY_OPTIONS = DIRECTORY_CONNECTION
 
 
 def system_options():
@@ -74,14 +69,7 @@ def argument_problems(params):
 
 def directory_groups(conn):
     """sAMAccountName of every group in the directory CONN names (one search)."""
-    directory = LdapDirectory(
-        conn["ldap_url"],
-        conn["ldap_bind_dn"],
-        conn["ldap_bind_password"],
-        conn["ldap_ca_file"],
-        conn["ldap_base_dn"],
-    )
-    with directory:
+    with ldap_directory(conn) as directory:
         return {
             attrs["sAMAccountName"][0]
             for _dn, attrs in directory.search(
