@@ -34,6 +34,7 @@ options:
     default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - controller_platform
   - kea_api
 notes:
   - Supports check mode; the module only reads.
@@ -41,11 +42,6 @@ notes:
 seealso:
   - module: ansible.legacy.dhcp_reservations
 attributes:
-  platform:
-    platforms: posix
-    details: >-
-      Runs where the task runs, usually the controller (delegated to localhost); it reaches the
-      servers over the network.
   check_mode:
     support: full
     details: The module only reads, so a check run reports the same as a normal run.

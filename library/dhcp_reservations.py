@@ -97,6 +97,7 @@ options:
     default: 30.0
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - controller_platform
   - kea_api
   - workplan_journal
 notes:
@@ -114,11 +115,6 @@ notes:
 seealso:
   - module: ansible.legacy.dhcp_info
 attributes:
-  platform:
-    platforms: posix
-    details: >-
-      Runs where the task runs, usually the controller (delegated to localhost); it reaches the
-      servers over the network.
   check_mode:
     support: full
     details: Runs every check (C(config-test) included) and reports the changes; sends no C(config-set).

@@ -27,6 +27,7 @@ options:
     default: stopped
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - controller_platform
   - kea_api
 notes:
   - Credentials refused by a Control Agent are an error, never taken for a stopped service.
@@ -34,11 +35,6 @@ seealso:
   - module: ansible.legacy.dhcp_info
   - module: ansible.legacy.dhcp_reservations
 attributes:
-  platform:
-    platforms: posix
-    details: >-
-      Runs where the task runs, usually the controller (delegated to localhost); it reaches the
-      servers over the network.
   check_mode:
     support: full
     details: The peers are asked for their status and nothing is sent; the result says which would stop.

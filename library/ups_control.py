@@ -60,6 +60,7 @@ options:
     description: SNMP read community, also used for the read-back (inventory C(jichitai_ups_community)).
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - controller_platform
   - ups_connection
 requirements:
   - pysnmp >= 7 (for C(backend=snmp))
@@ -71,11 +72,6 @@ notes:
 seealso:
   - module: ansible.legacy.ups_info
 attributes:
-  platform:
-    platforms: posix
-    details: >-
-      Runs where the task runs, usually the controller (delegated to localhost); it reaches the
-      servers over the network.
   check_mode:
     support: full
     details: Validates and reports the UPS settings that would change; writes nothing to the UPS.

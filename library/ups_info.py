@@ -23,6 +23,7 @@ options:
     description: Not used for reading; accepted so one set of options serves both UPS modules.
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - controller_platform
   - ups_connection
 requirements:
   - pysnmp >= 7 (for C(backend=snmp))
@@ -35,11 +36,6 @@ notes:
 seealso:
   - module: ansible.legacy.ups_control
 attributes:
-  platform:
-    platforms: posix
-    details: >-
-      Runs where the task runs, usually the controller (delegated to localhost); it reaches the
-      servers over the network.
   check_mode:
     support: full
     details: The module only reads, so a check run reports the same as a normal run.

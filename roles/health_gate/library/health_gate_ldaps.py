@@ -45,12 +45,8 @@ requirements:
   - ldap3 (through the directory probe module utility)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - controller_platform
 attributes:
-  platform:
-    platforms: posix
-    details: >-
-      Runs where the task runs, usually the controller (delegated to localhost); it reaches the
-      servers over the network.
   check_mode:
     support: full
     details: The module only reads, so a check run reports the same as a normal run.
