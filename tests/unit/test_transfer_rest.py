@@ -134,3 +134,20 @@ def test_a_missing_ca_bundle_or_a_bad_url_is_refused_before_any_request():
         rest.TransferClient("xfer-inet01", "https://127.0.0.1:1/", "k", ca_path="/nonexistent/ca.pem")
     with pytest.raises(rest.TransferError, match="not an http"):
         rest.TransferClient("xfer-inet01", "ftp://127.0.0.1/", "k")
+
+
+def test_a_system_whose_accounts_cannot_be_read_fails_naming_it_for_either_backend(api, tmp_path):
+    from ansible.module_utils.transfer import accounts_step
+
+    def params(**given):
+        return {name: spec.get("default") for name, spec in accounts_step.system_options().items()} | given
+
+    api.status = 500
+    rest_params = params(system="internet_lgwan", segments=["internet", "lgwan"], api_url=api.url,
+                         api_key="k")  # fmt: skip
+    csv_params = params(system="lgwan_mynumber", segments=["lgwan", "mynumber"], backend="csv",
+                        export_dir=str(tmp_path / "no-export"), import_dir=str(tmp_path))  # fmt: skip
+    for given in (rest_params, csv_params):
+        with pytest.raises(accounts_step.SystemFailed, match=f"cannot read the accounts: .*{given['system']}|"
+                           "cannot read the accounts: cannot read the export"):  # fmt: skip
+            accounts_step.run(given, accounts_step.wanted_of(given), [], True, False, lambda: None)

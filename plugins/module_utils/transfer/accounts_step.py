@@ -158,12 +158,12 @@ class Backend:
         answer = csvimport.wait_result(self.params["import_dir"], batch_id, self.params["wait_import"])
         self.batch["answer"] = answer
         if answer is None:
-            raise csvimport.BatchError(
+            raise csvimport.ImportError_(
                 f"the product did not answer batch {batch_id} within {self.params['wait_import']:g} s; it "
                 f"stays in {self.params['import_dir']} (check the product's import service, then run again)"
             )
         if not answer.get("ok"):
-            raise csvimport.BatchError(
+            raise csvimport.ImportError_(
                 f"the product refused batch {batch_id}: {'; '.join(answer.get('errors') or [])}"
             )
 
@@ -191,7 +191,7 @@ def run(params, wanted, ad_problems, check_mode, diff_mode, journal_for):
     try:
         backend = Backend(params)
         current = backend.read()
-    except (TransferError, csvimport.BatchError) as exc:
+    except (TransferError, csvimport.ImportError_) as exc:
         raise SystemFailed(f"転送システムの利用者を読めません / cannot read the accounts: {exc}") from exc
     change_list = model.changes(current, wanted, params["state"], params["keep_users"], params["keep_groups"])
     after = model.apply_to(current, change_list)
@@ -236,7 +236,7 @@ def run(params, wanted, ad_problems, check_mode, diff_mode, journal_for):
                 f"ansible-playbook が終了したため、転送システムの変更を途中で止めました / stopped: {exc}",
                 changed=True,
             ) from exc
-        except (TransferError, csvimport.BatchError) as exc:
+        except (TransferError, csvimport.ImportError_) as exc:
             raise SystemFailed(
                 f"転送システム {params['system']} の変更に失敗しました: {exc}",
                 changed=True,
