@@ -9,21 +9,15 @@ from ansible.module_utils.transfer import rest
 
 
 class Api(http.server.ThreadingHTTPServer):
-    """Answers every request with `status` and `answer`; counts the connections it accepted."""
+    """Answers every request with `status` and `answer`; records what it got."""
 
     daemon_threads = True
 
     def __init__(self):
         super().__init__(("127.0.0.1", 0), Handler)
-        self.connections = 0
         self.requests = []
         self.status = 200
         self.answer = b'{"ok": true}'
-        self.close_after = None  # close the connection after this many requests on it (keep-alive limit)
-
-    def get_request(self):
-        self.connections += 1
-        return super().get_request()
 
     @property
     def url(self):
@@ -37,16 +31,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         self.server.requests.append((self.command, self.path, self.headers.get("apikey"), body))
-        if self.server.answer is None:  # the connection dropped before an answer
-            self.close_connection = True
-            return
-        self.handled = getattr(self, "handled", 0) + 1
         self.send_response(self.server.status)
         self.send_header("Content-Length", str(len(self.server.answer)))
         self.end_headers()
         self.wfile.write(self.server.answer)
-        if self.server.close_after and self.handled >= self.server.close_after:
-            self.close_connection = True
 
     do_GET = do_PUT = do_DELETE = do_POST = _answer  # noqa: N815 (http.server's names)
 
