@@ -3,10 +3,10 @@
 import base64
 import http.server
 import json
-import threading
 
 import pytest
 from ansible.module_utils.kea import client as kc
+from loopback_http import serving
 
 
 class Agent(http.server.ThreadingHTTPServer):
@@ -43,12 +43,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def agent():
-    server = Agent()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(Agent()) as server:
+        yield server
 
 
 def test_command_posts_json_with_basic_auth_read_at_each_call(agent):

@@ -2,10 +2,10 @@
 loopback: the answers that are errors, an API that does not listen, a system that cannot be read."""
 
 import http.server
-import threading
 
 import pytest
 from ansible.module_utils.transfer import rest
+from loopback_http import serving
 
 
 class Api(http.server.ThreadingHTTPServer):
@@ -44,12 +44,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def api():
-    server = Api()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(Api()) as server:
+        yield server
 
 
 def test_errors_name_the_system_and_what_to_do(api):
