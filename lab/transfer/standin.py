@@ -231,6 +231,9 @@ class Handler(BaseHTTPRequestHandler):
     apikey: str
     server_version = "jichitai-lab-transfer-standin"
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY, as a product's web server sets it: http.server sends the headers and the body in two
+    # writes, and on a kept connection Nagle would hold the body until the client's delayed ACK (40 ms)
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         log.info("%s %s", self.address_string(), fmt % args)

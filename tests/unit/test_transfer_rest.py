@@ -1,7 +1,8 @@
 """The transfer system's REST client (plugins/module_utils/transfer/rest.py) against a stand-in API on
-loopback: the answers that are errors, an API that does not listen, a system that cannot be read."""
+loopback: one kept connection for many requests, a closed kept connection, the answers that are errors."""
 
 import http.server
+import json
 
 import pytest
 from ansible.module_utils.transfer import rest
@@ -9,15 +10,21 @@ from loopback_http import serving
 
 
 class Api(http.server.ThreadingHTTPServer):
-    """Answers every request with `status` and `answer`; records what it got."""
+    """Answers every request with `status` and `answer`; counts the connections it accepted."""
 
     daemon_threads = True
 
     def __init__(self):
         super().__init__(("127.0.0.1", 0), Handler)
+        self.connections = 0
         self.requests = []
         self.status = 200
         self.answer = b'{"ok": true}'
+        self.close_after = None  # close the connection after this many requests on it (keep-alive limit)
+
+    def get_request(self):
+        self.connections += 1
+        return super().get_request()
 
     @property
     def url(self):
@@ -26,15 +33,22 @@ class Api(http.server.ThreadingHTTPServer):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # as a product's web server: an answer is not held back for an ACK
 
     def _answer(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         self.server.requests.append((self.command, self.path, self.headers.get("apikey"), body))
+        if self.server.answer is None:  # the connection dropped before an answer
+            self.close_connection = True
+            return
+        self.handled = getattr(self, "handled", 0) + 1
         self.send_response(self.server.status)
         self.send_header("Content-Length", str(len(self.server.answer)))
         self.end_headers()
         self.wfile.write(self.server.answer)
+        if self.server.close_after and self.handled >= self.server.close_after:
+            self.close_connection = True
 
     do_GET = do_PUT = do_DELETE = do_POST = _answer  # noqa: N815 (http.server's names)
 
@@ -46,6 +60,45 @@ class Handler(http.server.BaseHTTPRequestHandler):
 def api():
     with serving(Api()) as server:
         yield server
+
+
+def test_many_requests_share_one_connection_with_the_key_and_the_base_path(api):
+    with rest.TransferClient("xfer-inet01", api.url, "k-123", timeout=5) as client:
+        for number in range(20):
+            client.put("users", {"id": f"u{number:03d}", "name": "山田"})
+        assert client.status() == {"ok": True}
+    assert api.connections == 1
+    assert len(api.requests) == 21
+    method, path, key, body = api.requests[0]
+    assert (method, path, key) == ("PUT", "/api/admin/users/u000", "k-123")
+    assert json.loads(body) == {"id": "u000", "name": "山田"}
+
+
+def test_a_kept_connection_the_server_closed_is_replaced_for_a_request_that_may_be_sent_twice(api):
+    api.close_after = 2
+    with rest.TransferClient("xfer-inet01", api.url, "k", timeout=5) as client:
+        for number in range(5):
+            client.delete("users", {"id": f"u{number}"})
+    assert [r[0] for r in api.requests] == ["DELETE"] * 5  # each sent once
+    assert api.connections == 3
+
+
+def test_a_post_goes_on_a_new_connection_and_is_sent_once(api):
+    api.close_after = 1  # the server closes each connection after one answer, without saying so
+    client = rest.TransferClient("xfer-inet01", api.url, "k", timeout=5)
+    assert client.status() == {"ok": True}
+    api.answer = b'{"data_id": "d1"}'
+    assert client.submit("a.txt", b"x") == "d1"
+    assert [r[0] for r in api.requests] == ["GET", "POST"]
+    assert api.connections == 2
+
+
+def test_a_post_whose_answer_never_comes_is_unreachable_and_not_sent_again(api):
+    client = rest.TransferClient("xfer-inet01", api.url, "k", timeout=5)
+    api.answer = None
+    with pytest.raises(rest.TransferUnreachable):
+        client.submit("a.txt", b"x")
+    assert [r[0] for r in api.requests] == ["POST"]
 
 
 def test_errors_name_the_system_and_what_to_do(api):
@@ -73,9 +126,11 @@ def test_an_api_that_does_not_listen_is_unreachable(api):
         rest.TransferClient("xfer-inet01", url, "k", timeout=2).status()
 
 
-def test_a_missing_ca_bundle_is_refused_before_any_request():
+def test_a_missing_ca_bundle_or_a_bad_url_is_refused_before_any_request():
     with pytest.raises(rest.TransferError, match="cannot load the CA bundle"):
         rest.TransferClient("xfer-inet01", "https://127.0.0.1:1/", "k", ca_path="/nonexistent/ca.pem")
+    with pytest.raises(rest.TransferError, match="not an http"):
+        rest.TransferClient("xfer-inet01", "ftp://127.0.0.1/", "k")
 
 
 def test_a_system_whose_accounts_cannot_be_read_fails_naming_it_for_either_backend(api, tmp_path):

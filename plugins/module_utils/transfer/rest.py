@@ -8,16 +8,23 @@ headers, ``GET /file/{data_id}`` until ``process_info.progress_percentage`` is 1
 ``/admin/accounts``, ``/admin/users|groups|routes/...`` and ``/admin/status``: products name these
 differently, so another product needs its own adapter with the same methods (docs/transfer.md).
 Every error names the system and says what to do.
+
+One HTTP/1.1 connection is kept open for the client's requests (a transfer's cutover puts hundreds of
+users): without it every request paid its own TCP and TLS set-up. A request that finds the kept
+connection closed by the server is sent again on a new one (GET, PUT and DELETE may be sent twice);
+a POST goes on a new connection of its own and is never sent twice. An https URL is checked against
+the CA bundle (ca_path, else the system's) unless validate_certs is false; no proxy and no ~/.netrc
+are used: the appliance is reached directly.
 """
 
 import contextlib
+import http.client
 import json
 import ssl
-from urllib.error import HTTPError, URLError
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
-from ansible.module_utils.urls import ConnectionError as UrlConnectionError
-from ansible.module_utils.urls import Request, make_context
+# methods a server may receive twice with the same effect: sent again when a kept connection had closed
+IDEMPOTENT = ("GET", "PUT", "DELETE")
 
 
 class TransferError(Exception):
@@ -51,39 +58,79 @@ class TransferClient:
         self.name = name
         self.url = url.rstrip("/")
         self.timeout = float(timeout)
-        try:
-            context = make_context(cafile=ca_path, validate_certs=validate_certs)
-        except (OSError, ssl.SSLError) as exc:
-            raise TransferError(f"{name}: cannot load the CA bundle {ca_path}: {exc}") from exc
-        # the appliance is reached directly (no proxy, no ~/.netrc from the environment)
-        self._request = Request(
-            headers={"apikey": api_key},
-            use_proxy=False,
-            timeout=self.timeout,
-            validate_certs=validate_certs,
-            use_netrc=False,
-            ca_path=ca_path,
-            context=context,
-        )
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise TransferError(f"{name}: the API URL {url!r} is not an http(s) URL")
+        self._https = parts.scheme == "https"
+        self._host, self._port, self._base = parts.hostname, parts.port, parts.path
+        self._headers = {"apikey": api_key}
+        self._context = None
+        if self._https:
+            try:
+                self._context = ssl.create_default_context(cafile=ca_path)
+            except (OSError, ssl.SSLError) as exc:
+                raise TransferError(f"{name}: cannot load the CA bundle {ca_path}: {exc}") from exc
+            if not validate_certs:
+                self._context.check_hostname = False
+                self._context.verify_mode = ssl.CERT_NONE
+        self._conn = None
+
+    def close(self):
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *_exc):
+        self.close()
+
+    def _connection(self):
+        if self._conn is None:
+            if self._https:
+                self._conn = http.client.HTTPSConnection(
+                    self._host, self._port, timeout=self.timeout, context=self._context
+                )
+            else:
+                self._conn = http.client.HTTPConnection(self._host, self._port, timeout=self.timeout)
+        return self._conn
+
+    def _exchange(self, method, path, data, headers):
+        """(status, body) of one request, on the kept connection when there is one."""
+        if method not in IDEMPOTENT:
+            self.close()  # never on a kept connection the server may have closed: it must not be sent twice
+        while True:
+            kept = self._conn is not None
+            conn = self._connection()
+            try:
+                conn.request(method, self._base + path, body=data, headers={**self._headers, **headers})
+                resp = conn.getresponse()
+                body = resp.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
+                self.close()
+                if kept and method in IDEMPOTENT:
+                    continue  # the server had closed the kept connection: once more, on a new one
+                raise TransferUnreachable(f"{self.name}: cannot reach the API at {self.url}: {exc}") from exc
+            except (OSError, http.client.HTTPException) as exc:  # refused, timed out, TLS, a broken answer
+                self.close()
+                raise TransferUnreachable(f"{self.name}: cannot reach the API at {self.url}: {exc}") from exc
+            if resp.will_close:
+                self.close()
+            return resp.status, body
 
     def _open(self, method, path, data=None, headers=None, raw=False):
-        url = self.url + path
-        try:
-            with self._request.open(method, url, data=data, headers=headers or {}) as resp:
-                body = resp.read()
-        except HTTPError as exc:
-            detail = exc.read()[:300].decode("utf-8", "replace") if hasattr(exc, "read") else ""
-            if exc.code in (401, 403):
-                raise TransferAuthError(
-                    f"{self.name}: the API at {self.url} refused the key (HTTP {exc.code}); "
-                    "check jichitai_transfer_api_key"
-                ) from exc
-            if exc.code == 404:
-                raise TransferNotFound(f"{self.name}: {method} {path}: not found") from exc
-            raise TransferError(f"{self.name}: {method} {path}: HTTP {exc.code} {detail}".strip()) from exc
-        except (TimeoutError, URLError, UrlConnectionError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise TransferUnreachable(f"{self.name}: cannot reach the API at {self.url}: {reason}") from exc
+        status, body = self._exchange(method, path, data, headers or {})
+        if status in (401, 403):
+            raise TransferAuthError(
+                f"{self.name}: the API at {self.url} refused the key (HTTP {status}); "
+                "check jichitai_transfer_api_key"
+            )
+        if status == 404:
+            raise TransferNotFound(f"{self.name}: {method} {path}: not found")
+        if status >= 400:
+            detail = body[:300].decode("utf-8", "replace")
+            raise TransferError(f"{self.name}: {method} {path}: HTTP {status} {detail}".strip())
         if raw:
             return body
         try:
