@@ -19,8 +19,10 @@ client, not the modules' code) doing the apply's writes over one connection - pe
 (OU, group, disabled user with its initial password, OU move, attribute modify, one member batch
 per group) ten writes of the same shape on scratch objects, scaled to the apply's counts, at
 Samba's commit time - plus the directory read the plan needs (the same three paged searches), plus
-one bare ansible-playbook start-up per run (a play without tasks; the apply is two runs).
-The SMB folder work and the import files are left out of the floor (a few dozen requests and files).
+the REST transfer system's requests by hand over one kept HTTPS connection (its accounts read, as many
+user PUTs and DELETEs as the apply made, the read-back), plus one bare ansible-playbook start-up per
+run (a play without tasks; the apply is two runs). The SMB folder work, the import files and the CSV
+transfer system's batch are left out of the floor (a few dozen requests and files).
 Goals (issue 24): plan <= 5 s; apply <= 2x its floor; at least 10x faster than the naive way.
 Needs the lab (make lab-up) and python-ldap for community.general.ldap_attrs.
 """
@@ -28,13 +30,16 @@ Needs the lab (make lab-up) and python-ldap for community.general.ldap_attrs.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 # `python -m bench` runs from the repository root, where tools/ is importable as a namespace
@@ -385,14 +390,72 @@ def floor_directory(access, roster, counts):
 
 def transfer_state():
     """Save the lab transfer stand-ins' accounts (the cutover changes them too); returns the function
-    that puts them back, as the lab tests do (tests/integration/transfer_helpers.py)."""
+    that puts them back, as the lab tests do (tests/integration/transfer_helpers.py), and the REST
+    system's connection (system, api_url, api_key, ca_path)."""
     sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "integration")]
     import conftest  # the lab's resolved host variables (vault values included)
     import transfer_helpers
 
     lab_vars = conftest.lab_vars.__wrapped__()
     saved = transfer_helpers.snapshot(lab_vars)
-    return lambda: transfer_helpers.restore(lab_vars, saved)
+    return (lambda: transfer_helpers.restore(lab_vars, saved)), transfer_helpers.rest_connection(lab_vars)
+
+
+class RawApi:
+    """The REST transfer system's API by hand: one kept HTTPS connection, no module code."""
+
+    def __init__(self, connection):
+        parts = urlsplit(connection["api_url"])
+        context = ssl.create_default_context(cafile=connection["ca_path"])
+        self.conn = http.client.HTTPSConnection(parts.hostname, parts.port, context=context, timeout=30)
+        self.base = parts.path.rstrip("/")
+        self.headers = {"apikey": connection["api_key"], "Content-Type": "application/json"}
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body, ensure_ascii=False).encode() if body is not None else None
+        self.conn.request(method, self.base + path, body=data, headers=self.headers)
+        answer = self.conn.getresponse()
+        text = answer.read()
+        if answer.status >= 400:
+            raise SystemExit(f"bench: {method} {path}: HTTP {answer.status} {text[:200]!r}")
+        return text
+
+
+def floor_transfer(connection, changes):
+    """(seconds a raw script takes for the REST transfer system's part of the apply, seconds of its
+    part of the plan). The apply's part: the accounts read, as many PUTs and DELETEs as the apply made
+    (on scratch users bench-floor-NNNN, created for the DELETEs and removed afterwards, untimed) and the
+    read-back; the plan's part: the accounts read. The CSV system's batch is left out (one file hand-over)."""
+    puts = sum(1 for change in changes if change["op"] != "delete")
+    deletes = len(changes) - puts
+    api = RawApi(connection)
+    scratch = [f"bench-floor-{i:04d}" for i in range(max(puts, deletes))]
+
+    def user(uid):
+        return {"id": uid, "name": "試験 太郎", "department": "1100", "department_name": "総務課",
+                "group": "xfer-soumu", "approver": "", "side": "lgwan"}  # fmt: skip
+
+    try:
+        started = time.monotonic()
+        api.call("GET", "/admin/accounts")
+        read = time.monotonic() - started
+        started = time.monotonic()
+        api.call("GET", "/admin/accounts")
+        for uid in scratch[:puts]:
+            api.call("PUT", f"/admin/users/{uid}", user(uid))
+        timed = time.monotonic() - started
+        for uid in scratch[puts:deletes]:  # untimed: the DELETEs need users to remove
+            api.call("PUT", f"/admin/users/{uid}", user(uid))
+        started = time.monotonic()
+        for uid in scratch[:deletes]:
+            api.call("DELETE", f"/admin/users/{uid}")
+        api.call("GET", "/admin/accounts")
+        timed += time.monotonic() - started
+    finally:
+        for uid in scratch[deletes:]:
+            api.call("DELETE", f"/admin/users/{uid}")
+        api.conn.close()
+    return timed, read
 
 
 def run(naive_calls=60, keep=False):
@@ -423,7 +486,7 @@ def run(naive_calls=60, keep=False):
             capture_output=True,
         )
         environment = env(vault_pass)
-        put_back_transfer_systems = transfer_state()
+        put_back_transfer_systems, rest_system = transfer_state()
         started = time.monotonic()
         personnel_lab.restore(access)
         seeded = personnel_lab.seed(access, roster)
@@ -497,9 +560,21 @@ def run(naive_calls=60, keep=False):
             figures["floor_writes"], figures["floor_read"], figures["floor_per_kind"] = floor_directory(
                 access, roster, figures["applied"]
             )
+            rest_changes = [
+                change
+                for run in (prep, cut)
+                for n, r in run.items()
+                if PREPARE in n or CUTOVER in n
+                for change in (r.get("transfer") or {}).get(rest_system["system"], {}).get("changes", [])
+            ]
+            figures["transfer_requests"] = len(rest_changes)
+            transfer_apply, transfer_read = floor_transfer(rest_system, rest_changes)
+            figures["floor_transfer"] = transfer_apply
             figures["startup"] = startup_seconds(environment, work)
-            figures["floor_plan"] = figures["floor_read"] + figures["startup"]
-            figures["floor_apply"] = figures["floor_writes"] + figures["floor_read"] + 2 * figures["startup"]
+            figures["floor_plan"] = figures["floor_read"] + transfer_read + figures["startup"]
+            figures["floor_apply"] = (
+                figures["floor_writes"] + figures["floor_read"] + transfer_apply + 2 * figures["startup"]
+            )
         finally:
             if not keep:
                 personnel_lab.restore(access)
@@ -526,7 +601,8 @@ def report(f):
             for kind, sec in sorted(f["floor_per_kind"].items())
         ),
         f"personnel: floor: {f['ldap_writes']} raw ldap3 writes {f['floor_writes']:.1f} s + directory read "
-        f"{f['floor_read']:.1f} s + bare ansible-playbook start-up {f['startup']:.1f} s per run "
+        f"{f['floor_read']:.1f} s + {f['transfer_requests']} raw transfer-system requests "
+        f"{f['floor_transfer']:.1f} s + bare ansible-playbook start-up {f['startup']:.1f} s per run "
         f"-> plan {f['floor_plan']:.1f} s, apply {f['floor_apply']:.1f} s; apply / floor "
         f"{f['apply'] / f['floor_apply']:.2f}x "
         f"[goal <= {GOALS['apply_floor']:g}x: {mark(f['apply'] <= GOALS['apply_floor'] * f['floor_apply'])}]",
@@ -550,8 +626,8 @@ def table_rows(f):
         "plan (check run, 400 orders)",
         f["plan"],
         floor=f["floor_plan"],
-        floor_name="the plan's directory read (raw ldap3, three paged searches)"
-        " + one bare ansible-playbook start-up",
+        floor_name="the plan's directory read (raw ldap3, three paged searches), the REST transfer"
+        " system's accounts read + one bare ansible-playbook start-up",
         max_seconds=GOALS["plan"],
     )
     _table.row(
@@ -562,7 +638,8 @@ def table_rows(f):
         anchor_name=f"one {f['naive_how']} call per user and attribute (sample, extrapolated)",
         floor=f["floor_apply"],
         floor_name=f"the apply's {f['ldap_writes']} writes by kind, raw ldap3 over one connection + the "
-        "directory read + two bare ansible-playbook start-ups",
+        f"directory read + the REST transfer system's {f['transfer_requests']} requests over one connection"
+        " + two bare ansible-playbook start-ups",
         max_floor=GOALS["apply_floor"],
     )
 
