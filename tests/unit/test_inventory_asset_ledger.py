@@ -152,15 +152,15 @@ def test_constructed_groups_and_compose(tmp_path):
     assert inv.hosts["twpc0001"].vars["jichitai_label"] == "R04-TW-0001"
 
 
-def test_the_estate_ledger_parses_quickly(tmp_path):
+def test_the_estate_ledger_parses(tmp_path):
     config = ESTATE / "pcs.asset_ledger.yml"
     started = time.perf_counter()
     inv = parse(config)
     elapsed = time.perf_counter() - started
     kinds = {k: len(inv.groups[f"pc_{k}"].get_hosts()) for k in ("notebook", "desktop", "2in1", "telework")}
     assert kinds == {"notebook": 1100, "desktop": 100, "2in1": 20, "telework": 30}
+    # a figure, not a verdict (machines are noisy): bench inventory_load measures it against its floor
     print(f"asset_ledger: 1,250 rows parsed and validated in {elapsed * 1000:.0f} ms")
-    assert elapsed < 2.0
 
 
 # --- bad ledgers: one error naming every bad row, nothing added ---------------------------------
