@@ -1,8 +1,9 @@
 """Shared pytest fixtures: the lab (real servers on loopback and in network namespaces).
 
 `lab` (session): reuses a running lab (lab/status.sh) or brings the missing components up with
-lab/up.sh, and at the end stops only the components it started. Lab tests are marked
-`@pytest.mark.lab` and take the `lab` fixture; without root they are skipped.
+lab/up.sh, and at the end stops only the components it started; under tools/lab_suite.py
+(JICHITAI_LAB_HELD), which holds the lab for the lanes of tests/lanes.py, it neither starts nor stops.
+Lab tests are marked `@pytest.mark.lab` and take the `lab` fixture; without root they are skipped.
 `lab_vars(host)`: the host's inventory variables with every template resolved (vault included),
 as Ansible sees them for inventories/lab.
 `lab_ansible(pattern, module, args)`: an ad-hoc Ansible run against the lab inventory, parsed.
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import ansible.module_utils
+import lanes
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
@@ -46,8 +48,23 @@ def pytest_configure(config):
     )
 
 
+@pytest.hookimpl(tryfirst=True)  # the lane markers are set before -m selects by them
 def pytest_collection_modifyitems(config, items):
-    """Tests that take the lab down run last, so no other test finds it restarting under its feet."""
+    """Each lab test gets its lane (tests/lanes.py): an xdist group, or the lab_alone marker. Tests that
+    take the lab down run last, so no other test finds it restarting under its feet."""
+    unplaced = []
+    for item in items:
+        if item.get_closest_marker("lab") is None:
+            continue
+        lane = lanes.lane_of(item.nodeid)
+        if lane is None:
+            unplaced.append(item.nodeid)
+        elif lane == "alone":
+            item.add_marker(pytest.mark.lab_alone)
+        else:
+            item.add_marker(pytest.mark.xdist_group(lane))
+    if unplaced:
+        raise pytest.UsageError("lab tests without a lane in tests/lanes.py:\n  " + "\n  ".join(unplaced))
     items.sort(key=lambda item: item.get_closest_marker("lab_restart") is not None)
 
 
@@ -94,6 +111,11 @@ def lab():
     components = lab_components()
     if not components:
         pytest.skip("no lab components under lab/components")
+    if os.environ.get("JICHITAI_LAB_HELD"):
+        # tools/lab_suite.py brought the lab up and stops it: a component down now was stopped on purpose
+        # by a test of the other lane, and is not this session's to start or stop
+        yield Lab()
+        return
     was_up = {c: run_component(c, "status").returncode == 0 for c in components}
     state = Lab()
     if not all(was_up.values()):

@@ -1,0 +1,93 @@
+"""Which lane each lab test runs in when the lab tests run side by side (tools/lab_suite.py, make test).
+
+Two lanes run at the same time, one test after another within each:
+- `directory`: Samba AD and its share, the personnel transfer, backup and the off-site medium, antivirus,
+  RADIUS and the alert routes of the receiver;
+- `network`: the Kea pair, the UPSes, the namespace hosts and their gateways, the apt repository and the
+  My Number bundle.
+No test of one lane changes, stops or counts what a test of the other lane reads. `alone` tests run
+after both lanes, one at a time: they read the whole lab and expect it healthy (the daily check,
+monitoring, the sweep, the registers), power most of it off (the outage and alert drills, the NUT-down
+verdict, the lab's restart), need the directory and the appliances at once (onboarding), or stop a
+transfer engine whose accounts the personnel tests put back.
+
+Keys are pytest node ids or their prefixes (a file, or a file and test name); the longest key that
+prefixes a test's id decides. A lab test no key names fails the collection, so a new test picks a lane.
+"""
+
+from __future__ import annotations
+
+INTEGRATION = "tests/integration/"
+MOLECULE = INTEGRATION + "test_molecule.py::test_scenario_on_the_lab"
+
+DIRECTORY = [
+    "test_lab_ad.py",
+    "test_lab_ad_pair.py",
+    "test_patch_ad_pair_lab.py",
+    "test_personnel_clients.py",
+    "test_personnel_dirty_inputs.py",
+    "test_personnel_target_checks.py",
+    "test_personnel_transfer.py",
+    "test_workplan_report_verdicts_lab.py::test_a_prepare_apply",
+    "test_module_arg_refusals.py::test_share_folders",
+    "test_backup_lab.py",
+    "test_backup_offsite_lab.py",
+    "test_antivirus_lab.py",
+    "test_lab_radius.py",
+    "test_alerts_lab.py",
+]
+NETWORK = [
+    "test_lab_kea.py",
+    "test_dhcp_peer_down.py",
+    "test_dhcp_reservations.py",
+    "test_dhcp_rollback_truth.py",
+    "test_module_arg_refusals.py::test_kea_pair",
+    "test_module_arg_refusals.py::test_nut_ups",
+    "test_monthly_report_lab.py",
+    "test_lab_ups.py",
+    "test_ups_modules.py",
+    "test_outage_workplan_lab.py",
+    "test_lab_apt_repo.py",
+    "test_patch_servers_lab.py",
+    "test_patch_mynumber_bundle_lab.py",
+    "test_lab_hosts.py",
+]
+ALONE = [
+    "test_lab_transfer.py",
+    "test_transfer_modules.py",
+    "test_registers_lab.py",
+    "test_endpoint_onboard_lab.py",
+    "test_daily_check_lab.py",
+    "test_monitoring_lab.py",
+    "test_sweep_lab.py",
+    "test_workplan_report_verdicts_lab.py::test_nut_down",
+    "test_alert_drill_lab.py",
+    "test_outage_lab.py",
+    "test_lab_hosts.py::test_down_leaves_nothing_and_up_restores_the_lab",
+]
+SCENARIOS = {
+    "directory": [
+        "av_definitions", "backup_check", "backup_offsite", "backup_restore_test", "backup_run",
+        "monthly_report", "personnel_transfer",
+    ],
+    "network": [
+        "dhcp_sync", "health_gate", "outage_precheck", "outage_shutdown", "outage_startup", "patch_linux",
+        "patch_mynumber_bundle", "registers", "workplan",
+    ],
+    "alone": ["daily_check", "monitoring_config", "transfer_check"],
+}  # fmt: skip
+
+LANES = {
+    **{INTEGRATION + key: "directory" for key in DIRECTORY},
+    **{INTEGRATION + key: "network" for key in NETWORK},
+    **{INTEGRATION + key: "alone" for key in ALONE},
+    "tests/e2e/test_workplan_dhcp.py": "network",
+    "tests/e2e/test_no_secret_in_documents.py::test_dhcp_flow": "network",
+    **{f"{MOLECULE}[{name}]": lane for lane, names in SCENARIOS.items() for name in names},
+}
+
+
+def lane_of(nodeid: str) -> str | None:
+    """The lane of the test NODEID: the value of the longest key that prefixes it, or None."""
+    keys = [key for key in LANES if nodeid.startswith(key)]
+    return LANES[max(keys, key=len)] if keys else None
