@@ -1,8 +1,8 @@
 """Which lane each lab test runs in when the lab tests run side by side (tools/lab_suite.py, make test).
 
 Two lanes run at the same time, one test after another within each:
-- `directory`: Samba AD and its share, the personnel transfer, backup and the off-site medium, antivirus,
-  RADIUS and the alert routes of the receiver;
+- `directory`: Samba AD and its share, the personnel transfer, backup and the off-site medium, antivirus
+  and RADIUS;
 - `network`: the Kea pair, the UPSes, the namespace hosts and their gateways, the apt repository and the
   My Number bundle.
 No test of one lane changes, stops or counts what a test of the other lane reads. `alone` tests run
@@ -34,7 +34,6 @@ DIRECTORY = [
     "test_backup_offsite_lab.py",
     "test_antivirus_lab.py",
     "test_lab_radius.py",
-    "test_alerts_lab.py",
 ]
 NETWORK = [
     "test_lab_kea.py",
@@ -62,6 +61,7 @@ ALONE = [
     "test_sweep_lab.py",
     "test_workplan_report_verdicts_lab.py::test_nut_down",
     "test_alert_drill_lab.py",
+    "test_alerts_lab.py",  # after the drill, which routes mon01's Alertmanager on a fresh lab
     "test_outage_lab.py",
     "test_lab_hosts.py::test_down_leaves_nothing_and_up_restores_the_lab",
 ]
