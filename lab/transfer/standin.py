@@ -47,7 +47,9 @@ RULES = {
     "scan only": "scan",
     "multiscan": "scan",
 }
-POLL_S = 1.0
+# how often the engine looks at the drops' outboxes and the import folder; a file is taken once it is
+# unchanged since the last look, so a file waits one to two of these
+POLL_S = 0.25
 log = logging.getLogger("transfer")
 
 
