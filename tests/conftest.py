@@ -46,12 +46,17 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "lab_restart: stops and restarts the whole lab; runs after all other tests"
     )
+    for number in range(1, len(lanes.STAGES) + 1):
+        config.addinivalue_line(
+            "markers", f"lab_stage{number}: a lab test of stage {number} (tests/lanes.py)"
+        )
 
 
 @pytest.hookimpl(tryfirst=True)  # the lane markers are set before -m selects by them
 def pytest_collection_modifyitems(config, items):
-    """Each lab test gets its lane (tests/lanes.py): an xdist group, or the lab_alone marker. Tests that
-    take the lab down run last, so no other test finds it restarting under its feet."""
+    """Each lab test gets its lane (tests/lanes.py): an xdist group of that name and the marker of its
+    stage (lab_stage1..3). Tests that take the lab down run last, so no other test finds it restarting
+    under its feet."""
     unplaced = []
     for item in items:
         if item.get_closest_marker("lab") is None:
@@ -59,10 +64,9 @@ def pytest_collection_modifyitems(config, items):
         lane = lanes.lane_of(item.nodeid)
         if lane is None:
             unplaced.append(item.nodeid)
-        elif lane == "alone":
-            item.add_marker(pytest.mark.lab_alone)
-        else:
-            item.add_marker(pytest.mark.xdist_group(lane))
+            continue
+        item.add_marker(pytest.mark.xdist_group(lane))
+        item.add_marker(getattr(pytest.mark, f"lab_stage{lanes.stage_of(lane)}"))
     if unplaced:
         raise pytest.UsageError("lab tests without a lane in tests/lanes.py:\n  " + "\n  ".join(unplaced))
     items.sort(key=lambda item: item.get_closest_marker("lab_restart") is not None)

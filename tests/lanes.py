@@ -1,15 +1,17 @@
 """Which lane each lab test runs in when the lab tests run side by side (tools/lab_suite.py, make test).
 
-Two lanes run at the same time, one test after another within each:
-- `directory`: Samba AD and its share, the personnel transfer, backup and the off-site medium, antivirus
-  and RADIUS;
-- `network`: the Kea pair, the UPSes, the namespace hosts and their gateways, the apt repository and the
-  My Number bundle.
-No test of one lane changes, stops or counts what a test of the other lane reads. `alone` tests run
-after both lanes, one at a time: they read the whole lab and expect it healthy (the daily check,
-monitoring, the sweep, the registers), power most of it off (the outage and alert drills, the NUT-down
-verdict, the lab's restart), need the directory and the appliances at once (onboarding), or stop a
-transfer engine whose accounts the personnel tests put back.
+The lab tests run in three stages, one after the other; within a stage two lanes run at the same time,
+one test after another within each lane, and no test of one lane changes, stops or counts what a test
+of the other lane reads:
+1. `directory` (Samba AD and its share, the personnel transfer, backup and the off-site medium,
+   antivirus, RADIUS) beside `network` (the Kea pair, the UPSes, the namespace hosts and their gateways,
+   the apt repository, the My Number bundle);
+2. `transfer` (the transfer stand-ins: their engines, drops and accounts, which the personnel tests of
+   stage 1 put back exactly and the network lane's reboots would cut) beside `accounts` (the registers
+   and onboarding, which need the directory and the appliances at once);
+3. `alone`, one test at a time: the tests that read the whole lab and expect it healthy (the daily
+   check, monitoring, the sweep) or power most of it off (the outage and alert drills, the NUT-down
+   verdict, the lab's restart).
 
 Keys are pytest node ids or their prefixes (a file, or a file and test name); the longest key that
 prefixes a test's id decides. A lab test no key names fails the collection, so a new test picks a lane.
@@ -51,11 +53,9 @@ NETWORK = [
     "test_patch_mynumber_bundle_lab.py",
     "test_lab_hosts.py",
 ]
+TRANSFER = ["test_lab_transfer.py", "test_transfer_modules.py"]
+ACCOUNTS = ["test_registers_lab.py", "test_endpoint_onboard_lab.py"]
 ALONE = [
-    "test_lab_transfer.py",
-    "test_transfer_modules.py",
-    "test_registers_lab.py",
-    "test_endpoint_onboard_lab.py",
     "test_daily_check_lab.py",
     "test_monitoring_lab.py",
     "test_sweep_lab.py",
@@ -74,12 +74,17 @@ SCENARIOS = {
         "dhcp_sync", "health_gate", "outage_precheck", "outage_shutdown", "outage_startup", "patch_linux",
         "patch_mynumber_bundle", "registers", "workplan",
     ],
-    "alone": ["daily_check", "monitoring_config", "transfer_check"],
+    "transfer": ["transfer_check"],
+    "alone": ["daily_check", "monitoring_config"],
 }  # fmt: skip
+# the lanes of each stage, in the order the stages run
+STAGES = [("directory", "network"), ("transfer", "accounts"), ("alone",)]
 
 LANES = {
     **{INTEGRATION + key: "directory" for key in DIRECTORY},
     **{INTEGRATION + key: "network" for key in NETWORK},
+    **{INTEGRATION + key: "transfer" for key in TRANSFER},
+    **{INTEGRATION + key: "accounts" for key in ACCOUNTS},
     **{INTEGRATION + key: "alone" for key in ALONE},
     "tests/e2e/test_workplan_dhcp.py": "network",
     "tests/e2e/test_no_secret_in_documents.py::test_dhcp_flow": "network",
@@ -91,3 +96,8 @@ def lane_of(nodeid: str) -> str | None:
     """The lane of the test NODEID: the value of the longest key that prefixes it, or None."""
     keys = [key for key in LANES if nodeid.startswith(key)]
     return LANES[max(keys, key=len)] if keys else None
+
+
+def stage_of(lane: str) -> int:
+    """The stage (1, 2, 3) LANE runs in."""
+    return next(number for number, lanes in enumerate(STAGES, 1) if lane in lanes)

@@ -1,14 +1,14 @@
-"""The lab tests as `make test` runs them: the lab brought up once, two lanes side by side, then the tests
-that must run alone, then the lab stopped as it was found.
+"""The lab tests as `make test` runs them: the lab brought up once, its stages one after the other (two
+lanes side by side in a stage), then the lab stopped as it was found.
 
     python tools/lab_suite.py [pytest options...]
 
-Lane tests carry `xdist_group` markers (tests/lanes.py says which test goes in which lane and why):
-pytest-xdist gives each lane to one of two workers, so two tests of one lane never run at the same
-time, and the two lanes touch disjoint parts of the lab. Tests marked `lab_alone` (they power off or
-restart parts of the lab that both lanes read) run afterwards in one process. The runner holds the lab
-(JICHITAI_LAB_HELD): the tests' `lab` fixture and the molecule scenarios' create and destroy neither start
-nor stop a component, and the runner stops at the end what it started.
+tests/lanes.py gives each lab test a lane and each lane a stage; the tests of stage N carry the marker
+lab_stageN and an xdist group named after their lane. A stage of two lanes runs on two pytest-xdist
+workers (`--dist loadgroup`: a lane's tests one after another on one worker, in their collection order),
+a stage of one lane in one process. The runner holds the lab (JICHITAI_LAB_HELD): the tests' `lab`
+fixture and the molecule scenarios' create and destroy neither start nor stop a component, and the
+runner stops at the end what it started.
 """
 
 from __future__ import annotations
@@ -21,12 +21,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 LAB = REPO / "lab"
+sys.path.insert(0, str(REPO / "tests"))
+import lanes  # noqa: E402 - the lanes and stages of the lab tests
+
 PYTEST = [str(REPO / ".venv" / "bin" / "pytest"), "-q"]
 DIRS = ["tests/integration", "tests/e2e"]
-PHASES = [
-    ("lanes", ["-m", "lab and not lab_alone", "-n", "2", "--dist", "loadgroup"]),
-    ("alone", ["-m", "lab and lab_alone"]),
-]
 
 
 def component(path: Path, action: str) -> int:
@@ -34,11 +33,17 @@ def component(path: Path, action: str) -> int:
     return subprocess.run(["bash", str(path), action], env=env, capture_output=True, check=False).returncode
 
 
+def stage_options(number: int, stage_lanes: tuple[str, ...]) -> list[str]:
+    options = ["-m", f"lab and lab_stage{number}"]
+    return options + (["-n", str(len(stage_lanes)), "--dist", "loadgroup"] if len(stage_lanes) > 1 else [])
+
+
 def main(argv: list[str]) -> int:
-    if os.geteuid() != 0:
+    root = os.geteuid() == 0
+    if not root:
         print("lab_suite: the lab needs root; running the lab tests so that they report their skips")
     components = sorted((LAB / "components").glob("[0-9][0-9]-*.sh"))
-    down = [c for c in components if component(c, "status") != 0] if os.geteuid() == 0 else []
+    down = [c for c in components if component(c, "status") != 0] if root else []
     if down:
         started = time.monotonic()
         up = subprocess.run(["bash", str(LAB / "up.sh")], check=False)
@@ -48,19 +53,21 @@ def main(argv: list[str]) -> int:
                 component(path, "down")
             return up.returncode
     failed = []
+    env = os.environ | {"JICHITAI_LAB_HELD": "1"}
     try:
-        for name, options in PHASES:
+        for number, stage_lanes in enumerate(lanes.STAGES, 1):
             started = time.monotonic()
-            env = os.environ | {"JICHITAI_LAB_HELD": "1"}
-            rc = subprocess.run(PYTEST + options + argv + DIRS, cwd=REPO, env=env, check=False).returncode
-            print(f"lab_suite: {name}: rc {rc} in {time.monotonic() - started:.0f} s")
+            cmd = PYTEST + stage_options(number, stage_lanes) + argv + DIRS
+            rc = subprocess.run(cmd, cwd=REPO, env=env, check=False).returncode
+            seconds = time.monotonic() - started
+            print(f"lab_suite: stage {number} ({' | '.join(stage_lanes)}): rc {rc} in {seconds:.0f} s")
             if rc not in (0, 5):  # 5: no test selected
-                failed.append(name)
+                failed.append(str(number))
     finally:
         for path in reversed(down):
             component(path, "down")
     if failed:
-        print(f"lab_suite: failed: {', '.join(failed)}")
+        print(f"lab_suite: failed stage(s): {', '.join(failed)}")
     return 1 if failed else 0
 
 
