@@ -9,7 +9,7 @@ import re
 
 import openpyxl
 import pytest
-from test_outage_lab import SHUTDOWN_ORDER, TIER6, playbook
+from test_outage_lab import SHUTDOWN_ORDER, STAND_INS, TIER6, is_on, playbook
 
 pytestmark = pytest.mark.lab
 
@@ -49,3 +49,11 @@ def test_shutdown_plan_lists_every_host_of_every_tier_and_charts_the_tiers(lab, 
 
     wb = openpyxl.load_workbook(folder / "plan.xlsx")
     assert len(wb["工程表"]._charts) == 1
+    text = (folder / "plan.md").read_text(encoding="utf-8")
+    assert text.startswith("# 作業計画書 — 計画停電に伴うサーバ・機器の順次停止")
+    assert "第6段 UPS: ups01 → ups02 → ups03 → ups04" in text
+    assert "作業枠 21:00–23:00 の 120 分以内" in text
+    # the check run touched nothing: no shutdown record, every stand-in on but those the directory's
+    # tests beside this lane stop and start on their own (the controllers, the RADIUS peers)
+    assert not list(tmp_path.glob("shutdown-*"))
+    assert [h for h in STAND_INS if h not in ("ad01", "ad02", "radius01", "radius02") and not is_on(h)] == []
