@@ -67,11 +67,11 @@ unit: venv
 	$(BIN)/pytest -q -n 2 tests/unit
 
 # the lab tests (marker lab) on the lab brought up once, in the stages of tests/lanes.py (two lanes side
-# by side); beside the last stage, whose tests run one at a time, every test that needs no lab (unit,
-# the controller-only e2e and integration tests, the molecule scenarios that name no lab component) on
+# by side); beside stage 3, whose tests run one at a time, every test that needs no lab (unit, the
+# controller-only e2e and integration tests, the molecule scenarios that name no lab component) on
 # both cores (pytest-xdist)
 test: venv bytecode system-deps lint collections ee syntax
-	$(BIN)/python tools/lab_suite.py --beside-last-stage '$(BIN)/pytest -q -n 2 -m "not lab" tests'
+	$(BIN)/python tools/lab_suite.py --beside '$(BIN)/pytest -q -n 2 -m "not lab" tests'
 
 # every role's molecule scenario on the lab (docs/molecule.md), each bringing up only the lab parts it
 # needs; make test runs them too (tests/integration/test_molecule.py). One: make molecule SCENARIO=health_gate

@@ -1,6 +1,6 @@
 """Which lane each lab test runs in when the lab tests run side by side (tools/lab_suite.py, make test).
 
-The lab tests run in three stages, one after the other; within a stage two lanes run at the same time,
+The lab tests run in four stages, one after the other; the two lanes of a stage run at the same time,
 one test after another within each lane, and no test of one lane changes, stops or counts what a test
 of the other lane reads:
 1. `directory` (Samba AD and its share, the personnel transfer, backup and the off-site medium,
@@ -11,7 +11,9 @@ of the other lane reads:
    and onboarding, which need the directory and the appliances at once);
 3. `alone`, one test at a time: the tests that read the whole lab and expect it healthy (the daily
    check, monitoring, the sweep) or power most of it off (the outage and alert drills, the NUT-down
-   verdict, the lab's restart).
+   verdict);
+4. `restart`: the lab's down and up again, with nothing else running (tools/lab_suite.py runs the tests
+   that need no lab beside stage 3 and waits for them before this one).
 
 Keys are pytest node ids or their prefixes (a file, or a file and test name); the longest key that
 prefixes a test's id decides. A lab test no key names fails the collection, so a new test picks a lane.
@@ -63,8 +65,8 @@ ALONE = [
     "test_alert_drill_lab.py",
     "test_alerts_lab.py",  # after the drill, which routes mon01's Alertmanager on a fresh lab
     "test_outage_lab.py",
-    "test_lab_hosts.py::test_down_leaves_nothing_and_up_restores_the_lab",
 ]
+RESTART = ["test_lab_hosts.py::test_down_leaves_nothing_and_up_restores_the_lab"]
 SCENARIOS = {
     "directory": [
         "av_definitions", "backup_check", "backup_offsite", "backup_restore_test", "backup_run",
@@ -78,7 +80,7 @@ SCENARIOS = {
     "alone": ["daily_check", "monitoring_config"],
 }  # fmt: skip
 # the lanes of each stage, in the order the stages run
-STAGES = [("directory", "network"), ("transfer", "accounts"), ("alone",)]
+STAGES = [("directory", "network"), ("transfer", "accounts"), ("alone",), ("restart",)]
 
 LANES = {
     **{INTEGRATION + key: "directory" for key in DIRECTORY},
@@ -86,6 +88,7 @@ LANES = {
     **{INTEGRATION + key: "transfer" for key in TRANSFER},
     **{INTEGRATION + key: "accounts" for key in ACCOUNTS},
     **{INTEGRATION + key: "alone" for key in ALONE},
+    **{INTEGRATION + key: "restart" for key in RESTART},
     "tests/e2e/test_workplan_dhcp.py": "network",
     "tests/e2e/test_no_secret_in_documents.py::test_dhcp_flow": "network",
     **{f"{MOLECULE}[{name}]": lane for lane, names in SCENARIOS.items() for name in names},
@@ -99,5 +102,5 @@ def lane_of(nodeid: str) -> str | None:
 
 
 def stage_of(lane: str) -> int:
-    """The stage (1, 2, 3) LANE runs in."""
+    """The stage (1, 2, ...) LANE runs in."""
     return next(number for number, lanes in enumerate(STAGES, 1) if lane in lanes)

@@ -1,7 +1,7 @@
 """The lab tests as `make test` runs them: the lab brought up once, its stages one after the other (two
 lanes side by side in a stage), then the lab stopped as it was found.
 
-    python tools/lab_suite.py [--beside-last-stage COMMAND] [pytest options...]
+    python tools/lab_suite.py [--beside COMMAND] [pytest options...]
 
 tests/lanes.py gives each lab test a lane and each lane a stage; the tests of stage N carry the marker
 lab_stageN and an xdist group named after their lane. A stage of two lanes runs on two pytest-xdist
@@ -10,9 +10,10 @@ a stage of one lane in one process. The runner holds the lab (JICHITAI_LAB_HELD)
 fixture and the molecule scenarios' create and destroy neither start nor stop a component, and the
 runner stops at the end what it started.
 
---beside-last-stage runs COMMAND (a shell command: make test's tests that need no lab) while the last
-stage runs: its tests run one at a time and mostly wait on the lab, so the other core is free. What
-COMMAND prints is shown when it ends; its failure fails the run.
+--beside runs COMMAND (a shell command: make test's tests that need no lab) while stage 3 runs: its
+tests run one at a time and mostly wait on the lab, so the other core is free. The runner waits for
+COMMAND before stage 4 (the lab's restart); what it printed is shown when it ends, and its failure
+fails the run.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import lanes  # noqa: E402 - the lanes and stages of the lab tests
 
 PYTEST = [str(REPO / ".venv" / "bin" / "pytest"), "-q"]
 DIRS = ["tests/integration", "tests/e2e"]
+BESIDE_STAGE = 3  # the tests that run alone, mostly waiting on the lab (not the lab's restart after them)
 
 
 def component(path: Path, action: str) -> int:
@@ -73,7 +75,7 @@ def run_stage(number: int, argv: list[str], beside: str | None) -> list[str]:
 def main(argv: list[str]) -> int:
     sys.stdout.reconfigure(line_buffering=True)  # its lines in order with the tests' own output
     beside = None
-    if argv[:1] == ["--beside-last-stage"]:
+    if argv[:1] == ["--beside"]:
         beside, argv = argv[1], argv[2:]
     root = os.geteuid() == 0
     if not root:
@@ -91,7 +93,7 @@ def main(argv: list[str]) -> int:
     failed = []
     try:
         for number in range(1, len(lanes.STAGES) + 1):
-            failed += run_stage(number, argv, beside if number == len(lanes.STAGES) else None)
+            failed += run_stage(number, argv, beside if number == BESIDE_STAGE else None)
     finally:
         for path in reversed(down):
             component(path, "down")

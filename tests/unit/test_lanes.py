@@ -33,5 +33,5 @@ def test_every_key_names_a_lab_test_and_every_lab_scenario_has_one_lane():
 def test_the_longest_key_decides():
     hosts = lanes.INTEGRATION + "test_lab_hosts.py::"
     assert lanes.lane_of(hosts + "test_every_branch_gateway_answers") == "network"
-    assert lanes.lane_of(hosts + "test_down_leaves_nothing_and_up_restores_the_lab") == "alone"
+    assert lanes.lane_of(hosts + "test_down_leaves_nothing_and_up_restores_the_lab") == "restart"
     assert lanes.lane_of(lanes.INTEGRATION + "test_nothing_of_the_kind.py::test_x") is None
