@@ -46,7 +46,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # `python -m bench` runs from the repository root
 from bench import _table  # noqa: E402
 
-KEA = ROOT / "lab" / "components" / "30-kea.sh"
+sys.path.insert(0, str(ROOT / "lab"))
+from lab_control import bring_up, component_path, stop  # noqa: E402
+
+KEA = component_path("30-kea")
 LEDGER = ROOT / "inventories" / "lab" / "group_vars" / "pair_dhcp.yml"
 SCOPE = yaml.safe_load(LEDGER.read_text())["jichitai_dhcp_scopes"][0]
 # addresses for the benchmark: inside the lab scope, outside its pool and its ledger reservations
@@ -282,16 +285,6 @@ def pair_reservations(peers: list[dict]) -> list[int]:
     return counts
 
 
-def kea_running() -> bool:
-    return subprocess.run(["bash", str(KEA), "status"], capture_output=True, check=False).returncode == 0
-
-
-def kea(action: str) -> None:
-    proc = subprocess.run(["bash", str(KEA), action], capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(f"30-kea.sh {action} failed: {proc.stderr[-2000:]}")
-
-
 def measure(count: int, keep: bool, rounds: int = 3, loop: bool = True, loop_calls_n: int = 0) -> dict:
     rows = reservations(count)
     expected_total = len(SCOPE["reservations"]) + count
@@ -413,14 +406,14 @@ def main(argv=None) -> int:
     if os.geteuid() != 0:
         print("dhcp_sync: the lab needs root", file=sys.stderr)
         return 1
-    started_kea = not kea_running()
-    if started_kea:
-        kea("up")
+    started, failed = bring_up([KEA])
+    if failed is not None:
+        print(f"dhcp_sync: 30-kea.sh up failed: {failed.stderr[-2000:]}", file=sys.stderr)
+        return 1
     try:
         figures = measure(args.count, args.keep, args.rounds, not args.no_loop, args.loop_calls)
     finally:
-        if started_kea:
-            kea("down")
+        stop(started)
     for line in report_lines(figures):
         print(line)
     table_rows(figures)

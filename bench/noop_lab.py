@@ -31,6 +31,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 from bench import _table  # noqa: E402 - `python -m bench` runs from the repository root
 
+sys.path.insert(0, str(ROOT / "lab"))
+from lab_control import bring_up, component_path, stop  # noqa: E402
+
 VENV_BIN = ROOT / ".venv" / "bin"
 INVENTORY = ROOT / "inventories" / "lab"
 GOAL_SECONDS = 3.0
@@ -43,15 +46,6 @@ OPERATIONS = {
         "components": ["10-ca", "20-samba", "30-kea", "40-nut", "50-snmp", "60-hosts", "80-monitoring"],
     },
 }
-
-
-def component(name: str, action: str) -> int:
-    script = ROOT / "lab" / "components" / f"{name}.sh"
-    proc = subprocess.run(["bash", str(script), action], env=os.environ | {"LAB_COMPONENT": name},
-                          capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
-    if action == "up" and proc.returncode != 0:
-        raise SystemExit(f"noop_lab: {name} up failed:\n{proc.stdout[-1500:]}\n{proc.stderr[-1500:]}")
-    return proc.returncode
 
 
 def playbook(book: Path, tmp: Path, *args: str) -> tuple[float, str]:
@@ -91,11 +85,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     names = [args.only] if args.only else list(OPERATIONS)
     needed = sorted({c for name in names for c in OPERATIONS[name]["components"]})
-    started = [c for c in needed if component(c, "status") != 0]
+    started, failed = bring_up([component_path(name) for name in needed])
+    if failed is not None:
+        raise SystemExit(
+            f"noop_lab: a component's start failed:\n{failed.stdout[-1500:]}\n{failed.stderr[-1500:]}"
+        )
     try:
-        for name in needed:
-            if name in started:
-                component(name, "up")
         for name in names:
             with tempfile.TemporaryDirectory(prefix=f"bench-noop-{name}-") as tmp:
                 got = measure(name, OPERATIONS[name], args.runs, Path(tmp))
@@ -105,8 +100,7 @@ def main(argv=None) -> int:
                        floor_name="ansible-playbook of a play without tasks on the same hosts",
                        max_seconds=GOAL_SECONDS)  # fmt: skip
     finally:
-        for name in reversed(started):
-            component(name, "down")
+        stop(started)
     return 0
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +24,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 LAB_DIR = REPO / "lab"
+sys.path.insert(0, str(LAB_DIR))
+from lab_control import bring_up, components, run_component, run_lab_script, stop  # noqa: E402, F401
+
 LAB_RUN = Path(os.environ.get("LAB_RUN", LAB_DIR / "run"))
 LAB_INVENTORY = REPO / "inventories" / "lab"
 VENV_BIN = REPO / ".venv" / "bin"
@@ -72,34 +75,11 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: item.get_closest_marker("lab_restart") is not None)
 
 
-def lab_components() -> list[Path]:
-    return sorted((LAB_DIR / "components").glob("[0-9][0-9]-*.sh"))
-
-
-def run_component(component: Path, action: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    env = os.environ | {"LAB_COMPONENT": component.stem}
-    return subprocess.run(
-        ["bash", str(component), action],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def run_lab_script(name: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["bash", str(LAB_DIR / name)], capture_output=True, text=True, timeout=timeout, check=False
-    )
-
-
 @dataclass
 class Lab:
     """The running lab as the session found or made it."""
 
     started: list[Path] = field(default_factory=list)  # components this session brought up
-    up_seconds: float | None = None
     run_dir: Path = LAB_RUN
     inventory: Path = LAB_INVENTORY
 
@@ -112,31 +92,18 @@ class Lab:
 def lab():
     if os.geteuid() != 0:
         pytest.skip("the lab needs root (network namespaces, ports below 1024)")
-    components = lab_components()
-    if not components:
+    if not components():
         pytest.skip("no lab components under lab/components")
     if os.environ.get("JICHITAI_LAB_HELD"):
         # tools/lab_suite.py brought the lab up and stops it: a component down now was stopped on purpose
         # by a test of the other lane, and is not this session's to start or stop
         yield Lab()
         return
-    was_up = {c: run_component(c, "status").returncode == 0 for c in components}
-    state = Lab()
-    if not all(was_up.values()):
-        started = time.monotonic()
-        result = run_lab_script("up.sh")
-        state.up_seconds = time.monotonic() - started
-        state.started = [c for c in components if not was_up[c]]
-        if result.returncode != 0:
-            _stop(state.started)
-            pytest.fail(f"lab/up.sh failed (rc {result.returncode}):\n{result.stderr[-6000:]}")
-    yield state
-    _stop(state.started)
-
-
-def _stop(components: list[Path]) -> None:
-    for component in reversed(components):
-        run_component(component, "down")
+    started, failed = bring_up()
+    if failed is not None:
+        pytest.fail(f"lab/up.sh failed (rc {failed.returncode}):\n{failed.stderr[-6000:]}")
+    yield Lab(started=started)
+    stop(started)
 
 
 def _adhoc(

@@ -27,17 +27,13 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 LAB = REPO / "lab"
-sys.path.insert(0, str(REPO / "tests"))
+sys.path[:0] = [str(REPO / "tests"), str(LAB)]
 import lanes  # noqa: E402 - the lanes and stages of the lab tests
+from lab_control import bring_up, stop  # noqa: E402
 
 PYTEST = [str(REPO / ".venv" / "bin" / "pytest"), "-q"]
 DIRS = ["tests/integration", "tests/e2e"]
 BESIDE_STAGE = 3  # the tests that run alone, mostly waiting on the lab (not the lab's restart after them)
-
-
-def component(path: Path, action: str) -> int:
-    env = os.environ | {"LAB_COMPONENT": path.stem}
-    return subprocess.run(["bash", str(path), action], env=env, capture_output=True, check=False).returncode
 
 
 def stage_options(number: int, stage_lanes: tuple[str, ...]) -> list[str]:
@@ -80,23 +76,19 @@ def main(argv: list[str]) -> int:
     root = os.geteuid() == 0
     if not root:
         print("lab_suite: the lab needs root; running the lab tests so that they report their skips")
-    components = sorted((LAB / "components").glob("[0-9][0-9]-*.sh"))
-    down = [c for c in components if component(c, "status") != 0] if root else []
-    if down:
-        started = time.monotonic()
-        up = subprocess.run(["bash", str(LAB / "up.sh")], check=False)
+    started = time.monotonic()
+    down, failed_up = bring_up() if root else ([], None)
+    if down or failed_up is not None:
         print(f"lab_suite: lab/up.sh ({len(down)} components) in {time.monotonic() - started:.0f} s")
-        if up.returncode != 0:
-            for path in reversed(down):
-                component(path, "down")
-            return up.returncode
+    if failed_up is not None:
+        print(failed_up.stderr[-6000:])
+        return failed_up.returncode
     failed = []
     try:
         for number in range(1, len(lanes.STAGES) + 1):
             failed += run_stage(number, argv, beside if number == BESIDE_STAGE else None)
     finally:
-        for path in reversed(down):
-            component(path, "down")
+        stop(down)
     if failed:
         print(f"lab_suite: failed: {'; '.join(failed)}")
     return 1 if failed else 0

@@ -17,7 +17,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import LAB_DIR, LAB_RUN, REPO, VENV_BIN, run_component
+from conftest import LAB_DIR, LAB_RUN, REPO, VENV_BIN, bring_up, stop
 
 pytestmark = pytest.mark.lab
 
@@ -35,18 +35,13 @@ def backup_lab():
     takes down again."""
     if os.geteuid() != 0:
         pytest.skip("the lab needs root (loop mounts, Samba)")
-    started = []
-    for component in COMPONENTS:
-        if run_component(component, "status").returncode != 0:
-            proc = run_component(component, "up")
-            assert proc.returncode == 0, f"{component.name} up: {proc.stderr[-3000:]}"
-            started.append(component)
+    started, failed = bring_up(COMPONENTS)
+    assert failed is None, f"a component's start failed: {failed.stderr[-3000:]}"
     proc = subprocess.run(["bash", str(COMPONENTS[1]), "run", JOB], capture_output=True, text=True,
                           timeout=120, check=False)  # fmt: skip
     assert proc.returncode == 0, f"76-backup.sh run {JOB}: {proc.stderr[-3000:]}"
     yield
-    for component in reversed(started):
-        run_component(component, "down")
+    stop(started)
 
 
 def playbook(name: str, *args: str) -> subprocess.CompletedProcess:
