@@ -304,7 +304,10 @@ def test_bad_input_is_reported_all_at_once_and_changes_nothing(rehearsal):
 
 # ---- plan, approve, prepare -------------------------------------------------------------------------
 def test_plan_lists_every_person_and_system_and_changes_nothing(rehearsal):
-    rehearsal.plan()
+    out = rehearsal.plan()
+    # Ansible's default output prints every diff entry (text or a mapping, never a list)
+    assert "Callback dispatch" not in out.text, out.text[-3000:]
+    assert "before: 手作業の取込（チェックリスト）" in out.stdout, out.stdout[-3000:]
     plan_dir = rehearsal.project / "work" / "plans" / rehearsal.plan_id
     text = (plan_dir / "plan.md").read_text(encoding="utf-8")
     assert "§6-3(7) OPS-MOVE" in text

@@ -369,12 +369,13 @@ def test_namesakes_a_move_within_the_department_and_a_hire_like_serving_staff_ar
         f"{doubt(5, '氏名', '390003')}採用の 伊藤　翔 と同じ氏名・氏名カナの職員が AD に在職しています"
         "（職員番号 300007）。同一人物なら既存の職員番号で発令してください",
     ]
-    # the plan shows them once, with the prepare step (a check run plans both phases)
+    # the plan shows them once, with the prepare step (a check run plans both phases), one per line:
+    # text, which Ansible's default callback prints (it fails on a list)
     prepare = hr_transfer_plan.render_diff(result, "prepare", result.ops_for("prepare"))
     assert prepare[-1] == {
         "before_header": "要確認（誤りではありません）",
-        "before": [],
-        "after": result.warnings,
+        "before": "",
+        "after": "".join(f"{warning}\n" for warning in result.warnings),
     }
     cutover = hr_transfer_plan.render_diff(
         result, "cutover", result.ops_for("cutover", pending_prepare=False)

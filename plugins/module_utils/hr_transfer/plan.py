@@ -868,6 +868,11 @@ def _describe(op):
     return f"{label} {op.dn}"
 
 
+def lines(items):
+    """A list shown in a diff: one line per item, as text (Ansible's callbacks print text or mappings)."""
+    return "".join(f"{item}\n" for item in items)
+
+
 def render_diff(result, phase, ops):
     """Ansible diff of OPS, one entry per person (the account before and after), then one for the
     organisation. A new account's cutover starts from its prepared state, whether prepare already
@@ -900,10 +905,10 @@ def render_diff(result, phase, ops):
     org = [_describe(op) for op in ops if not op.staff_no]
     if org:
         entries.append(
-            {"before_header": "組織（OU・グループ・転送システム権限）", "before": [], "after": org}
+            {"before_header": "組織（OU・グループ・転送システム権限）", "before": "", "after": lines(org)}
         )
     if phase == PREPARE and result.warnings:  # the list's doubtful rows, once per plan
-        entries.append({"before_header": DOUBTS, "before": [], "after": list(result.warnings)})
+        entries.append({"before_header": DOUBTS, "before": "", "after": lines(result.warnings)})
     return entries
 
 

@@ -15,6 +15,7 @@ from ansible.module_utils.hr_transfer import exports as hr_transfer_exports
 from ansible.module_utils.hr_transfer import folders as hr_transfer_folders
 from ansible.module_utils.hr_transfer import limits as hr_transfer_limits
 from ansible.module_utils.hr_transfer import plan as hr_transfer_plan
+from ansible.module_utils.hr_transfer.exports import describe_pc
 from ansible.module_utils.hr_transfer.passwords import PasswordVault, generate_password
 from ansible.module_utils.workplan.journal import ControllerGone, Journal
 
@@ -376,7 +377,8 @@ def import_step(params, exports, built, check_mode, diff_mode):
                 }
             )
     if changed and diff_mode:
-        diff.append({"before_header": "手作業の取込（チェックリスト）", "before": [], "after": checklist})
+        listed = hr_transfer_plan.lines(checklist)
+        diff.append({"before_header": "手作業の取込（チェックリスト）", "before": "", "after": listed})
         for key, (view_before, view_after) in by_person.items():
             if view_before != view_after:
                 diff.append({"before_header": f"異動者 {key}", "before": view_before, "after": view_after})
@@ -386,8 +388,8 @@ def import_step(params, exports, built, check_mode, diff_mode):
             diff.append(
                 {
                     "before_header": f"PC 資産台帳（所属名の変更・廃止による {len(rest)} 台）",
-                    "before": [hr_transfer_exports.describe_pc(old) for old, _new in rest],
-                    "after": [hr_transfer_exports.describe_pc(new) for _old, new in rest],
+                    "before": hr_transfer_plan.lines(describe_pc(old) for old, _new in rest),
+                    "after": hr_transfer_plan.lines(describe_pc(new) for _old, new in rest),
                 }
             )
     if changed and not check_mode:
