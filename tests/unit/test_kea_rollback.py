@@ -224,6 +224,7 @@ class FakeModule:
             "allow_peer_down": False, "check_leases": True, "ha_wait_timeout": 1.0, "journal": None,
         } | params  # fmt: skip
         self.check_mode = check_mode
+        self._diff = True
         self.warnings = []
 
     def warn(self, text):

@@ -7,6 +7,8 @@ hyphens, Cisco dots or bare hex, any case; printed as netaddr's mac_unix_expande
 
 from __future__ import annotations
 
+import functools
+
 try:
     from netaddr import EUI, AddrFormatError, mac_unix_expanded
 
@@ -23,8 +25,11 @@ def mac_address(value, unicast=False):
     if not HAS_NETADDR:
         raise RuntimeError(f"the netaddr Python library is required: {NETADDR_IMPORT_ERROR}")
     text = str(value or "").strip()
-    if not text:
-        return None
+    return _parsed(text, bool(unicast)) if text else None
+
+
+@functools.lru_cache(maxsize=65536)  # a ledger's and an appliance's MACs are read several times a run
+def _parsed(text, unicast):
     try:
         eui = EUI(text, dialect=mac_unix_expanded)
     except (AddrFormatError, ValueError, TypeError, IndexError):
