@@ -6,11 +6,15 @@
 DOCUMENTATION = r"""
 ---
 module: dhcp_reservations
-short_description: Keep the reservations of a DHCP subnet identical on both peers of a Kea appliance pair
+short_description: Keep the reservations of DHCP subnets identical on both peers of a Kea appliance pair
 description:
-  - Manages the host reservations (MAC address to IPv4 address) of one subnet on every peer of an
-    ISC Kea DHCPv4 pair through their Control Agents, so the pair keeps one configuration. The IP
-    ledger is the source of truth (REQUIREMENTS §6-3(4)④).
+  - Manages the host reservations (MAC address to IPv4 address) of one subnet (O(subnet)), or of every
+    scope of the pair in one run (O(scopes)), on every peer of an ISC Kea DHCPv4 pair through their
+    Control Agents, so the pair keeps one configuration. The IP ledger is the source of truth
+    (REQUIREMENTS §6-3(4)④).
+  - With O(scopes) each peer is read once, every scope is checked before any change (one error lists
+    the problems of every scope), and each peer gets one C(config-set) with all its changed scopes, so
+    its HA service restarts once however many scopes change.
   - Kea does not replicate configuration between HA peers, and the Debian/ISC open-source build has
     no host_cmds hook, so each peer is changed by C(config-get), edit, C(config-test), C(config-set)
     and C(config-write).
@@ -34,9 +38,20 @@ options:
       - Build it from the inventory (C(jichitai_kea_api_url), C(jichitai_kea_api_user),
         C(jichitai_kea_api_password)).
   subnet:
-    description: The subnet whose reservations are managed, as a prefix (C(10.10.16.0/20)).
+    description:
+      - The subnet whose reservations are managed, as a prefix (C(10.10.16.0/20)).
+      - One of O(subnet) (with O(reservations)) and O(scopes) is required.
     type: str
-    required: true
+  scopes:
+    description:
+      - "Every scope to manage in this run, as the IP ledger lists them (C(jichitai_dhcp_scopes)), one
+        mapping each with C(subnet) (required), C(reservations) (as O(reservations)), C(name) (names
+        the scope in errors and in RV(scopes)) and C(pool) (optional; the scope's dynamic pool as
+        C(first-last) or C({start, end}); refused when a peer serves the subnet with another pool).
+        Other keys of the ledger's scope (C(site), C(gateway)) are ignored."
+      - O(state), O(allow_empty), O(converge) and O(check_leases) apply to every scope.
+    type: list
+    elements: dict
   reservations:
     description:
       - The reservations, one mapping each. C(mac) accepts C(aa:bb:cc:dd:ee:ff), C(aa-bb-..),
@@ -102,6 +117,7 @@ extends_documentation_fragment:
   - workplan_journal
 notes:
   - Supports check mode and diff mode. The diff (in diff mode only) has one entry per reservation.
+  - The errors of a scope in O(scopes) start with C(scope <name>:).
   - When a peer fails after another was changed, every changed peer is rolled back (its previous
     configuration set and written again). The failure names each peer's state afterwards
     (RV(peers), RV(rollback)); a rollback that failed is reported as failed, and RV(converge_plan)
@@ -140,6 +156,12 @@ EXAMPLES = r"""
     reservations:
       - {hostname: lgdt0011, mac: "90:1b:0e:e5:c8:2d", ip: 10.10.16.10}
       - {hostname: lgdt0012, mac: "90:1b:0e:de:d4:c3", ip: 10.10.16.11}
+
+- name: Every scope of the ledger in one run (one config-set per peer)
+  dhcp_reservations:
+    peers: "{{ dhcp_peers }}"
+    state: exact
+    scopes: "{{ jichitai_dhcp_scopes }}"
 
 - name: Remove one reservation
   dhcp_reservations:
@@ -194,6 +216,14 @@ changes:
       description: The row of I(reservations) that asks for the change (its number, source and host name).
       type: str
       returned: for C(add) and C(update)
+    subnet:
+      description: The subnet of the reservation.
+      type: str
+      returned: with O(scopes)
+    scope:
+      description: The name of its scope in O(scopes).
+      type: str
+      returned: with O(scopes)
   sample:
     - action: add
       row: row 25 (ledger ip.csv line 26, prn-cityhall-5f-01)
@@ -203,15 +233,51 @@ changes:
       before: null
       after: {hw-address: "02:4a:00:10:05:01", ip-address: 198.18.100.25, hostname: prn-cityhall-5f-01}
 summary:
-  description: Number of reservations added, updated, removed, and in the subnet after the run.
+  description:
+    - Number of reservations added, updated, removed, and in the subnet after the run (with O(scopes),
+      the sums over the scopes).
   returned: always
   type: dict
   sample: {added: 1, updated: 0, removed: 0, total: 9}
 subnet_id:
   description: Kea id of the subnet.
-  returned: success
+  returned: success, with O(subnet)
   type: int
   sample: 1
+scopes:
+  description: Each scope of O(scopes), in order, with what it changes.
+  returned: success, with O(scopes)
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The scope's name.
+      type: str
+    subnet:
+      description: Its prefix.
+      type: str
+    subnet_id:
+      description: Its Kea id.
+      type: int
+    reference:
+      description: The peer whose subnet its change is based on (see RV(reference)).
+      type: str
+    summary:
+      description: As RV(summary), for this scope.
+      type: dict
+    peers:
+      description: Each reachable peer, whether this scope changes on it, its C(difference) (see RV(peers)).
+      type: list
+      elements: dict
+  sample:
+    - name: cityhall-pc
+      subnet: 10.10.16.0/20
+      subnet_id: 1
+      reference: dhcp01
+      summary: {added: 1, updated: 0, removed: 0, total: 240}
+      peers:
+        - {name: dhcp01, changed: true, difference: {added: 1, updated: 0, removed: 0}}
+        - {name: dhcp02, changed: true, difference: {added: 1, updated: 0, removed: 0}}
 peers:
   description:
     - Each peer, whether it was reachable and was (or would be) changed, its HA state afterwards, and
@@ -301,7 +367,7 @@ converge_plan:
     en: "To converge the pair, bring dhcp01 back first, then make a new work plan of ..."
 reference:
   description: The peer whose subnet the change is based on (with O(converge), the converge reference).
-  returned: success
+  returned: success, with O(subnet)
   type: str
   sample: dhcp01
 peers_skipped:
@@ -341,6 +407,7 @@ from ansible.module_utils.kea.reservations import (
     lease_conflicts,
     parse_rows,
     plan,
+    pool_problem,
     replace_subnet,
     reservation_lines,
     subnet_differences,
@@ -355,6 +422,8 @@ from ansible.module_utils.kea.rollback import (
     describe,
 )
 from ansible.module_utils.workplan.journal import JOURNAL_ARGUMENT_SPEC, ControllerGone, Journal
+
+SUMMARY_KEYS = ("added", "updated", "removed", "total")
 
 
 def row_number(error):
@@ -492,48 +561,137 @@ class Run:
             self.module.warn("changing only " + ", ".join(configs) + "; unreachable: " + "; ".join(down))
         return configs, fatal
 
+    def requested_scopes(self):
+        """[{label, subnet, reservations, pool}]: O(scopes), or the one O(subnet) with O(reservations)."""
+        p = self.p
+        if p["scopes"] is None:
+            return [{"label": "", "subnet": p["subnet"], "reservations": p["reservations"], "pool": None}]
+        return [
+            {
+                "label": f"scope {scope.get('name') or scope.get('subnet') or index + 1}",
+                "name": scope.get("name"),
+                "subnet": scope.get("subnet"),
+                "reservations": scope.get("reservations"),
+                "pool": scope.get("pool"),
+            }
+            for index, scope in enumerate(p["scopes"])
+        ]
+
     def run(self):
         p = self.p
+        scopes = self.requested_scopes()
         errors = check_peers(p)
-        try:
-            ipaddress.ip_network(p["subnet"], strict=False)
-        except ValueError:
-            errors.append(f"subnet {p['subnet']!r} is not an IPv4 prefix such as 10.10.16.0/20")
-        request_errors = check_request(
-            p["reservations"], p["state"], p.get("allow_empty", False), p.get("ha_wait_timeout")
-        )
-        errors += request_errors
-        rows, row_errors = parse_rows(p["reservations"], p["state"])
-        errors += row_errors
-        if check_peers(p) or request_errors:
-            self.refuse(errors)  # arguments that can never be right: refused before any peer is contacted
+        hopeless = bool(errors)  # arguments that can never be right: refused before any peer is contacted
+        timeout_errors = check_request([], p["state"], False, p.get("ha_wait_timeout"))
+        errors += timeout_errors
+        hopeless |= bool(timeout_errors)
+        seen = set()
+        for scope in scopes:
+            said = []
+            try:
+                prefix = ipaddress.ip_network(scope["subnet"] or "", strict=False)
+            except ValueError:
+                said.append(f"subnet {scope['subnet']!r} is not an IPv4 prefix such as 10.10.16.0/20")
+                hopeless = True
+            else:
+                if prefix in seen:  # two targets for one subnet: the second would silently win
+                    said.append(f"subnet {scope['subnet']} is given in more than one scope")
+                    hopeless = True
+                seen.add(prefix)
+            if not isinstance(scope["reservations"], (list, type(None))):
+                said.append("reservations must be a list of mappings")
+                hopeless = True
+                scope["reservations"] = None
+            request_errors = check_request(scope["reservations"], p["state"], p.get("allow_empty", False))
+            hopeless |= bool(request_errors)
+            scope["rows"], scope["row_errors"] = parse_rows(scope["reservations"], p["state"])
+            errors += [scope["label"] + ": " + e if scope["label"] else e for e in said + request_errors]
+            errors += [scope["label"] + ": " + e if scope["label"] else e for e in scope["row_errors"]]
+        if hopeless:
+            self.refuse(errors)
         configs, peer_errors = self.read_configs()
         if peer_errors:
             self.refuse(peer_errors + errors)
 
+        plans = []
+        for scope in scopes:
+            planned, scope_errors = self.plan_scope(configs, scope)
+            errors += [scope["label"] + ": " + e if scope["label"] else e for e in scope_errors]
+            plans.append(planned)
+        if errors:
+            self.refuse(errors)
+
+        to_change = [name for name in configs if any(name in sp["to_change"] for sp in plans)]
+        changes = [c for sp in plans for c in sp["changes"]]
+        self.result.update(
+            changes=changes,
+            summary={key: sum(sp["summary"][key] for sp in plans) for key in SUMMARY_KEYS},
+        )
+        if p["scopes"] is None:
+            self.result.update(subnet_id=plans[0]["id"], reference=plans[0]["reference"])
+        else:
+            self.result["scopes"] = [
+                {
+                    "name": sp["scope"].get("name"),
+                    "subnet": sp["scope"]["subnet"],
+                    "subnet_id": sp["id"],
+                    "reference": sp["reference"],
+                    "summary": sp["summary"],
+                    "peers": [
+                        {"name": name, "changed": name in sp["to_change"], "difference": difference}
+                        for name, difference in sp["differences"].items()
+                    ],
+                }
+                for sp in plans
+            ]
+        for name in configs:
+            totals = [sp["differences"][name] for sp in plans]
+            self.peers[name]["difference"] = {
+                key: sum(t[key] for t in totals) for key in ("added", "updated", "removed")
+            }
+        for name in to_change:
+            self.peers[name]["changed"] = True
+        self.result["changed_hosts"] = list(to_change)  # one call changes both peers: name them both
+        shown = {}  # the diff only when asked for (--diff): 500 entries cost Ansible a quarter second
+        if self.module._diff:
+            shown["diff"] = [entry for sp in plans for entry in sp["diff"]()]
+        if self.result["peers_skipped"]:
+            ja, en = converge_advice(None, self.result["peers_skipped"])
+            self.result["converge_plan"] = {"needed": True, "reference": None, "ja": ja, "en": en}
+        if not to_change or self.module.check_mode:
+            self.module.exit_json(changed=bool(to_change), **shown, **self.result)
+        self.apply(configs, to_change, plans)
+        self.module.exit_json(changed=True, **shown, **self.result)
+
+    def plan_scope(self, configs, scope):
+        """One scope's target and changes against the reachable peers' CONFIGS, and its errors."""
+        p = self.p
+        rows, errors = scope["rows"], []
         subnets = {}
         for name, dhcp4 in configs.items():
-            subnet = find_subnet(dhcp4, p["subnet"])
+            subnet = find_subnet(dhcp4, scope["subnet"])
             if subnet is None:
-                errors.append(f"{name} has no subnet {p['subnet']}")
+                errors.append(f"{name} has no subnet {scope['subnet']}")
             else:
                 subnets[name] = subnet
         if len(subnets) < len(configs):
-            self.refuse(errors)
+            return None, errors
+        if scope["pool"] is not None:
+            errors += [e for e in (pool_problem(n, s, scope["pool"]) for n, s in subnets.items()) if e]
         differences = subnet_differences(subnets)
         reference_name = next(iter(subnets))
-        if differences and not row_errors:
+        if differences and not scope["row_errors"]:
             reference_name = converge_reference(subnets, rows, p["state"])
         if differences and not p["converge"]:
             _ja, advice = converge_advice(reference_name)
             errors.append(
-                f"the peers' definitions of subnet {p['subnet']} already differ: " + "; ".join(differences)
-                + ". " + advice
+                f"the peers' definitions of subnet {scope['subnet']} already differ: "
+                + "; ".join(differences) + ". " + advice
             )
         reference = subnets[reference_name]
         new_reservations, changes = plan(reference.get("reservations", []), rows, p["state"])
         empty = empty_exact_error(
-            p["reservations"], p["state"], p.get("allow_empty", False),
+            scope["reservations"], p["state"], p.get("allow_empty", False),
             max(len(s.get("reservations", [])) for s in subnets.values()),
         )
         if empty:
@@ -542,7 +700,7 @@ class Run:
         if p["check_leases"] and any(c["action"] in ("add", "update") for c in changes):
             errors += self.lease_errors(reference["id"], changes, {row["mac"]: row["label"] for row in rows})
         if errors:
-            self.refuse(errors)
+            return None, sorted(errors, key=row_number)
 
         target = copy.deepcopy(reference)
         target["reservations"] = new_reservations
@@ -550,35 +708,32 @@ class Run:
         canonical = {name: canonical_subnet(subnet) for name, subnet in subnets.items()}
         canonical_target = canonical_subnet(target)
         to_change = [n for n in subnets if canonical[n] != canonical_target]
-        self.result.update(
-            changes=changes,
-            subnet_id=reference["id"],
-            reference=reference_name,
-            summary={
+        if p["scopes"] is not None:
+            changes = [dict(c, subnet=scope["subnet"], scope=scope["name"]) for c in changes]
+
+        def diff():
+            entries = diff_items(scope["subnet"], changes)
+            for name in to_change:
+                if canonical[name] != canonical[reference_name]:
+                    entries.append(peer_diff(name, subnets[name], target))
+            return entries
+
+        return {
+            "scope": scope,
+            "id": reference["id"],
+            "reference": reference_name,
+            "target": target,
+            "changes": changes,
+            "to_change": to_change,
+            "summary": {
                 "added": sum(c["action"] == "add" for c in changes),
                 "updated": sum(c["action"] == "update" for c in changes),
                 "removed": sum(c["action"] == "remove" for c in changes),
                 "total": len(new_reservations),
             },
-        )
-        for name, subnet in subnets.items():
-            self.peers[name]["difference"] = reservation_difference(subnet, target)
-        for name in to_change:
-            self.peers[name]["changed"] = True
-        self.result["changed_hosts"] = list(to_change)  # one call changes both peers: name them both
-        shown = {}  # the diff only when asked for (--diff): 500 entries cost Ansible a quarter second
-        if self.module._diff:
-            shown["diff"] = diff_items(p["subnet"], changes)
-            for name in to_change:
-                if canonical[name] != canonical[reference_name]:
-                    shown["diff"].append(peer_diff(name, subnets[name], target))
-        if self.result["peers_skipped"]:
-            ja, en = converge_advice(None, self.result["peers_skipped"])
-            self.result["converge_plan"] = {"needed": True, "reference": None, "ja": ja, "en": en}
-        if not to_change or self.module.check_mode:
-            self.module.exit_json(changed=bool(to_change), **shown, **self.result)
-        self.apply(configs, to_change, target)
-        self.module.exit_json(changed=True, **shown, **self.result)
+            "differences": {name: reservation_difference(subnet, target) for name, subnet in subnets.items()},
+            "diff": diff,
+        }, []
 
     def refuse(self, errors):
         errors = sorted(errors, key=row_number)
@@ -595,13 +750,15 @@ class Run:
                 return [f"cannot check leases ({exc}); set check_leases=false to skip the check"]
         return lease_conflicts(changes, leases, labels=labels)
 
-    def apply(self, configs, to_change, target):
+    def apply(self, configs, to_change, plans):
         by_name = {c.name: c for c in self.clients}
+        mine = {name: [sp for sp in plans if name in sp["to_change"]] for name in to_change}
         new_configs = {}
         for name in to_change:
             # configurations are plain JSON data: a JSON round trip copies them a few times faster
             dhcp4 = json.loads(json.dumps(configs[name]))
-            replace_subnet(dhcp4, json.loads(json.dumps(target)))
+            for sp in mine[name]:  # every scope of the pair in one configuration: one config-set per peer
+                replace_subnet(dhcp4, json.loads(json.dumps(sp["target"])))
             new_configs[name] = {"Dhcp4": dhcp4}
         # every peer must accept the new configuration before any peer is changed
         for name in to_change:
@@ -618,23 +775,29 @@ class Run:
                 self.fail(f"DHCP の HA が正常ではないため、どの機器も変更していません / "
                           f"the pair is not healthy, nothing was changed: {exc}")
         journal = Journal.from_module(self.module, "dhcp_reservations")
-        new_lines = reservation_lines(target.get("reservations", []))
-        old_subnets = {name: find_subnet(configs[name], self.p["subnet"]) or {} for name in to_change}
-        old_lines = {name: reservation_lines(old_subnets[name].get("reservations", [])) for name in to_change}
+        lines = {}  # (peer, subnet): (reservation lines before, after)
+        for name in to_change:
+            for sp in mine[name]:
+                subnet = sp["scope"]["subnet"]
+                old = (find_subnet(configs[name], subnet) or {}).get("reservations", [])
+                new = sp["target"].get("reservations", [])
+                lines[name, subnet] = (reservation_lines(old), reservation_lines(new))
 
         def record(action, peer, ok, error):
-            before, after = old_lines[peer], new_lines
-            if action.startswith("rollback"):
-                before, after = after, before
-            journal.write(
-                action,
-                target=peer,
-                obj=f"subnet {self.p['subnet']} reservations",
-                before=before if action.endswith("config-set") else None,
-                after=after if action.endswith("config-set") else None,
-                ok=ok,
-                note=error or "",
-            )
+            for sp in mine[peer]:
+                subnet = sp["scope"]["subnet"]
+                before, after = lines[peer, subnet]
+                if action.startswith("rollback"):
+                    before, after = after, before
+                journal.write(
+                    action,
+                    target=peer,
+                    obj=f"subnet {subnet} reservations",
+                    before=before if action.endswith("config-set") else None,
+                    after=after if action.endswith("config-set") else None,
+                    ok=ok,
+                    note=error or "",
+                )
 
         outcome = change_one_at_a_time(
             by_name,
@@ -649,16 +812,21 @@ class Run:
         self.take_outcome(outcome)
         if not outcome.ok:
             self.fail_after_change(outcome)
-        # read back: every changed peer now holds the target subnet
+        # read back: every changed peer now holds each target subnet
         # Kea fills in defaults (option-data, client-classes, ...): compare what the ledger sets
-        wanted = sorted(new_lines)
         for name in to_change:
             try:
-                now = find_subnet(by_name[name].config_get()["Dhcp4"], self.p["subnet"])
+                now = by_name[name].config_get()["Dhcp4"]
             except KeaError as exc:
                 self.fail_read_back(f"cannot read back {name} after the change: {exc}")
-            if now is None or sorted(reservation_lines(now.get("reservations", []))) != wanted:
-                self.fail_read_back(f"{name} does not show the new reservations after config-set")
+            for sp in mine[name]:
+                subnet = find_subnet(now, sp["scope"]["subnet"])
+                wanted = sorted(lines[name, sp["scope"]["subnet"]][1])
+                if subnet is None or sorted(reservation_lines(subnet.get("reservations", []))) != wanted:
+                    self.fail_read_back(
+                        f"{name} does not show the new reservations of subnet {sp['scope']['subnet']} "
+                        "after config-set"
+                    )
 
     def take_outcome(self, outcome):
         """Each changed peer's state, HA state and error, and the rollback steps, into the result."""
@@ -740,8 +908,9 @@ def main():
     spec = pair_argument_spec()
     spec.update(JOURNAL_ARGUMENT_SPEC)
     spec.update(
-        subnet={"type": "str", "required": True},
+        subnet={"type": "str"},
         reservations={"type": "list", "elements": "dict"},
+        scopes={"type": "list", "elements": "dict"},
         allow_empty={"type": "bool", "default": False},
         state={"type": "str", "default": "present", "choices": list(STATES)},
         converge={"type": "bool", "default": False},
@@ -749,7 +918,12 @@ def main():
         check_leases={"type": "bool", "default": True},
         ha_wait_timeout={"type": "float", "default": 30.0},
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = AnsibleModule(
+        argument_spec=spec,
+        supports_check_mode=True,
+        required_one_of=[("subnet", "scopes")],
+        mutually_exclusive=[("subnet", "scopes"), ("reservations", "scopes")],
+    )
     Run(module).run()
 
 

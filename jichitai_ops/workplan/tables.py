@@ -15,12 +15,14 @@ def _dhcp(result: dict) -> dict | None:
     if not isinstance(changes, list) or not changes:
         return None
     peers = "・".join(result.get("changed_hosts") or []) or "—"
+    scoped = any("subnet" in c for c in changes)  # every scope of the pair in one call: say whose row
     rows = []
     for c in changes:
         before = c.get("before") or {}
         was = ""
         if c.get("action") == "update":
             was = f"{before.get('ip-address', '')} {before.get('hostname', '')}".strip()
+        scope = [f"{c.get('scope') or ''} {c.get('subnet') or ''}".strip() or "—"] if scoped else []
         rows.append(
             [
                 ACTION_JA.get(c.get("action"), c.get("action")),
@@ -29,12 +31,14 @@ def _dhcp(result: dict) -> dict | None:
                 c.get("ip") or "",
                 c.get("hostname") or "",
                 was or "—",
+                *scope,
                 peers,
             ]
         )
+    columns = ["操作", "台帳の行", "MAC アドレス", "IP アドレス", "ホスト名", "変更前"]
     return {
         "title": "DHCP 予約の変更",
-        "columns": ["操作", "台帳の行", "MAC アドレス", "IP アドレス", "ホスト名", "変更前", "対象機器"],
+        "columns": [*columns, *(["スコープ"] if scoped else []), "対象機器"],
         "rows": rows,
     }
 

@@ -33,6 +33,7 @@ pytestmark = pytest.mark.lab
 DHCP_SYNC = REPO / "playbooks" / "dhcp_sync.yml"
 UNPLANNED = {"workplan_unplanned_ok": True, "workplan_unplanned_reason": "lab integration test"}
 SYNC_TASK = "dhcp_sync : Make each scope's reservations on both peers match the ledger"
+LAB_SCOPE = "cityhall-lab"  # the lab ledger's one scope (inventories/lab/group_vars/pair_dhcp.yml)
 NEW_PRINTER = {"hostname": "prn-cityhall-5f-01", "mac": "02:4a:00:10:05:01", "ip": "198.18.100.25"}
 HEALTHY = ("hot-standby",)
 
@@ -73,7 +74,7 @@ def test_reservation_added_by_dhcp_sync_is_handed_out_to_a_dhcp_client(pair):
 
     plan = sync(wanted, check=True)
     assert not plan.failed, plan.stderr
-    result = plan.result(SYNC_TASK)["results"][0]
+    result = plan.result(SYNC_TASK)
     assert result["changed"] and [c["action"] for c in result["changes"]] == ["add"]
     assert result["diff"][0]["before_header"].endswith(NEW_PRINTER["mac"])
     assert "ip-address: 198.18.100.25" in result["diff"][0]["after"]
@@ -81,8 +82,9 @@ def test_reservation_added_by_dhcp_sync_is_handed_out_to_a_dhcp_client(pair):
 
     applied = sync(wanted)
     assert not applied.failed, applied.stderr
-    result = applied.result(SYNC_TASK)["results"][0]
+    result = applied.result(SYNC_TASK)
     assert result["changed"] and result["summary"] == {"added": 1, "updated": 0, "removed": 0, "total": 9}
+    assert [(s["name"], s["summary"]["added"]) for s in result["scopes"]] == [(LAB_SCOPE, 1)]
     expected = before["dhcp01"] | {(NEW_PRINTER["mac"], NEW_PRINTER["ip"], NEW_PRINTER["hostname"])}
     assert snapshot(pair) == {"dhcp01": expected, "dhcp02": expected}
     # both peers hold the same subnet, and wrote it to their configuration files
@@ -213,6 +215,17 @@ def test_bad_input_is_refused_and_both_peers_stay_unchanged(request, bad_input_r
     assert after == before
 
 
+def test_a_ledger_pool_the_appliance_does_not_serve_refuses_the_whole_sync(pair):
+    before = snapshot(pair)
+    wanted = ledger_with(NEW_PRINTER)
+    wanted["jichitai_dhcp_scopes"][0]["pool"] = {"start": "198.18.103.10", "end": "198.18.103.250"}
+    result = sync(wanted).result(SYNC_TASK)
+    assert result.get("failed") and not result["changed"], result
+    assert [e.split(": ", 2)[1] for e in result["errors"]] == list(PAIR), result["errors"]
+    assert all("dynamic pool 198.18.103.10-198.18.103.250" in e for e in result["errors"])
+    assert_unchanged(pair, before)
+
+
 def test_every_bad_row_is_named_in_one_error(pair):
     before = snapshot(pair)
     rows = [
@@ -223,7 +236,9 @@ def test_every_bad_row_is_named_in_one_error(pair):
     ]
     # through the playbook, as the ledger would feed it
     result = sync(ledger_with(*rows)).result(SYNC_TASK)
-    errors = result["results"][0]["errors"]
+    prefix = f"scope {LAB_SCOPE}: "  # the role sends every scope in one call; each error names its scope
+    assert all(e.startswith(prefix) for e in result["errors"]), result["errors"]
+    errors = [e.removeprefix(prefix) for e in result["errors"]]
     assert [e.split(":")[0] for e in errors] == ["row 10 (r2)", "row 11 (r3)", "row 12 (r4)"]
     assert errors[0] == "row 10 (r2): invalid MAC address 'bad'"
     assert "inside the dynamic pool" in errors[1] and "outside the subnet" in errors[2]

@@ -222,6 +222,7 @@ class FakeModule:
             "service": "dhcp4", "timeout": 1.0, "validate_certs": True, "ca_path": None,
             "subnet": SUBNET, "reservations": [], "state": "present", "converge": False,
             "allow_peer_down": False, "check_leases": True, "ha_wait_timeout": 1.0, "journal": None,
+            "scopes": None,
         } | params  # fmt: skip
         self.check_mode = check_mode
         self._diff = True

@@ -110,3 +110,12 @@ def test_a_personnel_phase_reads_as_its_people_or_else_its_import_files():
     assert tables.table("personnel_phase", people | files)["title"] == "異動者ごとの変更"
     assert tables.table("personnel_phase", files)["rows"] == [["skysea_users.csv", "SKYSEA", 3, "ab" * 8]]
     assert tables.table("personnel_phase", {"changed": True}) is None
+
+
+def test_dhcp_changes_of_several_scopes_name_their_scope():
+    changes = [dict(c, subnet="10.10.16.0/20", scope="cityhall-pc") for c in DHCP["changes"]]
+    scoped = dict(DHCP, changes=changes)
+    t = tables.table("dhcp_reservations", scoped)
+    assert t["columns"][-2:] == ["スコープ", "対象機器"]
+    assert all(r[-2] == "cityhall-pc 10.10.16.0/20" and r[-1] == "dhcp01・dhcp02" for r in t["rows"])
+    assert "スコープ" not in tables.table("dhcp_reservations", DHCP)["columns"]

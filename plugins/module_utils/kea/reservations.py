@@ -155,6 +155,25 @@ def pool_ranges(subnet):
     return ranges
 
 
+def pool_text(pool):
+    """A dynamic pool as the ledger gives it ('a - b', or {start, end}) in Kea's notation 'a-b'."""
+    if isinstance(pool, dict):
+        return f"{pool.get('start', '')}-{pool.get('end', '')}"
+    return str(pool).replace(" ", "")
+
+
+def pool_problem(peer, subnet, pool):
+    """Why PEER's SUBNET does not serve exactly the dynamic pool POOL (the ledger's), or None."""
+    wanted = pool_text(pool)
+    served = [f"{first}-{last}" for first, last in pool_ranges(subnet)]
+    if served == [wanted]:
+        return None
+    return (
+        f"{peer}: the ledger's dynamic pool {wanted} of subnet {subnet['subnet']} is not the one the "
+        f"appliance serves ({', '.join(served) or 'none'})"
+    )
+
+
 def pool_size(subnet):
     return sum(int(last) - int(first) + 1 for first, last in pool_ranges(subnet))
 
