@@ -426,6 +426,11 @@ from ansible.module_utils.workplan.journal import JOURNAL_ARGUMENT_SPEC, Control
 SUMMARY_KEYS = ("added", "updated", "removed", "total")
 
 
+def labelled(scope, errors):
+    """ERRORS of one scope of O(scopes), each starting with the scope's name (as they were, for O(subnet))."""
+    return [f"{scope['label']}: {error}" if scope["label"] else error for error in errors]
+
+
 def row_number(error):
     """Sort key: errors about the pair first, then rows in input order."""
     match = re.match(r"row (\d+)", error)
@@ -605,8 +610,7 @@ class Run:
             request_errors = check_request(scope["reservations"], p["state"], p.get("allow_empty", False))
             hopeless |= bool(request_errors)
             scope["rows"], scope["row_errors"] = parse_rows(scope["reservations"], p["state"])
-            errors += [scope["label"] + ": " + e if scope["label"] else e for e in said + request_errors]
-            errors += [scope["label"] + ": " + e if scope["label"] else e for e in scope["row_errors"]]
+            errors += labelled(scope, said + request_errors + scope["row_errors"])
         if hopeless:
             self.refuse(errors)
         configs, peer_errors = self.read_configs()
@@ -616,7 +620,7 @@ class Run:
         plans = []
         for scope in scopes:
             planned, scope_errors = self.plan_scope(configs, scope)
-            errors += [scope["label"] + ": " + e if scope["label"] else e for e in scope_errors]
+            errors += labelled(scope, scope_errors)
             plans.append(planned)
         if errors:
             self.refuse(errors)
