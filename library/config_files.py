@@ -63,7 +63,7 @@ options:
         description: Its group.
         type: str
       mode:
-        description: Its mode, as C(0644).
+        description: Its mode, as C(0644) (a new file without one follows the umask, as with copy).
         type: raw
       validate:
         description:
