@@ -130,6 +130,15 @@ options:
   prepared_digest:
     description: The digest of the inputs the prepare phase was done for, written into I(prepared_record).
     type: str
+  cutover_plan_file:
+    description:
+      - In check mode with I(phase=prepare), also plan the cutover phase from the same read of the inputs,
+        the directory and the share (as a check run with I(phase=cutover) and I(import_files=false)
+        would), and write that result, or its failure, as JSON (mode 0600) to this file.
+      - The module's action plugin sets it when a check run plans the prepare phase and hands the file
+        to the task that plans the cutover with the same arguments, which then returns it without a
+        second read. Not for direct use; ignored outside check mode and by a cutover.
+    type: path
   hosts:
     description:
       - Inventory names the directory, share and file changes are attributed to (the play's AD host),
@@ -155,6 +164,11 @@ notes:
   - "Runs on the controller (C(delegate_to: localhost)); supports check mode and diff mode."
   - Accounts are found by C(employeeID) (the staff number); OUs and groups by the department code.
   - Initial passwords never appear in the result, the diff or a log.
+  - "An action plugin of the same name (C(plugins/action/personnel_phase.py)) runs the module. In a check
+    run it lets the prepare task plan the cutover too, from the same read (I(cutover_plan_file)), and the
+    cutover task with the same other arguments return that plan without starting the module again: a
+    check run reads the inputs, the directory and the share once. The plan of each phase is what a check
+    run of that phase alone returns."
 seealso:
   - module: ansible.legacy.ad_personnel
   - module: ansible.legacy.share_folders
@@ -288,6 +302,7 @@ import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.directory.ldap import HAS_LDAP3, DirectoryError
 from ansible.module_utils.directory.smb import HAS_SMBPROTOCOL
 from ansible.module_utils.hr_transfer import specs, steps
@@ -326,6 +341,7 @@ def argument_spec():
         "hosts": {"type": "list", "elements": "str", "default": []},
         "prepared_record": {"type": "path"},
         "prepared_digest": {"type": "str"},
+        "cutover_plan_file": {"type": "path"},
         **JOURNAL_ARGUMENT_SPEC,
     }
 
@@ -335,19 +351,33 @@ def system_params(module, item, users):
     return {**item, **SYSTEM_FIXED, "users": users, "journal": module.params.get("journal")}
 
 
+class PhaseFailed(Exception):
+    """A failure of the cutover a check run plans beside the prepare phase (handed on, not raised)."""
+
+    def __init__(self, fields):
+        super().__init__(fields["msg"])
+        self.fields = fields
+
+
 class Phase:
-    def __init__(self, module):
+    def __init__(self, module, phase=None, import_files=None):
         self.module = module
         self.params = module.params
+        self.phase = phase or module.params["phase"]
+        self.import_files = module.params["import_files"] if import_files is None else import_files
         self.check = module.check_mode
         self.diff = []
         self.out = {"changed": False, "transfer": {}, "output_dir": self.params["output_dir"]}
         self.ctx = None
         self.touched = False  # the directory, the share or the files changed
         self.steps = {}
+        self.share_read = {}  # the share's state, read once for both phases of a check run
+        self.handing_on = False  # a cutover planned beside the prepare phase: its failure is handed on
 
     def fail(self, msg, **fields):
         fields.setdefault("changed", self.out["changed"])
+        if self.handing_on:
+            raise PhaseFailed({"failed": True, "msg": msg, **fields})
         self.module.fail_json(msg=msg, **fields)
 
     def timed(self, name, started):
@@ -355,10 +385,12 @@ class Phase:
 
     def run(self):
         params = self.params
-        phase = params["phase"]
+        phase = self.phase
+        # a check run's prepare task plans the cutover too (cutover_plan_file): one read for both phases
+        plan_cutover = self.check and phase == "prepare" and bool(params["cutover_plan_file"])
         bad = steps.share_argument_problems(params)
         systems = []
-        for item in params["transfer_systems"] if phase == "cutover" else []:
+        for item in params["transfer_systems"] if phase == "cutover" or plan_cutover else []:
             sysp = system_params(self.module, item, [])
             bad += [f"{item['system']}: {p}" for p in accounts_step.argument_problems(sysp)]
             systems.append(item)
@@ -375,9 +407,31 @@ class Phase:
         except DirectoryError as exc:
             self.module.fail_json(msg=f"AD を読めません。何も変更していません: {exc}", changed=False)
         try:
-            self.phase_steps(phase, systems)
+            self.phase_steps(phase, systems if phase == "cutover" else [])
+            if plan_cutover:
+                self.plan_cutover(systems, params["cutover_plan_file"])
         finally:
             self.ctx.directory.close()
+
+    def plan_cutover(self, systems, path):
+        """Plan the cutover from this run's read and write its result (or its failure) to PATH, with the
+        values of no_log options masked as the module's own result is."""
+        started = time.monotonic()
+        cutover = Phase(self.module, phase="cutover", import_files=False)
+        cutover.ctx, cutover.share_read, cutover.handing_on = self.ctx, self.share_read, True
+        try:
+            cutover.phase_steps("cutover", systems)
+            result = cutover.result(started)
+        except PhaseFailed as exc:
+            result = exc.fields
+        result = remove_values(result, self.module.no_log_values)
+        folder = os.path.dirname(path) or "."
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        with open(
+            os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8"
+        ) as handle:
+            json.dump(result, handle, ensure_ascii=False)
+        self.steps["cutover_plan"] = round(time.monotonic() - started, 3)
 
     def phase_steps(self, phase, systems):
         params, ctx = self.params, self.ctx
@@ -389,7 +443,7 @@ class Phase:
             self.fail(exc.msg, **exc.fields)
         self.out.update(encoding=ctx.encoding, effective_date=ctx.effective_date)
         warnings = list(ctx.result.warnings)
-        if params["import_files"]:
+        if self.import_files:
             started = time.monotonic()
             imports = dict(params, automated_routes=[s["system"] for s in params["transfer_systems"]])
             changed, result, diff = steps.import_step(imports, exports, built, self.check, self.module._diff)
@@ -421,7 +475,14 @@ class Phase:
             if ops and not self.check:  # the groups this run created, with their SIDs
                 groups = steps.group_sids(ctx.directory, base)
             share, entries = steps.share_step(
-                self.module, ctx.current, ctx.nxt, ctx.org_diff, groups, phase, journal_as=JOURNAL_AS
+                self.module,
+                ctx.current,
+                ctx.nxt,
+                ctx.org_diff,
+                groups,
+                phase,
+                journal_as=JOURNAL_AS,
+                read=self.share_read if self.check else None,
             )
         except DirectoryError as exc:
             self.fail(f"グループの SID を AD から読めません: {exc}")
@@ -486,7 +547,8 @@ class Phase:
         self.out["prepared_record"] = path
 
     def result(self, started):
-        timings = {k: round(v, 3) for k, v in self.ctx.timings.items()}
+        # a cutover planned beside the prepare phase: the read and the planning are in the prepare's timings
+        timings = {} if self.handing_on else {k: round(v, 3) for k, v in self.ctx.timings.items()}
         timings.update(self.steps)
         timings["total"] = round(time.monotonic() - started, 3)
         timings["ldap_writes"] = self.ctx.directory.writes

@@ -1,8 +1,9 @@
 """Every custom module documents itself and supports check mode: ansible-doc renders DOCUMENTATION,
 EXAMPLES and RETURN, declares its check_mode and diff_mode support as attributes, and the documented
 options are exactly the options the module accepts.
-A doc-only module file documents the action plugin of the same name (plugins/action/), whose
-ARGSPEC is then what the options must match."""
+A doc-only module file (no code) documents the action plugin of the same name (plugins/action/), whose
+ARGSPEC is then what the options must match; an action plugin that runs its module (personnel_phase)
+leaves the module's own argument spec to be matched."""
 
 from __future__ import annotations
 
@@ -34,15 +35,15 @@ def _load(path: Path, prefix: str):
 
 def _module_kwargs(path: Path) -> dict:
     """The keyword arguments the module gives AnsibleModule, captured before anything runs."""
-    action = ACTION_DIR / path.name
-    if action.exists():  # a doc-only module: the action plugin validates its own argument spec
-        assert not hasattr(_load(path, "module_under_test"), "main"), "doc-only module with code"
+    module = _load(path, "module_under_test")
+    if not hasattr(module, "main"):  # a doc-only module: its action plugin validates its own argument spec
+        action = ACTION_DIR / path.name
+        assert action.exists(), "a module file without code and without an action plugin of its name"
         plugin = _load(action, "action_under_test")
         return {
             "argument_spec": plugin.ARGSPEC,
             "supports_check_mode": plugin.ActionModule._supports_check_mode,
         }
-    module = _load(path, "module_under_test")
 
     def capture(*_args, **kwargs):
         raise _Captured(kwargs)
