@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
+
+from markupsafe import Markup, escape
 
 from .record import HIDDEN
 from .wareki import clock, wareki_date, wareki_datetime
@@ -27,12 +30,19 @@ def unified(diff: dict) -> str:
     if diff.get("hidden"):
         return HIDDEN
     if "prepared" in diff:
-        text = diff["prepared"]
+        return _unified_text("", "", "", diff["prepared"])
+    return _unified_text(diff.get("header") or "対象", diff.get("before", ""), diff.get("after", ""), None)
+
+
+# A plan's Markdown, HTML and Excel each show every entry: the text is made once per run, not three times.
+@functools.lru_cache(maxsize=16384)
+def _unified_text(header: str, before: str, after: str, prepared: str | None) -> str:
+    if prepared is not None:
+        text = prepared
     else:
-        header = diff.get("header") or "対象"
         lines = difflib.unified_diff(
-            diff.get("before", "").splitlines(True),
-            diff.get("after", "").splitlines(True),
+            before.splitlines(True),
+            after.splitlines(True),
             fromfile=f"{header}（変更前）",
             tofile=f"{header}（変更後）",
             n=2,
@@ -46,12 +56,24 @@ def unified(diff: dict) -> str:
     return "\n".join(lines)
 
 
+def diff_html(diff: dict) -> Markup:
+    """One diff entry as the HTML documents show it: each line a span, added lines green, removed red."""
+    spans = []
+    for line in unified(diff).splitlines():
+        if line.startswith("+") and not line.startswith("+++"):
+            kind = "add"
+        elif line.startswith("-") and not line.startswith("---"):
+            kind = "del"
+        else:
+            kind = ""
+        spans.append(f'<span class="{kind}">{escape(line)}\n</span>')
+    return Markup('<pre class="diff">' + "".join(spans) + "</pre>")
+
 
 def listify(value) -> list:
     if value is None or value == "":
         return []
     return value if isinstance(value, list) else [value]
-
 
 
 def ordered_entries(records: list[dict], *states: str) -> list[tuple[dict, dict]]:
@@ -110,4 +132,3 @@ def impact_basis_text(affected: dict) -> str:
     if not derived:
         return "作業の定義による"
     return "機器の登録内容から判定: " + "、".join(f"{d['host']}＝{d['basis']}" for d in derived)
-
