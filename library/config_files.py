@@ -72,15 +72,46 @@ options:
         type: str
       diff:
         description:
-          - Whether the diff shows the file's content. V(false) for a file that holds a secret; the task
-            that writes such files should have C(no_log) as well, since their content is an argument.
+          - Whether the diff shows the file's content. V(false) for a file whose content the plan should
+            not show; a file that holds a secret goes in O(secret_files).
         type: bool
         default: true
+  secret_files:
+    description:
+      - Files that hold a secret (a password, a shared secret), written before O(files) as they are.
+        Their content is a C(no_log) option, so Ansible masks it in the result and the task needs no
+        C(no_log) of its own, and the diff says that such a file changes, never what it holds.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      dest:
+        description: The file. Its folder must exist (or be in O(directories)).
+        type: path
+        required: true
+      content:
+        description: What the file must hold (text, written as UTF-8). Never returned nor shown.
+        type: str
+        required: true
+      owner:
+        description: Its owner (default unchanged, the connection's user for a new file).
+        type: str
+      group:
+        description: Its group.
+        type: str
+      mode:
+        description: Its mode, as C(0600) (a new file without one follows the umask, as with copy).
+        type: raw
+      validate:
+        description:
+          - A command that checks the new content before it replaces the file; C(%s) is the path of the
+            new content. Run without a shell.
+        type: str
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 notes:
-  - Use one task for the files without a secret (their diff shows in the plan) and another with
-    C(no_log) for the files that hold one.
+  - One task writes a server's configuration files and the files with its secrets (O(secret_files)):
+    the configuration's diff shows in the plan, the secrets never do.
 seealso:
   - module: ansible.builtin.template
   - module: ansible.builtin.copy
@@ -127,7 +158,9 @@ changed_paths:
   elements: str
   sample: [/etc/prometheus/prometheus.yml]
 files:
-  description: Each file of O(files), whether its content and whether its owner, group or mode change.
+  description:
+    - Each file of O(secret_files), then of O(files), whether its content and whether its owner, group or
+      mode change.
   returned: always
   type: list
   elements: dict
@@ -229,6 +262,15 @@ def main():
                 "type": "list", "elements": "dict", "default": [],
                 "options": {"path": {"type": "path", "required": True}, **OWNERSHIP},
             },
+            "secret_files": {
+                "type": "list", "elements": "dict", "default": [],
+                "options": {
+                    "dest": {"type": "path", "required": True},
+                    "content": {"type": "str", "required": True, "no_log": True},
+                    "validate": {"type": "str"},
+                    **OWNERSHIP,
+                },
+            },
             "files": {
                 "type": "list", "elements": "dict", "default": [],
                 "options": {
@@ -248,7 +290,8 @@ def main():
         if changed:
             changed_paths.append(item["path"])
             diffs.append(diff)
-    for item in module.params["files"]:
+    secret_files = [dict(item, diff=False) for item in module.params["secret_files"]]
+    for item in secret_files + module.params["files"]:
         content_changed, changed, entry = write_file(module, item)
         files.append({"dest": item["dest"], "content_changed": content_changed, "changed": changed})
         if changed:

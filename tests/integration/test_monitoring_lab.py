@@ -1,7 +1,8 @@
 """playbooks/monitoring_config.yml against the lab's real engines (lab/components/80-monitoring.sh):
 check mode shows the difference a new inventory host makes and writes nothing; the applied files pass
 promtool and amtool; Prometheus scrapes every lab target and finds it up; a second run changes nothing;
-a host added to the inventory is a target after one run; every engine reloaded without a restart."""
+a host added to the inventory is a target after one run; every engine reloaded without a restart; the
+secret files are written and their content is in no output nor plan."""
 
 from __future__ import annotations
 
@@ -32,14 +33,14 @@ EXTRA = {"all": {"children": {"linux_controller": {"hosts": {"mon-extra01": {
 }}}}}}  # fmt: skip
 
 
-def run(tmp: Path, check: bool = False, extra_host: bool = False) -> dict:
+def run(tmp: Path, check: bool = False, extra_host: bool = False, extra_vars: dict | None = None) -> dict:
     inventories = ["-i", str(LAB_INVENTORY)]
     if extra_host:
         path = tmp / "extra.yml"
         path.write_text(yaml.safe_dump(EXTRA), encoding="utf-8")
         inventories += ["-i", str(path)]
     extra = tmp / "vars.json"
-    extra.write_text(json.dumps(UNPLANNED), encoding="utf-8")
+    extra.write_text(json.dumps(UNPLANNED | (extra_vars or {})), encoding="utf-8")
     cmd = [str(VENV_BIN / "ansible-playbook"), *inventories, str(PLAYBOOK), "--diff", "-e", f"@{extra}"]
     env = os.environ | {
         "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
@@ -53,6 +54,7 @@ def run(tmp: Path, check: bool = False, extra_host: bool = False) -> dict:
     assert start >= 0, f"no JSON from ansible-playbook (rc {proc.returncode}): {proc.stderr[-3000:]}"
     report, _ = json.JSONDecoder().raw_decode(proc.stdout[start:])
     assert proc.returncode == 0, json.dumps(report.get("stats"), ensure_ascii=False) + proc.stderr[-3000:]
+    report["text"] = proc.stdout + proc.stderr
     report["diffs"] = [
         diff
         for play in report["plays"]
@@ -171,3 +173,19 @@ def test_a_host_added_to_the_inventory_is_a_target_after_one_run(monitoring):
 
 def test_the_engines_reloaded_without_restarting(monitoring):
     assert pids() == monitoring["pids"]
+
+
+def test_the_secret_files_are_written_and_shown_nowhere(monitoring, tmp_path):
+    """The probes' passwords and the RADIUS exporter's shared secret and account (config_files'
+    secret_files) are written and never shown: a run into an empty folder writes every file, and no
+    secret file's content is in Ansible's output (its registered results included) or the plan."""
+    etc = tmp_path / "etc"
+    report = run(tmp_path, extra_vars={"monitoring_config_etc_dir": str(etc)})
+    secrets = {p.name: p.read_text(encoding="utf-8").strip() for p in (etc / "secrets").iterdir()}
+    assert {"radius.secret", "radius-probe.auth"} <= set(secrets) and len(secrets) >= 3, sorted(secrets)
+    assert "content not shown" in report["text"], "the plan does not say that the secret files change"
+    plans = [p for p in (tmp_path / "plans").rglob("*") if p.suffix in (".json", ".md", ".html")]
+    shown = report["text"] + "".join(p.read_text(encoding="utf-8") for p in plans)
+    for name, value in secrets.items():
+        password = value.rsplit(":", 1)[-1]  # the probe account's file holds user:password
+        assert value and value not in shown and password not in shown, f"the content of {name} is shown"

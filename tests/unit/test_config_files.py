@@ -15,9 +15,10 @@ from test_module_arg_limits import run_module
 OK_CHECK = "grep -q ok %s"  # a checker: the new content must hold the word ok
 
 
-def run(tmp_path, files, directories=(), check=False):
+def run(tmp_path, files, directories=(), check=False, secret_files=()):
     args = {
         "files": files,
+        "secret_files": list(secret_files),
         "directories": list(directories),
         "_ansible_check_mode": check,
         "_ansible_diff": True,
@@ -70,3 +71,17 @@ def test_a_secret_file_says_that_it_changes_but_not_what_it_holds(tmp_path):
     result = run(tmp_path, [item(tmp_path / "pw", "s3cr3t-value", diff=False)], check=True)
     assert result["changed"]
     assert "s3cr3t-value" not in str(result["diff"]) and "content not shown" in result["diff"][0]["before"]
+
+
+def test_secret_files_are_written_first_and_their_content_never_comes_back(tmp_path):
+    secret = item(tmp_path / "probe.pw", "s3cr3t-value\n", mode="0600")
+    config = item(tmp_path / "blackbox.yml", "ok: 1\n")
+    planned = run(tmp_path, [config], check=True, secret_files=[secret])
+    assert planned["changed_paths"] == [str(tmp_path / "probe.pw"), str(tmp_path / "blackbox.yml")]
+    assert "content not shown" in planned["diff"][0]["before"] and planned["diff"][1]["after"] == "ok: 1\n"
+    assert "s3cr3t-value" not in str(planned), "a secret file's content came back in the result"
+    applied = run(tmp_path, [config], secret_files=[secret])
+    assert (tmp_path / "probe.pw").read_text() == "s3cr3t-value\n"
+    assert stat.S_IMODE(os.stat(tmp_path / "probe.pw").st_mode) == 0o600
+    assert "s3cr3t-value" not in str(applied)
+    assert not run(tmp_path, [config], secret_files=[secret])["changed"]
