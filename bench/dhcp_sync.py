@@ -58,16 +58,8 @@ FIRST_ADDRESS = ipaddress.IPv4Address("198.18.101.1")
 
 GOAL_FLOOR = 2.0  # issue 24: the sync of 500 reservations within twice its raw-API floor
 HA_SERVING = ("hot-standby", "load-balancing", "partner-down", "passive-backup", "backup")
-PEERS_TASK = {
-    "name": "collect the peers of the pair",
-    "ansible.builtin.set_fact": {
-        "bench_peers": "{{ bench_peers | default([]) + [{'name': item,"
-        " 'url': hostvars[item].jichitai_kea_api_url, 'user': hostvars[item].jichitai_kea_api_user,"
-        " 'password': hostvars[item].jichitai_kea_api_password}] }}",
-    },
-    "loop": "{{ groups['pair_dhcp'] }}",
-    "no_log": True,
-}
+# the pair's Control Agents as the dhcp_sync role passes them (the module's password option is no_log)
+PEERS = "{{ groups['pair_dhcp'] | kea_peers(hostvars) }}"
 
 
 def reservations(count: int) -> list[dict]:
@@ -82,11 +74,9 @@ def reservations(count: int) -> list[dict]:
 
 
 def play(task: dict) -> list[dict]:
-    base = {"subnet": SCOPE["subnet"], "peers": "{{ bench_peers }}"}
+    base = {"subnet": SCOPE["subnet"], "peers": PEERS}
     task = dict(task, dhcp_reservations=base | task["dhcp_reservations"])
-    return [
-        {"name": "bench dhcp_sync", "hosts": "dhcp01", "gather_facts": False, "tasks": [PEERS_TASK, task]}
-    ]
+    return [{"name": "bench dhcp_sync", "hosts": "dhcp01", "gather_facts": False, "tasks": [task]}]
 
 
 def one_call(rows: list[dict]) -> list[dict]:

@@ -142,14 +142,14 @@ def city_scale(scopes: int, runs: int, tmp: Path) -> dict:
         grown[name] = dhcp4
 
     def plays(task: dict) -> list[dict]:
-        base = {"peers": "{{ bench_peers }}", "state": "exact"}
+        base = {"peers": dhcp_sync.PEERS, "state": "exact"}
         task = dict(task, dhcp_reservations=base | task["dhcp_reservations"], check_mode=True)
         return [
             {
                 "name": "scopes",
                 "hosts": "dhcp01",
                 "gather_facts": False,
-                "tasks": [dhcp_sync.PEERS_TASK, task],
+                "tasks": [task],
             }
         ]
 
