@@ -110,7 +110,7 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 notes:
-  - One task writes a server's configuration files and the files with its secrets (O(secret_files)):
+  - One task writes a server's configuration files and the files with its secrets (O(secret_files));
     the configuration's diff shows in the plan, the secrets never do.
 seealso:
   - module: ansible.builtin.template
@@ -186,6 +186,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
 OWNERSHIP = {"owner": {"type": "str"}, "group": {"type": "str"}, "mode": {"type": "raw"}}
+# what every file of files and secret_files gives besides its content
+FILE = {"dest": {"type": "path", "required": True}, "validate": {"type": "str"}, **OWNERSHIP}
 
 
 def attributes(module, path, item, diff):
@@ -262,23 +264,17 @@ def main():
                 "type": "list", "elements": "dict", "default": [],
                 "options": {"path": {"type": "path", "required": True}, **OWNERSHIP},
             },
+            # the list names the files; only each file's content is secret (its own no_log)
             "secret_files": {
-                "type": "list", "elements": "dict", "default": [],
-                "options": {
-                    "dest": {"type": "path", "required": True},
-                    "content": {"type": "str", "required": True, "no_log": True},
-                    "validate": {"type": "str"},
-                    **OWNERSHIP,
-                },
+                "type": "list", "elements": "dict", "default": [], "no_log": False,
+                "options": {**FILE, "content": {"type": "str", "required": True, "no_log": True}},
             },
             "files": {
                 "type": "list", "elements": "dict", "default": [],
                 "options": {
-                    "dest": {"type": "path", "required": True},
+                    **FILE,
                     "content": {"type": "str", "required": True},
-                    "validate": {"type": "str"},
                     "diff": {"type": "bool", "default": True},
-                    **OWNERSHIP,
                 },
             },
         },

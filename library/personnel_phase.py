@@ -148,6 +148,7 @@ options:
     default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
   - controller_platform
   - directory_connection
   - departments_ou
@@ -184,6 +185,15 @@ attributes:
       Per step - the import files and per person the view across systems; accounts, groups and OUs before
       and after per staff number (never a password); each folder and its ACL; each transfer-system user,
       group or route.
+  action:
+    support: full
+    details: >-
+      The action plugin of the same name runs the module; in a check run it hands the plan of the cutover
+      the prepare task made to the cutover task, which then starts no module.
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
 """
 
 EXAMPLES = r"""
