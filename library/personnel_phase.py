@@ -361,6 +361,12 @@ def system_params(module, item, users):
     return {**item, **SYSTEM_FIXED, "users": users, "journal": module.params.get("journal")}
 
 
+def bad_arguments(problems):
+    """The failure of arguments refused before the directory, the share or a system is contacted."""
+    refused = "引数に誤りがあります。何も変更していません / bad arguments, nothing changed: "
+    return {"msg": refused + "; ".join(problems), "errors": problems}
+
+
 class PhaseFailed(Exception):
     """A failure of the cutover a check run plans beside the prepare phase (handed on, not raised)."""
 
@@ -398,18 +404,15 @@ class Phase:
         phase = self.phase
         # a check run's prepare task plans the cutover too (cutover_plan_file): one read for both phases
         plan_cutover = self.check and phase == "prepare" and bool(params["cutover_plan_file"])
-        bad = steps.share_argument_problems(params)
-        systems = []
+        bad, systems, systems_bad = steps.share_argument_problems(params), [], []
         for item in params["transfer_systems"] if phase == "cutover" or plan_cutover else []:
             sysp = system_params(self.module, item, [])
-            bad += [f"{item['system']}: {p}" for p in accounts_step.argument_problems(sysp)]
+            systems_bad += [f"{item['system']}: {p}" for p in accounts_step.argument_problems(sysp)]
             systems.append(item)
+        if phase == "cutover":
+            bad += systems_bad
         if bad:  # refused before the directory, the share or a system is contacted
-            self.module.fail_json(
-                msg="引数に誤りがあります。何も変更していません / bad arguments, nothing changed: "
-                + "; ".join(bad),
-                errors=bad,
-            )
+            self.module.fail_json(**bad_arguments(bad))
         try:
             self.ctx = plan_from_inputs(params)
         except InputProblems as exc:
@@ -419,17 +422,20 @@ class Phase:
         try:
             self.phase_steps(phase, systems if phase == "cutover" else [])
             if plan_cutover:
-                self.plan_cutover(systems, params["cutover_plan_file"])
+                self.plan_cutover(systems, systems_bad, params["cutover_plan_file"])
         finally:
             self.ctx.directory.close()
 
-    def plan_cutover(self, systems, path):
-        """Plan the cutover from this run's read and write its result (or its failure) to PATH, with the
-        values of no_log options masked as the module's own result is."""
+    def plan_cutover(self, systems, systems_bad, path):
+        """Plan the cutover from this run's read and write its result (or its failure, as a check run of the
+        cutover alone would fail) to PATH, with the values of no_log options masked as in the module's own
+        result."""
         started = time.monotonic()
         cutover = Phase(self.module, phase="cutover", import_files=False)
         cutover.ctx, cutover.share_read, cutover.handing_on = self.ctx, self.share_read, True
         try:
+            if systems_bad:
+                raise PhaseFailed({"failed": True, "changed": False, **bad_arguments(systems_bad)})
             cutover.phase_steps("cutover", systems)
             result = cutover.result(started)
         except PhaseFailed as exc:
