@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import os
 
+from .presentation import unified_text_done
 from .render import render_plan, render_report
 from .store import dump_json, plan_dir, report_dir, write_atomic
 from .xlsx import plan_workbook, report_workbook
@@ -26,8 +27,14 @@ def in_japanese(doc: dict) -> dict:
 
 def write_plan_files(folder: str, plan: dict, plan_digest: str) -> tuple[list[str], list[str]]:
     """plan.md, plan.html, plan.xlsx. Returns (written, errors); plan.json is already safe."""
+    try:
+        return _write_plan_files(folder, in_japanese(plan), plan_digest)
+    finally:
+        unified_text_done()
+
+
+def _write_plan_files(folder: str, plan: dict, plan_digest: str) -> tuple[list[str], list[str]]:
     written, errors = [], []
-    plan = in_japanese(plan)
     for fmt in ("md", "html"):
         path = os.path.join(folder, f"plan.{fmt}")
         try:
@@ -44,8 +51,14 @@ def write_plan_files(folder: str, plan: dict, plan_digest: str) -> tuple[list[st
     return written, errors
 
 
-
 def write_report_files(folder: str, report: dict) -> tuple[list[str], list[str]]:
+    try:
+        return _write_report_files(folder, report)
+    finally:
+        unified_text_done()
+
+
+def _write_report_files(folder: str, report: dict) -> tuple[list[str], list[str]]:
     written, errors = [], []
     write_atomic(os.path.join(folder, "report.json"), dump_json(report))
     written.append(os.path.join(folder, "report.json"))

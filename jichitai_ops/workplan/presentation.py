@@ -34,7 +34,8 @@ def unified(diff: dict) -> str:
     return _unified_text(diff.get("header") or "対象", diff.get("before", ""), diff.get("after", ""), None)
 
 
-# A plan's Markdown, HTML and Excel each show every entry: the text is made once per run, not three times.
+# A plan's Markdown, HTML and Excel each show every entry: the text is made once, not three times
+# (documents.py clears it after each plan or report, so it never holds more than one document's diffs).
 @functools.lru_cache(maxsize=16384)
 def _unified_text(header: str, before: str, after: str, prepared: str | None) -> str:
     if prepared is not None:
@@ -54,6 +55,11 @@ def _unified_text(header: str, before: str, after: str, prepared: str | None) ->
             f"…（以下 {len(lines) - MAX_DIFF_LINES} 行省略。全文は JSON に記録）"
         ]
     return "\n".join(lines)
+
+
+def unified_text_done() -> None:
+    """Forget the texts of the document just written."""
+    _unified_text.cache_clear()
 
 
 def diff_html(diff: dict) -> Markup:
