@@ -498,7 +498,7 @@ class Phase:
                 groups,
                 phase,
                 journal_as=JOURNAL_AS,
-                read=self.share_read if self.check else None,
+                read=self.share_read,
             )
         except DirectoryError as exc:
             self.fail(f"グループの SID を AD から読めません: {exc}")

@@ -206,24 +206,6 @@ def group_sids(directory, base):
     }
 
 
-def share_client(params):
-    return ShareClient(
-        params["smb_server"],
-        params["smb_share"],
-        params["smb_username"],
-        params["smb_password"],
-        encrypt=params["smb_encrypt"],
-    )
-
-
-def share_state(share, current, nxt, org_diff):
-    """{path: its DACL, or None when the folder is missing} for every folder the transfer concerns."""
-    return {
-        path: share.get_dacl(path) if share.exists(path) else None
-        for path in hr_transfer_folders.folders_of_interest(current, nxt, org_diff)
-    }
-
-
 def share_step(module, current, nxt, org_diff, sids, phase, journal_as="share_folders", read=None):
     """Plan (and outside check mode apply) the folders of PHASE, journalled under JOURNAL_AS.
     READ (check mode only), a dict kept between the phases of one check run, holds the share's state
@@ -237,8 +219,16 @@ def share_step(module, current, nxt, org_diff, sids, phase, journal_as="share_fo
         if read is not None and "state" in read and module.check_mode:
             state = read["state"]
         else:
-            share = share_client(params)
-            state = share_state(share, current, nxt, org_diff)
+            share = ShareClient(
+                params["smb_server"],
+                params["smb_share"],
+                params["smb_username"],
+                params["smb_password"],
+                encrypt=params["smb_encrypt"],
+            )
+            state = {}
+            for path in hr_transfer_folders.folders_of_interest(current, nxt, org_diff):
+                state[path] = share.get_dacl(path) if share.exists(path) else None
             if read is not None:
                 read["state"] = state
         ops, problems = hr_transfer_folders.plan(
