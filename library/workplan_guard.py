@@ -31,6 +31,10 @@ description:
   - An apply without C(plan_id) is refused, except in the lab (controller environment
     C(JICHITAI_WORKPLAN_LAB=1)) with O(unplanned_ok) and O(unplanned_reason); that run is reported as
     an unplanned run, every change flagged as unplanned.
+  - Reads the estate's masters from the inventory - the service calendar C(jichitai_service_calendar), the
+    organisation C(jichitai_departments), the segments C(jichitai_segments) and the sites C(jichitai_sites)
+    (top-level C(group_vars/all), loaded by the C(estate_policy) vars plugin) - to evaluate the calendar
+    and to name departments, segments and sites in the plan.
   - Needs the C(workplan) callback enabled (C(callbacks_enabled = workplan)); refuses otherwise.
 version_added: "1.0.0"
 author:
@@ -129,28 +133,10 @@ options:
     description:
       - Lab only (C(JICHITAI_WORKPLAN_LAB=1)) - the current time to use, for deterministic tests.
     type: str
-  calendar:
-    description: The service calendar (C(jichitai_service_calendar)).
-    type: dict
-    default: {}
   support_desk:
     description: Support-desk hours (C(jichitai_sla.support_desk)).
     type: dict
     default: {}
-  departments_master:
-    description: Organisation master (C(jichitai_departments)) for department names.
-    type: list
-    elements: dict
-    default: []
-  segments_master:
-    description: Segments (C(jichitai_segments)) for segment names.
-    type: dict
-    default: {}
-  sites_master:
-    description: Sites (C(jichitai_sites)) for site names.
-    type: list
-    elements: dict
-    default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow

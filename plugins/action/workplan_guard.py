@@ -47,11 +47,17 @@ ARGSPEC = {
     "unplanned_ok": {"type": "bool", "default": False},
     "unplanned_reason": {"type": "str"},
     "now": {"type": "str"},
-    "calendar": {"type": "dict", "default": {}},
     "support_desk": {"type": "dict", "default": {}},
-    "departments_master": {"type": "list", "elements": "dict", "default": []},
-    "segments_master": {"type": "dict", "default": {}},
-    "sites_master": {"type": "list", "elements": "dict", "default": []},
+}
+
+# The estate's masters the guard names things by, read from the inventory itself. As role options they
+# were templated and deep-copied twice a run, by the role's argument check and by the task (0.2 s of
+# every run, docs/performance.md); nothing ever set them to anything but these variables.
+ESTATE_VARIABLES = {
+    "calendar": ("jichitai_service_calendar", dict),
+    "departments_master": ("jichitai_departments", list),
+    "segments_master": ("jichitai_segments", dict),
+    "sites_master": ("jichitai_sites", list),
 }
 
 
@@ -83,6 +89,7 @@ class ActionModule(ActionBase):
         del tmp
         task_vars = task_vars or {}
         _validation, args = self.validate_argument_spec(argument_spec=ARGSPEC)
+        args.update(self._estate(task_vars))
         planning = bool(self._play_context.check_mode)
         try:
             info = self._guard(args, task_vars, planning)
@@ -113,6 +120,17 @@ class ActionModule(ActionBase):
         return result
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def _estate(self, task_vars):
+        out = {}
+        for key, (name, kind) in ESTATE_VARIABLES.items():
+            value = self._templar.template(task_vars[name]) if name in task_vars else kind()
+            if not isinstance(value, kind):
+                raise AnsibleActionFail(
+                    f"{name} (inventory) must be a {kind.__name__}, not {type(value).__name__}"
+                )
+            out[key] = value
+        return out
 
     @staticmethod
     def _stats(info):
