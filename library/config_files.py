@@ -10,9 +10,9 @@ short_description: Folders and files of a server in one module run, each file ch
 description:
   - Makes the given folders exist and the given files hold the given content, owner, group and mode, in
     one module run on the target. It is M(ansible.builtin.file), M(ansible.builtin.copy) and
-    M(ansible.builtin.template) (render the content on the controller with the C(template) lookup) for
-    a set of files that belong together, such as a monitoring server's configuration, where a task per
-    file costs a module run per file (two for a template in check mode).
+    M(ansible.builtin.template) (O(files[].src), rendered on the controller) for a set of files that
+    belong together, such as a monitoring server's configuration, where a task per file costs a module
+    run per file (two for a template in check mode).
   - The folders are made first, then the files, in the order given, so a checker can read a file
     written before it (the rules a Prometheus configuration loads).
   - A file whose content changes is written to a temporary file beside it, given its owner, group and
@@ -53,9 +53,18 @@ options:
         type: path
         required: true
       content:
-        description: What the file must hold (text, written as UTF-8).
+        description:
+          - What the file must hold (text, written as UTF-8).
+          - Exactly one of O(files[].content) and O(files[].src).
         type: str
-        required: true
+      src:
+        description:
+          - A Jinja2 template that gives the content, found and rendered on the controller as
+            M(ansible.builtin.template) renders its C(src) (the role's C(templates) folder, then the
+            playbook's; the task's variables and C(ansible_managed)), by the module's action plugin.
+          - Rendering it there costs less than the C(template) lookup in O(files[].content), which
+            copies every variable of the host for each file.
+        type: str
       owner:
         description: Its owner (default unchanged, the connection's user for a new file).
         type: str
@@ -109,6 +118,7 @@ options:
         type: str
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 notes:
   - One task writes a server's configuration files and the files with its secrets (O(secret_files));
     the configuration's diff shows in the plan, the secrets never do.
@@ -126,6 +136,15 @@ attributes:
   diff_mode:
     support: full
     details: One entry per file whose content or attributes change (content only when O(files[].diff)).
+  action:
+    support: full
+    details: >-
+      The action plugin of the same name renders each O(files[].src) on the controller, then runs the
+      module on the target.
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
 """
 
 EXAMPLES = r"""
@@ -135,13 +154,13 @@ EXAMPLES = r"""
       - {path: /etc/prometheus/rules, owner: root, group: prometheus, mode: "0755"}
     files:
       - dest: /etc/prometheus/rules/jichitai.yml
-        content: "{{ lookup('ansible.builtin.template', 'jichitai.rules.yml.j2') }}"
+        src: jichitai.rules.yml.j2
         owner: root
         group: prometheus
         mode: "0644"
         validate: promtool check rules %s
       - dest: /etc/prometheus/prometheus.yml
-        content: "{{ lookup('ansible.builtin.template', 'prometheus.yml.j2') }}"
+        src: prometheus.yml.j2
         owner: root
         group: prometheus
         mode: "0644"
@@ -273,13 +292,23 @@ def main():
                 "type": "list", "elements": "dict", "default": [],
                 "options": {
                     **FILE,
-                    "content": {"type": "str", "required": True},
+                    "content": {"type": "str"},
+                    # rendered into content by the action plugin on the controller
+                    "src": {"type": "str"},
                     "diff": {"type": "bool", "default": True},
                 },
+                "required_one_of": [["content", "src"]],
+                "mutually_exclusive": [["content", "src"]],
             },
         },
         supports_check_mode=True,
     )  # fmt: skip
+    unrendered = [item["dest"] for item in module.params["files"] if item["src"] is not None]
+    if unrendered:
+        module.fail_json(
+            msg="files[].src is rendered by the config_files action on the controller; "
+            f"this module run got it unrendered for {', '.join(unrendered)}"
+        )
     changed_paths, files, diffs = [], [], []
     for item in module.params["directories"]:
         changed, diff = make_directory(module, item)

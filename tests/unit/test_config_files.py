@@ -85,3 +85,11 @@ def test_secret_files_are_written_first_and_their_content_never_comes_back(tmp_p
     assert stat.S_IMODE(os.stat(tmp_path / "probe.pw").st_mode) == 0o600
     assert "s3cr3t-value" not in str(applied)
     assert not run(tmp_path, [config], secret_files=[secret])["changed"]
+
+
+def test_a_template_that_reached_the_module_unrendered_is_refused_before_any_folder(tmp_path):
+    folder = tmp_path / "etc"
+    template = {"dest": str(tmp_path / "a.yml"), "src": "a.yml.j2"}
+    result = run(tmp_path, [template], [{"path": str(folder)}])
+    assert result["failed"] and "rendered by the config_files action" in result["msg"]
+    assert not folder.exists() and not (tmp_path / "a.yml").exists()
