@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import json
 import math
+import re
 
 from .tables import table
 
@@ -49,15 +50,12 @@ def _quoted_len(text: str) -> int:
     return len(text) + 2 + text.count("'") + text.count('"') + text.count("\\")
 
 
-def _plain_char(char: str) -> bool:
-    code = ord(char)
-    return (
-        0x20 <= code <= 0x7E or 0xA0 < code <= 0x24FF or 0x3000 <= code <= 0x9FFF or 0xFF01 <= code <= 0xFF9F
-    )
+# printable ASCII, Latin-1 to the enclosed alphanumerics, CJK (kana, ideographs), full-width forms
+_PLAIN = re.compile("[\x20-\x7e\u00a1-\u24ff\u3000-\u9fff\uff01-\uff9f]*")
 
 
 def _short(text: str, room: int) -> bool:
-    return _quoted_len(text) <= room and all(_plain_char(c) for c in text)
+    return _quoted_len(text) <= room and _PLAIN.fullmatch(text) is not None
 
 
 def _fast_dump_ok(value, indent: int = 0) -> bool:
