@@ -1,10 +1,10 @@
 """Action plugin of config_files: each file's template (files[].src) rendered on the controller.
 
-The role gave each file its content with the template lookup, which deep-copies every variable of the
-host for each file it renders (six files of the monitoring server: about 0.8 s of a run whose work is
-a few reads). Here each template is rendered as ansible.builtin.template renders it: found in the role's
-(or the playbook's) templates folder, with the task's variables and the template variables
-(ansible_managed, template_path, ...) over a shallow copy of them. The module then gets the content.
+Rendered as ansible.builtin.template renders one: found in the role's (or the playbook's) templates
+folder, with the task's variables and the template variables (ansible_managed, template_path, ...) over
+a shallow copy of them; the module then gets the content. The template lookup in files[].content would
+deep-copy every variable of the host for each file (six files of the monitoring server: about 0.8 s of
+a run whose work is a few reads, docs/performance.md).
 """
 
 from __future__ import annotations

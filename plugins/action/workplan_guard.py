@@ -50,9 +50,9 @@ ARGSPEC = {
     "support_desk": {"type": "dict", "default": {}},
 }
 
-# The estate's masters the guard names things by, read from the inventory itself. As role options they
-# were templated and deep-copied twice a run, by the role's argument check and by the task (0.2 s of
-# every run, docs/performance.md); nothing ever set them to anything but these variables.
+# The estate's masters the guard names things by, read from the inventory itself: as role options
+# Ansible would template and deep-copy them twice a run, in the role's argument check and in the task's
+# arguments (0.2 s of every run, docs/performance.md).
 ESTATE_VARIABLES = {
     "calendar": ("jichitai_service_calendar", dict),
     "departments_master": ("jichitai_departments", list),
