@@ -46,6 +46,8 @@ class ActionModule(ActionBase):
         result.update(
             self._execute_module(module_name=self._task.action, module_args=args, task_vars=task_vars)
         )
+        # the module's temporary folder on the target, removed as the normal action removes it
+        self._remove_tmp_path(self._connection._shell.tmpdir)
         return result
 
     def _render(self, src, dest, task_vars):
