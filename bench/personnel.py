@@ -44,6 +44,8 @@ import time
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 # `python -m bench` runs from the repository root, where tools/ is importable as a namespace
 from bench import _table  # noqa: E402
@@ -120,15 +122,28 @@ PREPARE, CUTOVER = "Prepare - ", "Cut over AD"  # the names of the two phase tas
 NOT_AD = ("ファイル ", "異動者 ", "手作業の取込", "PC 資産台帳")  # headers of the import-file step's diff
 
 
+def form(text):
+    """An account's or a folder's state from the diff's YAML text; None when the entry is not a mapping."""
+    try:
+        data = yaml.safe_load(text) if isinstance(text, str) else text
+    except yaml.YAMLError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def ad_entries(result):
-    """The AD step's entries of a phase task's diff (the folders, files and transfer systems left out)."""
-    return [
-        e
-        for e in result.get("diff", [])
-        if "after_header" not in e  # a transfer system's user, group or route
-        and not str(e.get("before_header", "")).startswith(NOT_AD)
-        and not (isinstance(e.get("after"), dict) and "フォルダ" in e["after"])  # a folder
-    ]
+    """The AD step's entries of a phase task's diff (the folders, files and transfer systems left out),
+    with their before and after as data."""
+    out = []
+    for e in result.get("diff", []):
+        if "after_header" in e or str(e.get("before_header", "")).startswith(NOT_AD):
+            continue  # a transfer system's user, group or route; an import file or a mover's systems
+        after = form(e.get("after"))
+        if after is not None and "フォルダ" in after:
+            continue  # a folder
+        shown = after if after is not None else e.get("after")
+        out.append({**e, "before": form(e.get("before")) or {}, "after": shown})
+    return out
 
 
 def naive_changes(results):
@@ -157,9 +172,7 @@ def naive_changes(results):
             for group in sorted(set(before.get("グループ", [])) - set(after.get("グループ", []))):
                 changes.append((group, "member", dn, "absent"))
     for result in [r for n, r in results.items() if PREPARE in n]:
-        counted += sum(
-            9 for e in ad_entries(result) if isinstance(e.get("after"), dict) and not e.get("before")
-        )
+        counted += sum(9 for e in ad_entries(result) if isinstance(e["after"], dict) and not e["before"])
     return changes, counted
 
 

@@ -11,6 +11,7 @@ import time
 
 from ansible.module_utils.directory.smb import SID_ADMINISTRATORS, SID_SYSTEM, ShareClient, ShareError
 from ansible.module_utils.hr_transfer import ad as hr_transfer_ad
+from ansible.module_utils.hr_transfer import diff_text
 from ansible.module_utils.hr_transfer import exports as hr_transfer_exports
 from ansible.module_utils.hr_transfer import folders as hr_transfer_folders
 from ansible.module_utils.hr_transfer import limits as hr_transfer_limits
@@ -141,7 +142,7 @@ def ad_step(module, ctx, phase, ops, journal_as="ad_personnel"):
         "applied": {},
     }
     if module._diff:
-        output["diff"] = hr_transfer_plan.render_diff(result, phase, ops)
+        output["diff"] = diff_text.entries_as_text(hr_transfer_plan.render_diff(result, phase, ops))
     if ops and not module.check_mode:
         passwords = initial_passwords(params, module.run_command, ops, result.people, ctx.effective_date)
         applied_at = time.monotonic()
@@ -302,7 +303,7 @@ def share_step(module, current, nxt, org_diff, sids, phase, journal_as="share_fo
         "missing_groups": missing,
         "smb_operations": share.ops if share else 0,
     }
-    return result, list(entries.values())
+    return result, diff_text.entries_as_text(entries.values())
 
 
 # -- import files ----------------------------------------------------------------------------------------
@@ -415,4 +416,4 @@ def import_step(params, exports, built, check_mode, diff_mode):
     }
     if params.get("ledger"):
         result["pcs_moved"] = len(pc_changes)
-    return changed, result, (diff if diff_mode else [])
+    return changed, result, (diff_text.entries_as_text(diff) if diff_mode else [])
