@@ -5,13 +5,17 @@
 Ours and the anchor go through ansible-playbook on the lab inventory (inventories/lab) and change both
 Kea peers with the same module and the same safety (validation, config-test, one peer at a time behind
 the HA health gate, read-back). Ours passes all COUNT reservations in one call; the anchor passes one
-reservation per call, as a naive `loop:` over the ledger would.
+reservation per call, as a naive `loop:` over the ledger would. Both take the reservations from the
+inventory, as dhcp_sync takes the ledger's: a host_vars file of dhcp01 in a second inventory source
+beside the lab's (rows written into the play itself would add Ansible's parse and deep copy of a play
+file, which no run of the operation pays).
 
 The floor, measured in the same run: a raw Kea API script (http.client, one connection per Control
 Agent, the same credentials from the lab vault; not the module's code) doing the same work on both
 peers, one peer after the other: config-get, the new configuration with the COUNT reservations added
 to the subnet, config-test, config-set, config-write - plus one bare ansible-playbook start-up (a play
-without tasks on the same inventory and settings), since ours is one ansible-playbook run. After each
+without tasks on the same inventory, reservations included, and settings), since ours is one
+ansible-playbook run. After each
 peer's config-write the script waits until the peer's HA service serves again before the next peer,
 as any script must that changes one peer at a time without stopping the service (a config-set on the
 second peer while the first still restarts its HA service leaves no peer serving): that wait, Kea's
@@ -79,16 +83,28 @@ def play(task: dict) -> list[dict]:
     return [{"name": "bench dhcp_sync", "hosts": "dhcp01", "gather_facts": False, "tasks": [task]}]
 
 
-def one_call(rows: list[dict]) -> list[dict]:
-    return play({"name": "one call", "dhcp_reservations": {"state": "present", "reservations": rows}})
+ROWS_VARIABLE = "bench_dhcp_reservations"  # dhcp01's host variable holding the benchmark's reservations
 
 
-def loop_calls(rows: list[dict]) -> list[dict]:
+def write_rows(workdir: Path, rows: list[dict]) -> None:
+    """The reservations as dhcp01's host_vars in the inventory source run_play adds to the lab's."""
+    folder = workdir / "inventory" / "host_vars"
+    folder.mkdir(parents=True, exist_ok=True)
+    (workdir / "inventory" / "hosts.yml").write_text("all: {}\n")
+    (folder / "dhcp01.yml").write_text(yaml.safe_dump({ROWS_VARIABLE: rows}, sort_keys=False))
+
+
+def one_call() -> list[dict]:
+    reservations = "{{ " + ROWS_VARIABLE + " }}"
+    return play({"name": "one call", "dhcp_reservations": {"state": "present", "reservations": reservations}})
+
+
+def loop_calls(count: int) -> list[dict]:
     return play(
         {
             "name": "one call per reservation",
             "dhcp_reservations": {"state": "present", "reservations": ["{{ item }}"]},
-            "loop": rows,
+            "loop": "{{ " + f"{ROWS_VARIABLE}[:{count}]" + " }}",
             "loop_control": {"label": "{{ item.hostname }}"},
         }
     )
@@ -119,9 +135,12 @@ def ansible_env() -> dict:
 def run_play(plays: list[dict], workdir: Path) -> float:
     path = workdir / "play.yml"
     path.write_text(yaml.safe_dump(plays, sort_keys=False))
+    sources = ["-i", str(ROOT / "inventories/lab")]
+    if (workdir / "inventory").is_dir():
+        sources += ["-i", str(workdir / "inventory")]
     started = time.monotonic()
     proc = subprocess.run(
-        [str(ROOT / ".venv/bin/ansible-playbook"), "-i", str(ROOT / "inventories/lab"), str(path)],
+        [str(ROOT / ".venv/bin/ansible-playbook"), *sources, str(path)],
         capture_output=True,
         text=True,
         env=ansible_env(),
@@ -145,7 +164,8 @@ def pair_after(peers: list[dict], expected: int) -> dict:
 
 
 def startup_seconds(workdir: Path) -> float:
-    """ansible-playbook of a play without tasks for dhcp01: the same inventory, settings and callback."""
+    """ansible-playbook of a play without tasks for dhcp01: the same inventory (the reservations too),
+    settings and callback."""
     plays = [{"name": "start-up only", "hosts": "dhcp01", "gather_facts": False, "tasks": []}]
     return run_play(plays, workdir)
 
@@ -277,10 +297,11 @@ def measure(count: int, keep: bool, rounds: int = 3, loop: bool = True, loop_cal
     ones, raws, waits, startups, totals = [], [], [], [], []
     with tempfile.TemporaryDirectory(prefix="bench-dhcp-") as tmp:
         workdir = Path(tmp)
+        write_rows(workdir, rows)
         try:
             for _ in range(rounds):
                 run_play(back_to_ledger(), workdir)
-                ones.append(run_play(one_call(rows), workdir))
+                ones.append(run_play(one_call(), workdir))
                 figures["one_call"] = pair_after(peers, expected_total)
                 totals.append(figures["one_call"]["total"])
                 run_play(back_to_ledger(), workdir)
@@ -292,7 +313,7 @@ def measure(count: int, keep: bool, rounds: int = 3, loop: bool = True, loop_cal
             if loop:
                 run_play(back_to_ledger(), workdir)
                 sample = rows[: loop_calls_n or count]
-                seconds = run_play(loop_calls(sample), workdir)
+                seconds = run_play(loop_calls(len(sample)), workdir)
                 figures["loop"] = pair_after(peers, len(SCOPE["reservations"]) + len(sample))
                 figures["loop_calls"], figures["loop_measured_s"] = len(sample), seconds
                 if figures["loop"]["total"] != len(SCOPE["reservations"]) + len(sample):
