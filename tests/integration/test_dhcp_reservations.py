@@ -321,8 +321,13 @@ def test_peers_that_already_differ_are_refused_unless_converged(pair):
 
 def test_dhcp_sync_refuses_part_of_the_pair(pair):
     before = snapshot(pair)
-    run = run_playbook(DHCP_SYNC, ledger_with(NEW_PRINTER) | UNPLANNED, limit="dhcp01")
+    unknown_site = {"dhcp_sync_sites": ["nosuch"]}
+    run = run_playbook(DHCP_SYNC, ledger_with(NEW_PRINTER) | UNPLANNED | unknown_site, limit="dhcp01")
     assert run.failed
-    result = run.result("dhcp_sync : Refuse a run against only part of the pair")
+    result = run.result(
+        "dhcp_sync : Refuse a run against only part of the pair, or for a site without a scope in the ledger"
+    )
     assert "run it for the whole group pair_dhcp (dhcp01, dhcp02), not with --limit" in result["msg"]
+    # both reasons named
+    assert "dhcp_sync_sites に台帳のスコープがない拠点があります: nosuch" in result["msg"]
     assert_unchanged(pair, before)
