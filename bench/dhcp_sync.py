@@ -15,11 +15,11 @@ Agent, the same credentials from the lab vault; not the module's code) doing the
 peers, one peer after the other: config-get, the new configuration with the COUNT reservations added
 to the subnet, config-test, config-set, config-write - plus one bare ansible-playbook start-up (a play
 without tasks on the same inventory, reservations included, and settings), since ours is one
-ansible-playbook run. After each
-peer's config-write the script waits until the peer's HA service serves again before the next peer,
-as any script must that changes one peer at a time without stopping the service (a config-set on the
-second peer while the first still restarts its HA service leaves no peer serving): that wait, Kea's
-own return to service, is part of the floor. The ratio without it is printed too.
+ansible-playbook run. After each peer's config-write the script waits until the peer's HA service
+serves again before the next peer, as any script must that changes one peer at a time without
+stopping the service (a config-set on the second peer while the first still restarts its HA service
+leaves no peer serving): that wait, Kea's own return to service, is part of the floor. The ratio
+without it is printed too.
 
 Ours and the floor are measured ROUNDS times, interleaved (the median is kept); the anchor once. With
 --loop-calls N the loop runs for the first N reservations only and is extrapolated to COUNT (its

@@ -2,16 +2,16 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # The transfer's diff as text (§6-3(7) OPS-MOVE): each entry's before and after that are data (an
 # account, a folder and its ACL, an import file) become YAML text, keys sorted, as Ansible's output and
-# the work plan print a mapping. Rendered once here, in C: a transfer's plan has thousands of entries,
-# and as data each one is walked again by Ansible's result handling, dumped by its output and by the
-# plan's record.
+# the work plan print a mapping. Rendered once here (with libyaml where PyYAML has it): a transfer's plan
+# has thousands of entries, and as data each one is walked again by Ansible's result handling, dumped by
+# its output and by the plan's record.
 from __future__ import annotations
 
 import json
 
 try:
     import yaml
-except ImportError:  # the module refuses to run without PyYAML (hr_transfer.passwords)
+except ImportError:  # PyYAML comes with ansible-core; without it the entries are JSON text
     yaml = None
 
 
