@@ -120,6 +120,7 @@ def module_time(results, *names):
 
 PREPARE, CUTOVER = "Prepare - ", "Cut over AD"  # the names of the two phase tasks begin so
 NOT_AD = ("ファイル ", "異動者 ", "手作業の取込", "PC 資産台帳")  # headers of the import-file step's diff
+TEXT_ENTRIES = ("組織（", "要確認（")  # the AD step's lists as lines of text (organisation changes, doubts)
 
 
 def form(text):
@@ -138,7 +139,8 @@ def ad_entries(result):
     for e in result.get("diff", []):
         if "after_header" in e or str(e.get("before_header", "")).startswith(NOT_AD):
             continue  # a transfer system's user, group or route; an import file or a mover's systems
-        after = form(e.get("after"))
+        # a line of a list may read as a mapping ("...: 200005"): only an account's or folder's state is one
+        after = None if str(e.get("before_header", "")).startswith(TEXT_ENTRIES) else form(e.get("after"))
         if after is not None and "フォルダ" in after:
             continue  # a folder
         shown = after if after is not None else e.get("after")
