@@ -9,6 +9,7 @@ from .presentation import unified_text_done
 from .render import render_plan, render_report
 from .store import dump_json, plan_dir, report_dir, write_atomic
 from .xlsx import plan_workbook, report_workbook
+from .xlsx_process import XlsxProcess
 
 
 def in_japanese(doc: dict) -> dict:
@@ -25,16 +26,21 @@ def in_japanese(doc: dict) -> dict:
     return view
 
 
-def write_plan_files(folder: str, plan: dict, plan_digest: str) -> tuple[list[str], list[str]]:
-    """plan.md, plan.html, plan.xlsx. Returns (written, errors); plan.json is already safe."""
+def write_plan_files(
+    folder: str, plan: dict, plan_digest: str, xlsx_process: XlsxProcess | None = None
+) -> tuple[list[str], list[str]]:
+    """plan.md, plan.html, plan.xlsx. Returns (written, errors); plan.json is already safe.
+    XLSX_PROCESS, when given, writes the workbook meanwhile."""
     try:
-        return _write_plan_files(folder, in_japanese(plan), plan_digest)
+        return _write_plan_files(folder, in_japanese(plan), plan_digest, xlsx_process)
     finally:
         unified_text_done()
 
 
-def _write_plan_files(folder: str, plan: dict, plan_digest: str) -> tuple[list[str], list[str]]:
+def _write_plan_files(folder, plan, plan_digest, xlsx_process) -> tuple[list[str], list[str]]:
     written, errors = [], []
+    book = os.path.join(folder, "plan.xlsx")
+    asked = xlsx_process is not None and xlsx_process.ask("plan", plan, book, plan_digest)
     for fmt in ("md", "html"):
         path = os.path.join(folder, f"plan.{fmt}")
         try:
@@ -42,27 +48,27 @@ def _write_plan_files(folder: str, plan: dict, plan_digest: str) -> tuple[list[s
             written.append(path)
         except Exception as exc:  # a rendering bug must not lose the plan itself
             errors.append(f"{path}: {exc}")
-    path = os.path.join(folder, "plan.xlsx")
-    try:
-        plan_workbook(plan, plan_digest).save(path)
-        written.append(path)
-    except Exception as exc:
-        errors.append(f"{path}: {exc}")
+    process = xlsx_process if asked else None
+    _workbook(book, lambda: plan_workbook(plan, plan_digest), process, written, errors)
     return written, errors
 
 
-def write_report_files(folder: str, report: dict) -> tuple[list[str], list[str]]:
+def write_report_files(
+    folder: str, report: dict, xlsx_process: XlsxProcess | None = None
+) -> tuple[list[str], list[str]]:
     try:
-        return _write_report_files(folder, report)
+        return _write_report_files(folder, report, xlsx_process)
     finally:
         unified_text_done()
 
 
-def _write_report_files(folder: str, report: dict) -> tuple[list[str], list[str]]:
+def _write_report_files(folder, report, xlsx_process) -> tuple[list[str], list[str]]:
     written, errors = [], []
     write_atomic(os.path.join(folder, "report.json"), dump_json(report))
     written.append(os.path.join(folder, "report.json"))
     report = in_japanese(report)
+    book = os.path.join(folder, "report.xlsx")
+    asked = xlsx_process is not None and xlsx_process.ask("report", report, book)
     for fmt in ("md", "html"):
         path = os.path.join(folder, f"report.{fmt}")
         try:
@@ -70,22 +76,35 @@ def _write_report_files(folder: str, report: dict) -> tuple[list[str], list[str]
             written.append(path)
         except Exception as exc:
             errors.append(f"{path}: {exc}")
-    path = os.path.join(folder, "report.xlsx")
-    try:
-        report_workbook(report).save(path)
-        written.append(path)
-    except Exception as exc:
-        errors.append(f"{path}: {exc}")
+    process = xlsx_process if asked else None
+    _workbook(book, lambda: report_workbook(report), process, written, errors)
     return written, errors
 
 
+def _workbook(path, build, xlsx_process, written, errors) -> None:
+    """The workbook at PATH: the process's answer when it was asked, else (or when it failed) BUILD here."""
+    if xlsx_process is not None and xlsx_process.answer() is None:
+        written.append(path)
+        return
+    try:
+        build().save(path)
+        written.append(path)
+    except Exception as exc:
+        errors.append(f"{path}: {exc}")
+
+
 def save_report(
-    store: str, plan_id: str, report: dict, stamp: str, latest: bool = True
+    store: str,
+    plan_id: str,
+    report: dict,
+    stamp: str,
+    latest: bool = True,
+    xlsx_process: XlsxProcess | None = None,
 ) -> tuple[str, list[str]]:
     """The report's files in reports/<stamp>/ and, when LATEST, also as the plan's report.*.
     Returns (the plan's folder, errors)."""
     folder = report_dir(store, plan_id, stamp)
-    written, errors = write_report_files(folder, report)
+    written, errors = write_report_files(folder, report, xlsx_process)
     plan_folder = plan_dir(store, plan_id)
     if latest:
         for path in written:

@@ -66,6 +66,7 @@ try:
     from jichitai_ops.workplan import plan as plan_mod
     from jichitai_ops.workplan import record as record_mod
     from jichitai_ops.workplan import store as store_mod
+    from jichitai_ops.workplan.xlsx_process import XlsxProcess
 except ImportError as exc:  # the plugin reports it when used
     ENGINE_IMPORT_ERROR = exc
 else:
@@ -125,7 +126,7 @@ def engine_mismatch(root: str) -> dict | None:
         "engine_mismatch",
         f"作業計画エンジンの版が合いません（導入済み {jichitai_ops.__version__}、リポジトリ {wanted}）",
         f"the installed jichitai_ops engine is {jichitai_ops.__version__} ({jichitai_ops.__file__}) but "
-        f"the repository at {root} is {wanted}: rebuild the execution environment or `make venv`"
+        f"the repository at {root} is {wanted}: rebuild the execution environment or `make venv`",
     )
 
 
@@ -158,6 +159,7 @@ class CallbackModule(CallbackBase):
         self._journal = None
         self._targets = []
         self._timelines = []
+        self._xlsx = XlsxProcess()  # started once a guard ran: this run writes a workbook
         self._publish()
 
     def _publish(self):
@@ -247,6 +249,7 @@ class CallbackModule(CallbackBase):
                 self._refusal = guard
             else:
                 self._guards.append(guard)
+                self._xlsx.start()
                 self._open_journal(guard)
             return
         self._published(data)
@@ -371,6 +374,8 @@ class CallbackModule(CallbackBase):
                 f"workplan: 計画書/報告書を書き出せませんでした / could not write the plan or report: {exc}"
             )
             raise
+        finally:
+            self._xlsx.stop()
 
     def _finish(self, stats):
         if self._guards:
@@ -415,7 +420,7 @@ class CallbackModule(CallbackBase):
         store = guard["store"]
         plan_digest = store_mod.write_plan(store, plan)
         folder = store_mod.plan_dir(store, plan["id"])
-        written, errors = documents.write_plan_files(folder, plan, plan_digest)
+        written, errors = documents.write_plan_files(folder, plan, plan_digest, self._xlsx)
         for err in errors:
             self._display.warning(f"workplan: {err}")
         blocked = [f for f in plan["flags"] if f["severity"] == "block"]
@@ -458,7 +463,7 @@ class CallbackModule(CallbackBase):
 
     def _save_report(self, store, plan_id, report):
         stamp = f"{model.now():%Y%m%dT%H%M%S}-{self._token[:6]}"
-        latest, errors = documents.save_report(store, plan_id, report, stamp)
+        latest, errors = documents.save_report(store, plan_id, report, stamp, xlsx_process=self._xlsx)
         for err in errors:
             self._display.warning(f"workplan: {err}")
         counts = report["counts"]

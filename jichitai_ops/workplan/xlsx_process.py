@@ -1,0 +1,106 @@
+"""The Excel rendering of a plan or report in a process of its own, started when a run is known to write
+one (its workplan guard has run). Importing openpyxl takes about 0.2 s, as long as the documents of a
+small plan take to write; here it happens while the run's tasks do, and the workbook is written while
+the callback writes the Markdown and HTML.
+
+The document goes to the process as one line of JSON in the order the callback built it (the record
+on disk has its keys sorted, and the workbook lists some mappings in their order). When the process
+cannot start, dies or answers with an error, the caller writes the workbook itself: no document is lost.
+
+    python -m jichitai_ops.workplan.xlsx_process   # reads one request, a JSON line, on stdin
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+
+class XlsxProcess:
+    """The client side: start(), then render() once; stop() whatever happened."""
+
+    def __init__(self) -> None:
+        self._proc: subprocess.Popen | None = None
+        self._asked = False
+
+    def start(self) -> None:
+        if self._proc is not None:
+            return
+        # the package from where this run imported it, whether installed or not
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", __name__],
+                env={**os.environ, "PYTHONPATH": path},
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                encoding="utf-8",
+            )
+        except OSError:
+            self._proc = None
+
+    def ask(self, kind: str, doc: dict, out: str, plan_digest: str = "") -> bool:
+        """Sends the document (the plan or report as the city reads it); False when there is no process
+        to take it (the caller renders)."""
+        if self._proc is None or self._asked or self._proc.poll() is not None:
+            return False
+        request = {"kind": kind, "doc": doc, "out": out, "digest": plan_digest}
+        try:
+            self._proc.stdin.write(json.dumps(request, default=str) + "\n")
+            self._proc.stdin.flush()
+        except OSError:
+            return False
+        self._asked = True
+        return True
+
+    def answer(self) -> str | None:
+        """None when the workbook was written, else why not (the last line of the process's error)."""
+        proc, self._proc = self._proc, None
+        out, err = proc.communicate()
+        if proc.returncode == 0 and out.strip() == "ok":
+            return None
+        lines = err.strip().splitlines()
+        return lines[-1] if lines else f"exit status {proc.returncode}"
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.communicate()
+        self._proc = None
+
+
+def _warm() -> None:
+    """What rendering a workbook imports, imported before the request comes."""
+    import openpyxl  # noqa: F401
+    import openpyxl.chart  # noqa: F401
+    import openpyxl.styles  # noqa: F401
+    import openpyxl.utils  # noqa: F401
+
+    from . import xlsx  # noqa: F401
+
+
+def _render(request: dict) -> None:
+    from .xlsx import plan_workbook, report_workbook
+
+    doc = request["doc"]
+    book = plan_workbook(doc, request["digest"]) if request["kind"] == "plan" else report_workbook(doc)
+    book.save(request["out"])
+
+
+def main() -> int:
+    _warm()
+    line = sys.stdin.readline()
+    if not line:  # the run ended without a document: nothing to do
+        return 0
+    _render(json.loads(line))
+    print("ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""The workbook written by the rendering process, from the record on disk, is the workbook the callback
+would write itself; when the process fails, the callback writes it and no document is lost."""
+
+import copy
+
+import openpyxl
+import pytest
+from test_workplan_render import record
+from test_workplan_xlsx import LINE, TASK, sample_guard
+
+from jichitai_ops.workplan import documents
+from jichitai_ops.workplan import plan as plan_mod
+from jichitai_ops.workplan.xlsx_process import XlsxProcess
+
+
+@pytest.fixture
+def plan():
+    records = [
+        record("dhcp01", TASK, {"changed": True, "diff": {"before": "", "after": LINE}}, 1),
+        record("dhcp02", TASK, {"changed": True, "diff": {"before": "", "after": "b\n" * 50}}, 1),
+        record("dhcp01", "Restart", {"msg": "run"}, 2, status="skipped", action="ansible.builtin.command"),
+    ]
+    g = sample_guard()
+    return plan_mod.assemble_plan(g, records, {"forks": 5, "check": True, "diff": True}, g["hosts"])
+
+
+@pytest.fixture
+def report(plan):
+    actual = [
+        record("dhcp01", TASK, {"changed": True, "diff": {"before": "", "after": LINE}}, 1),
+        record("dhcp01", "Someone else's", {"changed": True, "diff": {"before": "x\n", "after": "y\n"}}, 5),
+    ]
+    guard_info = {
+        "id": plan["id"],
+        "mode": "apply",
+        "plan_digest": "d" * 64,
+        "approval": {
+            "approver": "守口 太郎",
+            "approved_at": "2026-12-02T09:00:00+09:00",
+            "override_calendar": False,
+        },
+        "applied_by": {"user": "ops", "host": "ctl01"},
+    }
+    return plan_mod.assemble_report(
+        plan, guard_info, actual, {}, "2026-12-13T09:31:00+09:00", "2026-12-13T09:40:00+09:00", False
+    )
+
+
+def contents(path) -> dict:
+    """Every sheet's cells (value and number format), merged ranges, frozen panes and print setup."""
+    book = openpyxl.load_workbook(path)
+    return {
+        ws.title: (
+            [[(c.value, c.number_format, bool(c.font.bold)) for c in row] for row in ws.iter_rows()],
+            sorted(str(r) for r in ws.merged_cells.ranges),
+            ws.freeze_panes,
+            ws.page_setup.orientation,
+            ws.page_setup.paperSize,
+            ws.print_title_rows,
+        )
+        for ws in book.worksheets
+    }
+
+
+def started() -> XlsxProcess:
+    process = XlsxProcess()
+    process.start()
+    return process
+
+
+def test_the_process_writes_the_plan_and_report_workbooks_the_callback_would(plan, report, tmp_path):
+    here, there = tmp_path / "here", tmp_path / "there"
+    for folder, process in ((here, None), (there, started())):
+        folder.mkdir()
+        written, errors = documents.write_plan_files(str(folder), plan, "d" * 64, process)
+        assert errors == [] and str(folder / "plan.xlsx") in written
+        process = started() if process else None
+        written, errors = documents.write_report_files(str(folder), copy.deepcopy(report), process)
+        assert errors == [] and str(folder / "report.xlsx") in written
+    for name in ("plan.xlsx", "report.xlsx"):
+        assert contents(there / name) == contents(here / name), name
+    assert "作業計画ID" in str(contents(there / "plan.xlsx")["概要"][0])
+
+
+def test_a_process_that_died_leaves_the_workbook_to_the_callback(plan, tmp_path):
+    process = started()
+    process._proc.kill()
+    process._proc.wait()
+    written, errors = documents.write_plan_files(str(tmp_path), plan, "d" * 64, process)
+    assert errors == []
+    assert str(tmp_path / "plan.xlsx") in written
+    assert "作業計画ID" in str(contents(tmp_path / "plan.xlsx")["概要"][0])
+
+
+def test_the_process_says_why_it_failed(plan, tmp_path):
+    process = started()
+    assert process.ask("plan", plan, str(tmp_path / "missing" / "plan.xlsx"), "d" * 64)
+    assert "No such file or directory" in process.answer()
+
+
+def test_a_process_never_asked_is_stopped_and_asks_nothing_more():
+    process = started()
+    proc = process._proc
+    process.stop()
+    assert proc.returncode is not None
+    assert process.ask("plan", "/tmp", "/tmp/plan.xlsx", "d" * 64) is False
