@@ -29,8 +29,7 @@ def sample_guard():
     return g
 
 
-@pytest.fixture
-def plan():
+def sample_plan() -> dict:
     records = [
         record("dhcp01", TASK, {"changed": True, "diff": {"before": "", "after": LINE}}, 1),
         record("dhcp02", TASK, {"changed": True, "diff": {"before": "", "after": "b\n" * 50}}, 1),
@@ -42,9 +41,8 @@ def plan():
     return plan_mod.assemble_plan(g, records, {"forks": 5, "check": True, "diff": True}, g["hosts"])
 
 
-@pytest.fixture
-def books(plan, tmp_path):
-    documents.write_plan_files(str(tmp_path), plan, "d" * 64)
+def sample_report(plan: dict) -> dict:
+    """The plan applied: its change, and one change it did not plan."""
     actual = [
         record("dhcp01", TASK, {"changed": True, "diff": {"before": "", "after": LINE}}, 1),
         record(
@@ -62,10 +60,20 @@ def books(plan, tmp_path):
         },
         "applied_by": {"user": "ops", "host": "ctl01"},
     }
-    report = plan_mod.assemble_report(
+    return plan_mod.assemble_report(
         plan, guard_info, actual, {}, "2026-12-13T09:31:00+09:00", "2026-12-13T09:40:00+09:00", False
     )
-    written, errors = documents.write_report_files(str(tmp_path), report)
+
+
+@pytest.fixture
+def plan():
+    return sample_plan()
+
+
+@pytest.fixture
+def books(plan, tmp_path):
+    documents.write_plan_files(str(tmp_path), plan, "d" * 64)
+    written, errors = documents.write_report_files(str(tmp_path), sample_report(plan))
     assert errors == []
     return openpyxl.load_workbook(tmp_path / "plan.xlsx"), openpyxl.load_workbook(tmp_path / "report.xlsx")
 

@@ -5,45 +5,20 @@ import copy
 
 import openpyxl
 import pytest
-from test_workplan_render import record
-from test_workplan_xlsx import LINE, TASK, sample_guard
+from test_workplan_xlsx import sample_plan, sample_report
 
 from jichitai_ops.workplan import documents
-from jichitai_ops.workplan import plan as plan_mod
 from jichitai_ops.workplan.xlsx_process import XlsxProcess
 
 
 @pytest.fixture
 def plan():
-    records = [
-        record("dhcp01", TASK, {"changed": True, "diff": {"before": "", "after": LINE}}, 1),
-        record("dhcp02", TASK, {"changed": True, "diff": {"before": "", "after": "b\n" * 50}}, 1),
-        record("dhcp01", "Restart", {"msg": "run"}, 2, status="skipped", action="ansible.builtin.command"),
-    ]
-    g = sample_guard()
-    return plan_mod.assemble_plan(g, records, {"forks": 5, "check": True, "diff": True}, g["hosts"])
+    return sample_plan()
 
 
 @pytest.fixture
 def report(plan):
-    actual = [
-        record("dhcp01", TASK, {"changed": True, "diff": {"before": "", "after": LINE}}, 1),
-        record("dhcp01", "Someone else's", {"changed": True, "diff": {"before": "x\n", "after": "y\n"}}, 5),
-    ]
-    guard_info = {
-        "id": plan["id"],
-        "mode": "apply",
-        "plan_digest": "d" * 64,
-        "approval": {
-            "approver": "守口 太郎",
-            "approved_at": "2026-12-02T09:00:00+09:00",
-            "override_calendar": False,
-        },
-        "applied_by": {"user": "ops", "host": "ctl01"},
-    }
-    return plan_mod.assemble_report(
-        plan, guard_info, actual, {}, "2026-12-13T09:31:00+09:00", "2026-12-13T09:40:00+09:00", False
-    )
+    return sample_report(plan)
 
 
 def contents(path) -> dict:
