@@ -17,9 +17,12 @@ import os
 import subprocess
 import sys
 
+# a workbook of the largest plan (the personnel transfer's 2,500 changes) takes about half a second
+ANSWER_TIMEOUT = 300
+
 
 class XlsxProcess:
-    """The client side: start(), then render() once; stop() whatever happened."""
+    """The caller's side: start(); at the end ask() once and take its answer(); stop() whatever happened."""
 
     def __init__(self) -> None:
         self._proc: subprocess.Popen | None = None
@@ -61,7 +64,12 @@ class XlsxProcess:
     def answer(self) -> str | None:
         """None when the workbook was written, else why not (the last line of the process's error)."""
         proc, self._proc = self._proc, None
-        out, err = proc.communicate()
+        try:
+            out, err = proc.communicate(timeout=ANSWER_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            return f"no answer in {ANSWER_TIMEOUT} s"
         if proc.returncode == 0 and out.strip() == "ok":
             return None
         lines = err.strip().splitlines()

@@ -1,5 +1,5 @@
-"""The workbook written by the rendering process, from the record on disk, is the workbook the callback
-would write itself; when the process fails, the callback writes it and no document is lost."""
+"""The workbook written by its own process is the workbook the callback would write itself; when the
+process is not there or fails, the callback writes it and no document is lost."""
 
 import copy
 
@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 from test_workplan_xlsx import sample_plan, sample_report
 
-from jichitai_ops.workplan import documents
+from jichitai_ops.workplan import documents, xlsx_process
 from jichitai_ops.workplan.xlsx_process import XlsxProcess
 
 
@@ -78,4 +78,13 @@ def test_a_process_never_asked_is_stopped_and_asks_nothing_more():
     proc = process._proc
     process.stop()
     assert proc.returncode is not None
-    assert process.ask("plan", "/tmp", "/tmp/plan.xlsx", "d" * 64) is False
+    assert process.ask("plan", {}, "/tmp/plan.xlsx", "d" * 64) is False
+
+
+def test_a_process_that_does_not_answer_in_time_is_stopped(plan, tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsx_process, "ANSWER_TIMEOUT", 0.001)
+    process = started()
+    proc = process._proc
+    assert process.ask("plan", plan, str(tmp_path / "plan.xlsx"), "d" * 64)
+    assert process.answer() == "no answer in 0.001 s"
+    assert proc.returncode is not None  # killed, not left behind
