@@ -7,13 +7,14 @@ The document goes to the process as one line of JSON in the order the callback b
 on disk has its keys sorted, and the workbook lists some mappings in their order). When the process
 cannot start, dies or answers with an error, the caller writes the workbook itself: no document is lost.
 
-    python -m jichitai_ops.workplan.xlsx_process   # reads one request, a JSON line, on stdin
+    python -m jichitai_ops.workplan.xlsx_process <caller pid>   # reads one request, a JSON line, on stdin
 """
 
 from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
 
@@ -36,7 +37,7 @@ class XlsxProcess:
         path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", __name__],
+                [sys.executable, "-m", __name__, str(os.getpid())],
                 env={**os.environ, "PYTHONPATH": path},
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -100,12 +101,32 @@ def _render(request: dict) -> None:
     book.save(request["out"])
 
 
+def _request(parent: int) -> dict | None:
+    """The request line, or None when the run ended without one. Ansible's workers hold this pipe too and
+    outlive a killed run, so the end of input cannot tell: the process also leaves when PARENT is gone."""
+    fd, chunks = sys.stdin.fileno(), []
+    while True:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if not ready:
+            if os.getppid() != parent:
+                return None
+            continue
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        if chunk.endswith(b"\n"):  # JSON holds no raw newline: this is the end of the line
+            return json.loads(b"".join(chunks))
+
+
 def main() -> int:
+    # the caller's pid as it gave it: read here, the caller could already be gone
+    parent = int(sys.argv[1]) if len(sys.argv) > 1 else os.getppid()
     _warm()
-    line = sys.stdin.readline()
-    if not line:  # the run ended without a document: nothing to do
+    request = _request(parent)
+    if request is None:
         return 0
-    _render(json.loads(line))
+    _render(request)
     print("ok")
     return 0
 

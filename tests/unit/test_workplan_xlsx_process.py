@@ -1,7 +1,13 @@
 """The workbook written by its own process is the workbook the callback would write itself; when the
 process is not there or fails, the callback writes it and no document is lost."""
 
+import contextlib
 import copy
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import openpyxl
 import pytest
@@ -88,3 +94,45 @@ def test_a_process_that_does_not_answer_in_time_is_stopped(plan, tmp_path, monke
     assert process.ask("plan", plan, str(tmp_path / "plan.xlsx"), "d" * 64)
     assert process.answer() == "no answer in 0.001 s"
     assert proc.returncode is not None  # killed, not left behind
+
+
+WORKER_HOLDS_THE_PIPE = """
+import os, sys, time
+from jichitai_ops.workplan.xlsx_process import XlsxProcess
+process = XlsxProcess()
+process.start()
+if os.fork() == 0:  # as Ansible's workers do, a child holds the process's input open and outlives the run
+    time.sleep(60)
+    os._exit(0)
+print(process._proc.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def test_the_process_leaves_when_the_run_is_killed_though_a_worker_holds_its_input():
+    run = subprocess.Popen(
+        [sys.executable, "-c", WORKER_HOLDS_THE_PIPE],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        pid = int(run.stdout.readline())
+        assert running(pid)
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait()
+        deadline = time.monotonic() + 30
+        while running(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not running(pid), "the workbook's process went on after its run was killed"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(run.pid, signal.SIGKILL)
