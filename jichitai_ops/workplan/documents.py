@@ -40,7 +40,8 @@ def write_plan_files(
 def _write_plan_files(folder, plan, plan_digest, xlsx_process) -> tuple[list[str], list[str]]:
     written, errors = [], []
     book = os.path.join(folder, "plan.xlsx")
-    asked = xlsx_process is not None and xlsx_process.ask("plan", plan, book, plan_digest)
+    if xlsx_process is not None and not xlsx_process.ask("plan", plan, book, plan_digest):
+        xlsx_process = None  # not there to ask: written here
     for fmt in ("md", "html"):
         path = os.path.join(folder, f"plan.{fmt}")
         try:
@@ -48,8 +49,7 @@ def _write_plan_files(folder, plan, plan_digest, xlsx_process) -> tuple[list[str
             written.append(path)
         except Exception as exc:  # a rendering bug must not lose the plan itself
             errors.append(f"{path}: {exc}")
-    process = xlsx_process if asked else None
-    _workbook(book, lambda: plan_workbook(plan, plan_digest), process, written, errors)
+    _workbook(book, lambda: plan_workbook(plan, plan_digest), xlsx_process, written, errors)
     return written, errors
 
 
@@ -68,7 +68,8 @@ def _write_report_files(folder, report, xlsx_process) -> tuple[list[str], list[s
     written.append(os.path.join(folder, "report.json"))
     report = in_japanese(report)
     book = os.path.join(folder, "report.xlsx")
-    asked = xlsx_process is not None and xlsx_process.ask("report", report, book)
+    if xlsx_process is not None and not xlsx_process.ask("report", report, book):
+        xlsx_process = None
     for fmt in ("md", "html"):
         path = os.path.join(folder, f"report.{fmt}")
         try:
@@ -76,13 +77,12 @@ def _write_report_files(folder, report, xlsx_process) -> tuple[list[str], list[s
             written.append(path)
         except Exception as exc:
             errors.append(f"{path}: {exc}")
-    process = xlsx_process if asked else None
-    _workbook(book, lambda: report_workbook(report), process, written, errors)
+    _workbook(book, lambda: report_workbook(report), xlsx_process, written, errors)
     return written, errors
 
 
 def _workbook(path, build, xlsx_process, written, errors) -> None:
-    """The workbook at PATH: the process's answer when it was asked, else (or when it failed) BUILD here."""
+    """The workbook at PATH: the asked process's answer, else (none asked, or it failed) BUILD here."""
     if xlsx_process is not None and xlsx_process.answer() is None:
         written.append(path)
         return

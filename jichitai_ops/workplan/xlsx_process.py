@@ -27,7 +27,6 @@ class XlsxProcess:
 
     def __init__(self) -> None:
         self._proc: subprocess.Popen | None = None
-        self._asked = False
 
     def start(self) -> None:
         if self._proc is not None:
@@ -51,7 +50,7 @@ class XlsxProcess:
     def ask(self, kind: str, doc: dict, out: str, plan_digest: str = "") -> bool:
         """Sends the document (the plan or report as the city reads it); False when there is no process
         to take it (the caller renders)."""
-        if self._proc is None or self._asked or self._proc.poll() is not None:
+        if self._proc is None or self._proc.poll() is not None:
             return False
         request = {"kind": kind, "doc": doc, "out": out, "digest": plan_digest}
         try:
@@ -59,7 +58,6 @@ class XlsxProcess:
             self._proc.stdin.flush()
         except OSError:
             return False
-        self._asked = True
         return True
 
     def answer(self) -> str | None:

@@ -58,6 +58,11 @@ def test_the_process_writes_the_plan_and_report_workbooks_the_callback_would(pla
         process = started() if process else None
         written, errors = documents.write_report_files(str(folder), copy.deepcopy(report), process)
         assert errors == [] and str(folder / "report.xlsx") in written
+    # the process itself wrote them: asked directly, it answers that it did (no fallback behind it)
+    for kind, doc, digest in (("plan", plan, "d" * 64), ("report", copy.deepcopy(report), "")):
+        process = started()
+        assert process.ask(kind, documents.in_japanese(doc), str(there / f"{kind}.xlsx"), digest)
+        assert process.answer() is None
     for name in ("plan.xlsx", "report.xlsx"):
         assert contents(there / name) == contents(here / name), name
     assert "作業計画ID" in str(contents(there / "plan.xlsx")["概要"][0])
