@@ -23,10 +23,13 @@ ANSWER_TIMEOUT = 300
 
 
 class XlsxProcess:
-    """The caller's side: start(); at the end ask() once and take its answer(); stop() whatever happened."""
+    """The caller's side: start(); at the end ask() once and take its answer(); stop() whatever happened.
+    failure says why a process that was started did not write the workbook (None when it did, or was
+    never started), for the caller to tell the engineers: the caller wrote it, only the time is lost."""
 
     def __init__(self) -> None:
         self._proc: subprocess.Popen | None = None
+        self.failure: str | None = None
 
     def start(self) -> None:
         if self._proc is not None:
@@ -44,19 +47,24 @@ class XlsxProcess:
                 text=True,
                 encoding="utf-8",
             )
-        except OSError:
-            self._proc = None
+        except OSError as exc:
+            self._proc, self.failure = None, f"could not start: {exc}"
 
     def ask(self, kind: str, doc: dict, out: str, plan_digest: str = "") -> bool:
         """Sends the document (the plan or report as the city reads it); False when there is no process
         to take it (the caller renders)."""
-        if self._proc is None or self._proc.poll() is not None:
+        if self._proc is None:
+            return False
+        if self._proc.poll() is not None:
+            self.failure = f"ended before it was asked: {self._last_error()}"
             return False
         request = {"kind": kind, "doc": doc, "out": out, "digest": plan_digest}
         try:
             self._proc.stdin.write(json.dumps(request, default=str) + "\n")
             self._proc.stdin.flush()
-        except OSError:
+        except OSError as exc:
+            self.failure = f"could not be asked: {exc}"
+            self.stop()
             return False
         return True
 
@@ -68,17 +76,28 @@ class XlsxProcess:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate()
-            return f"no answer in {ANSWER_TIMEOUT} s"
+            self.failure = f"no answer in {ANSWER_TIMEOUT} s"
+            return self.failure
         if proc.returncode == 0 and out.strip() == "ok":
             return None
-        lines = err.strip().splitlines()
-        return lines[-1] if lines else f"exit status {proc.returncode}"
+        self.failure = _why(proc.returncode, err)
+        return self.failure
+
+    def _last_error(self) -> str:
+        proc, self._proc = self._proc, None
+        return _why(proc.returncode, proc.communicate()[1])
 
     def stop(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
             self._proc.kill()
             self._proc.communicate()
         self._proc = None
+
+
+def _why(returncode: int, err: str) -> str:
+    """Why a process ended without writing: the last line of its error output, else its exit status."""
+    lines = err.strip().splitlines()
+    return lines[-1] if lines else f"exit status {returncode}"
 
 
 def _warm() -> None:

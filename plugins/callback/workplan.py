@@ -421,8 +421,7 @@ class CallbackModule(CallbackBase):
         plan_digest = store_mod.write_plan(store, plan)
         folder = store_mod.plan_dir(store, plan["id"])
         written, errors = documents.write_plan_files(folder, plan, plan_digest, self._xlsx)
-        for err in errors:
-            self._display.warning(f"workplan: {err}")
+        self._documents_written(errors)
         blocked = [f for f in plan["flags"] if f["severity"] == "block"]
         self._display.display(
             f"作業計画書 / work plan: {plan['id']}  sha256:{plan_digest}\n"
@@ -434,6 +433,15 @@ class CallbackModule(CallbackBase):
             color="bright blue" if not blocked else "bright red",
             stderr=True,
         )
+
+    def _documents_written(self, errors):
+        for err in errors:
+            self._display.warning(f"workplan: {err}")
+        if self._xlsx.failure:  # written all the same, by this process: the engineers should know it broke
+            self._display.warning(
+                f"workplan: the workbook's own process failed ({self._xlsx.failure}); "
+                "the run wrote the workbook itself"
+            )
 
     def _write_report(self, guard, stats):
         store = guard["store"]
@@ -464,8 +472,7 @@ class CallbackModule(CallbackBase):
     def _save_report(self, store, plan_id, report):
         stamp = f"{model.now():%Y%m%dT%H%M%S}-{self._token[:6]}"
         latest, errors = documents.save_report(store, plan_id, report, stamp, xlsx_process=self._xlsx)
-        for err in errors:
-            self._display.warning(f"workplan: {err}")
+        self._documents_written(errors)
         counts = report["counts"]
         self._display.display(
             f"作業報告書 / work report: {report['verdict_ja']}  計画どおり {counts['matched']} 件、"

@@ -11,9 +11,10 @@ import time
 
 import openpyxl
 import pytest
+from test_workplan_plugins import load_plugin
 from test_workplan_xlsx import sample_plan, sample_report
 
-from jichitai_ops.workplan import documents, xlsx_process
+from jichitai_ops.workplan import documents, model, xlsx_process
 from jichitai_ops.workplan.xlsx_process import XlsxProcess
 
 
@@ -76,12 +77,47 @@ def test_a_process_that_died_leaves_the_workbook_to_the_callback(plan, tmp_path)
     assert errors == []
     assert str(tmp_path / "plan.xlsx") in written
     assert "作業計画ID" in str(contents(tmp_path / "plan.xlsx")["概要"][0])
+    assert process.failure == "ended before it was asked: exit status -9"
 
 
 def test_the_process_says_why_it_failed(plan, tmp_path):
     process = started()
     assert process.ask("plan", plan, str(tmp_path / "missing" / "plan.xlsx"), "d" * 64)
     assert "No such file or directory" in process.answer()
+    assert "No such file or directory" in process.failure
+
+
+def test_a_process_that_could_not_start_says_so(plan, tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsx_process.sys, "executable", str(tmp_path / "no-python"))
+    process = started()
+    written, errors = documents.write_plan_files(str(tmp_path), plan, "d" * 64, process)
+    assert errors == [] and str(tmp_path / "plan.xlsx") in written
+    assert process.failure.startswith("could not start: ") and "no-python" in process.failure
+
+
+class Display:
+    def __init__(self):
+        self.warnings = []
+
+    def warning(self, msg):
+        self.warnings.append(msg)
+
+
+def test_the_engineers_are_told_when_the_run_wrote_the_workbook_itself(plan, tmp_path, monkeypatch):
+    monkeypatch.delenv(model.RUN_ENV, raising=False)  # the callback publishes its run there: undone after
+    callback = load_plugin("plugins/callback/workplan.py", "workplan_callback_xlsx").CallbackModule()
+    callback._display = Display()
+    callback._xlsx = started()
+    callback._documents_written(documents.write_plan_files(str(tmp_path), plan, "d" * 64, callback._xlsx)[1])
+    assert callback._display.warnings == []  # the process wrote it: nothing to say
+    callback._xlsx = started()
+    callback._xlsx._proc.kill()
+    callback._xlsx._proc.wait()
+    callback._documents_written(documents.write_plan_files(str(tmp_path), plan, "d" * 64, callback._xlsx)[1])
+    assert callback._display.warnings == [
+        "workplan: the workbook's own process failed (ended before it was asked: exit status -9); "
+        "the run wrote the workbook itself"
+    ]
 
 
 def test_a_process_never_asked_is_stopped_and_asks_nothing_more():
@@ -90,6 +126,7 @@ def test_a_process_never_asked_is_stopped_and_asks_nothing_more():
     process.stop()
     assert proc.returncode is not None
     assert process.ask("plan", {}, "/tmp/plan.xlsx", "d" * 64) is False
+    assert process.failure is None  # stopped by its caller, not failed
 
 
 def test_a_process_that_does_not_answer_in_time_is_stopped(plan, tmp_path, monkeypatch):
