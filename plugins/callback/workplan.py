@@ -26,6 +26,9 @@ description:
     variable is written by the plugin, not read from the operator's environment.
   - Refuses to record (with the reason) when the installed C(jichitai_ops) engine is of another version
     than the repository's, and disables itself with an error when the engine is not installed.
+  - Loads the filter and test plugins once, when the playbook starts, so that each task's worker
+    process, forked from the controller, inherits them instead of loading every plugin file again
+    (about 0.2 s a task that uses a filter).
 version_added: "1.0.0"
 author:
   - jichitai-ops maintainers (@jichitai-ops)
@@ -56,6 +59,7 @@ from collections import defaultdict
 from ansible import context
 from ansible.playbook.handler import Handler
 from ansible.plugins.callback import CallbackBase
+from ansible.plugins.loader import filter_loader, test_loader
 from ansible.release import __version__ as ansible_version
 
 try:
@@ -85,6 +89,15 @@ SILENT_ACTIONS = {
     "meta",
     "ansible.builtin.meta",
 }
+
+
+def _load_jinja_plugins() -> None:
+    """Loads the filter and test plugins here, in the controller, before the first worker forks from it.
+    Ansible loads them (every file of the configured paths: this project's filter_plugins and what they
+    import among them) on a worker's first filter or test, and that load ends with the worker: about
+    0.2 s in every task that uses a filter. ansible-core preloads its connection plugins the same way."""
+    list(filter_loader.all())
+    list(test_loader.all())
 
 
 def _sensitive(task) -> bool:
@@ -188,6 +201,7 @@ class CallbackModule(CallbackBase):
         if self._engine_mismatch:
             self._display.error(model.format_reasons([self._engine_mismatch]))
         self._publish()
+        _load_jinja_plugins()
 
     def v2_playbook_on_task_start(self, task, is_conditional):
         self._task_started[task._uuid] = model.iso(model.now())

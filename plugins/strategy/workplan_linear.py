@@ -20,8 +20,6 @@ description:
     Other plays and ad-hoc commands keep C(linear).
   - Plays without the guard run as with C(linear); the workplan callback reports their changes as
     unplanned.
-  - It loads the filter and test plugins once, before the first task, so that each task's worker
-    process inherits them instead of loading them again (about 0.2 s a task that uses a filter).
   - Like any strategy outside C(ansible.builtin), it is not lockstep to the C(ansible.posix.json)
     callback, which then lists each host's result of a task as its own entry (same task id).
 version_added: "1.0.0"
@@ -34,7 +32,6 @@ import os
 from ansible import constants as C
 from ansible import context
 from ansible.errors import AnsibleError
-from ansible.plugins.loader import filter_loader, test_loader
 from ansible.plugins.strategy.linear import StrategyModule as LinearStrategyModule
 from ansible.utils.vars import load_extra_vars
 
@@ -92,15 +89,6 @@ def _overridden(root: str) -> dict[str, str]:
     return out
 
 
-def _load_jinja_plugins() -> None:
-    """Loads the filter and test plugins once, here, before any worker forks from this process.
-    Ansible loads them (every file of the configured paths, this project's filter_plugins and what they
-    import among them) on a worker's first filter or test, and the load ends with that worker: about
-    0.2 s in every task that uses a filter. ansible-core preloads its connection plugins the same way."""
-    list(filter_loader.all())
-    list(test_loader.all())
-
-
 class StrategyModule(LinearStrategyModule):
     def run(self, iterator, play_context):  # type: ignore[override]
         play = iterator._play
@@ -127,5 +115,4 @@ class StrategyModule(LinearStrategyModule):
                     f"作業を開始できません（変更は行っていません） / refused before the first task of "
                     f"play {play.get_name()!r}, nothing was changed:\n" + model.format_reasons(reasons)
                 )
-        _load_jinja_plugins()
         return super().run(iterator, play_context)

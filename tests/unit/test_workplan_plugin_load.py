@@ -1,5 +1,6 @@
-"""The workplan_linear strategy loads the filter and test plugins before any worker forks, so a task's
-worker finds them loaded instead of loading every plugin file again."""
+"""The workplan callback loads the filter and test plugins when the playbook starts, before any worker
+forks from the controller, so a task's worker finds them loaded instead of loading every plugin file
+again."""
 
 import os
 import subprocess
@@ -8,20 +9,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# After the strategy's load, no filter or test may need a plugin file loaded: a worker forked from
+# After the playbook's start, no filter or test may need a plugin file loaded: a worker forked from
 # here (it inherits this memory) would not load one either.
 WORKER_VIEW = """
-import sys
+import os, sys, types
 from ansible.plugins import loader
-from ansible.plugins.loader import filter_loader, init_plugin_loader, test_loader
+from ansible.plugins.loader import callback_loader, filter_loader, init_plugin_loader, test_loader
 
 init_plugin_loader()
-sys.path.insert(0, "plugins/strategy")
-import workplan_linear
-
 loaded = []
-if sys.argv[1] == "loaded":
-    workplan_linear._load_jinja_plugins()
+if sys.argv[1] == "started":
+    callback = callback_loader.get("workplan")
+    callback.v2_playbook_on_start(types.SimpleNamespace(_file_name=os.path.abspath("playbooks/dhcp_sync.yml")))
 original = loader.PluginLoader._load_module_source
 def counted(self, *args, **kwargs):
     loaded.append(kwargs.get("path") or args)
@@ -48,10 +47,10 @@ def plugin_files_loaded(when: str) -> int:
     return int(proc.stdout.split()[-1])
 
 
-def test_a_worker_loads_no_filter_or_test_plugin_after_the_strategy_loaded_them():
-    assert plugin_files_loaded("loaded") == 0
+def test_a_worker_loads_no_filter_or_test_plugin_once_the_playbook_started():
+    assert plugin_files_loaded("started") == 0
 
 
-def test_without_the_strategy_the_first_filter_loads_every_plugin_file():
-    # the cost the strategy saves each task's worker: this project's filter_plugins files among them
-    assert plugin_files_loaded("not loaded") >= len(list((ROOT / "filter_plugins").glob("*.py")))
+def test_without_it_a_workers_first_filter_loads_every_plugin_file():
+    # the cost the callback saves each task's worker: this project's filter_plugins files among them
+    assert plugin_files_loaded("not started") >= len(list((ROOT / "filter_plugins").glob("*.py")))
