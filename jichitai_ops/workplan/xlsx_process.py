@@ -25,7 +25,7 @@ ANSWER_TIMEOUT = 300
 class XlsxProcess:
     """The caller's side: start(); at the end ask() once and take its answer(); stop() whatever happened.
     failure says why a process that was started did not write the workbook (None when it did, or was
-    never started), for the caller to tell the engineers: the caller wrote it, only the time is lost."""
+    never started), for the caller to tell the engineers: the caller writes it instead, only time is lost."""
 
     def __init__(self) -> None:
         self._proc: subprocess.Popen | None = None

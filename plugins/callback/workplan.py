@@ -451,10 +451,10 @@ class CallbackModule(CallbackBase):
     def _documents_written(self, errors):
         for err in errors:
             self._display.warning(f"workplan: {err}")
-        if self._xlsx.failure:  # written all the same, by this process: the engineers should know it broke
+        if self._xlsx.failure:  # the workbook fell back to this process: the engineers should know it broke
             self._display.warning(
                 f"workplan: the workbook's own process failed ({self._xlsx.failure}); "
-                "the run wrote the workbook itself"
+                "the workbook was left to the callback"
             )
 
     def _write_report(self, guard, stats):

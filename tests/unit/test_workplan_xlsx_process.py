@@ -103,7 +103,7 @@ class Display:
         self.warnings.append(msg)
 
 
-def test_the_engineers_are_told_when_the_run_wrote_the_workbook_itself(plan, tmp_path, monkeypatch):
+def test_the_engineers_are_told_when_the_workbook_fell_back_to_the_callback(plan, tmp_path, monkeypatch):
     monkeypatch.delenv(model.RUN_ENV, raising=False)  # the callback publishes its run there: undone after
     callback = load_plugin("plugins/callback/workplan.py", "workplan_callback_xlsx").CallbackModule()
     callback._display = Display()
@@ -116,7 +116,7 @@ def test_the_engineers_are_told_when_the_run_wrote_the_workbook_itself(plan, tmp
     callback._documents_written(documents.write_plan_files(str(tmp_path), plan, "d" * 64, callback._xlsx)[1])
     assert callback._display.warnings == [
         "workplan: the workbook's own process failed (ended before it was asked: exit status -9); "
-        "the run wrote the workbook itself"
+        "the workbook was left to the callback"
     ]
 
 
